@@ -1,0 +1,97 @@
+"""Format checks for contact fields, shared by client-side validation and the sandbox.
+
+Each check returns ``None`` when the value is fine, else a short description of the problem.
+``strict=True`` uses the ``[validation]`` extra (email-validator, phonenumbers, pycountry) where
+installed and falls back to shape checks otherwise; it never makes a DNS look-up.
+
+>>> check_country_code("my", strict=False)
+"not an ISO 3166-1 alpha-2 code: 'my' (two upper-case letters, e.g. 'MY')"
+"""
+
+from __future__ import annotations
+
+import re
+from types import ModuleType
+from urllib.parse import urlsplit
+
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+_LANGUAGE_SHAPE = re.compile(r"[a-z]{2}")
+_COUNTRY_SHAPE = re.compile(r"[A-Z]{2}")
+
+
+def _optional(module: str) -> ModuleType | None:
+    try:
+        return __import__(module, fromlist=["_"])
+    except ImportError:
+        return None
+
+
+_email_validator = _optional("email_validator")
+_phonenumbers = _optional("phonenumbers")
+_pycountry = _optional("pycountry")
+
+STRICT_AVAILABLE = all(m is not None for m in (_email_validator, _phonenumbers, _pycountry))
+"""True when every library of the ``[validation]`` extra is installed."""
+
+
+def check_email(value: str, *, strict: bool) -> str | None:
+    """An email address: syntax only, never deliverability."""
+    if not _EMAIL_SHAPE.fullmatch(value):
+        return f"not a valid email address: {value!r}"
+    if strict and _email_validator is not None:
+        try:
+            _email_validator.validate_email(value, check_deliverability=False, allow_smtputf8=True)
+        except _email_validator.EmailNotValidError as exc:
+            return f"not a valid email address: {value!r} ({exc})"
+    return None
+
+
+def check_phone(value: str, *, strict: bool) -> str | None:
+    """A phone number in E.164 form: ``+`` and up to 15 digits, no spaces."""
+    if not _E164.fullmatch(value):
+        return (
+            f"not an E.164 phone number: {value!r} (expected '+' and digits, e.g. '+60123456789')"
+        )
+    if strict and _phonenumbers is not None:
+        try:
+            number = _phonenumbers.parse(value, None)
+        except _phonenumbers.NumberParseException:
+            return f"not a valid phone number: {value!r}"
+        if not _phonenumbers.is_valid_number(number):
+            return f"not a valid phone number: {value!r}"
+    return None
+
+
+def check_language(value: str, *, strict: bool) -> str | None:
+    """An ISO 639-1 language code, lower case (``ms``, ``en``)."""
+    problem = f"not an ISO 639-1 language code: {value!r} (two lower-case letters, e.g. 'en')"
+    if not _LANGUAGE_SHAPE.fullmatch(value):
+        return problem
+    if strict and _pycountry is not None and _pycountry.languages.get(alpha_2=value) is None:
+        return problem
+    return None
+
+
+def check_country_code(value: str, *, strict: bool) -> str | None:
+    """An ISO 3166-1 alpha-2 country code, upper case (``MY``, ``PT``)."""
+    problem = f"not an ISO 3166-1 alpha-2 code: {value!r} (two upper-case letters, e.g. 'MY')"
+    if not _COUNTRY_SHAPE.fullmatch(value):
+        return problem
+    if strict and _pycountry is not None and _pycountry.countries.get(alpha_2=value) is None:
+        return problem
+    return None
+
+
+def check_http_url(value: str) -> str | None:
+    """An absolute http(s) URL with a host and no whitespace."""
+    problem = f"not an http(s) URL: {value!r}"
+    if any(c.isspace() for c in value):
+        return problem
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return problem
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return problem
+    return None

@@ -1,0 +1,144 @@
+"""The one cattrs converter aelyst_async owns, configured in :func:`make_converter`.
+
+Python names become the API's wire names, ``UNSET`` fields are left out, custom field values
+follow the API's formatting rules, and values read back keep their JSON types (no coercion).
+
+>>> contact_to_wire(Contact("Ana", last_name=None))
+{'firstName': 'Ana', 'lastName': None}
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from ._models import Contact, CustomField, CustomFieldValue, UnsetType, UpsertResult
+
+WIRE_NAMES = {
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "phone": "phone",
+    "email": "email",
+    "language": "language",
+    "profile_pic": "profilePic",
+    "country_code": "countryCode",
+    "custom_fields": "custom_fields",
+}
+"""Contact attribute name -> JSON key."""
+
+PYTHON_NAMES = {wire: name for name, wire in WIRE_NAMES.items()}
+
+
+def custom_value_to_wire(value: object) -> str | int | float | None:
+    """A custom field value as the API wants it; raises ValueError/TypeError if it has no form."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a finite number")
+        return value
+    if isinstance(value, datetime.datetime):
+        raise TypeError("a datetime has no custom field form: pass a date or a time")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, datetime.time):
+        if value.second or value.microsecond:
+            raise ValueError(f"{value.isoformat()} has seconds; the API takes HH:MM")
+        if value.tzinfo is not None:
+            raise ValueError(f"{value.isoformat()} has a time zone; the API takes a plain HH:MM")
+        return value.strftime("%H:%M")
+    raise TypeError(
+        f"{type(value).__name__} is not a custom field value "
+        "(str, int, float, bool, date, time or None)"
+    )
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, got {type(value).__name__}")
+    return value
+
+
+def _structure_custom_value(value: Any, _: Any) -> CustomFieldValue:
+    if value is None or isinstance(value, (str, int, float)):
+        if isinstance(value, bool):
+            raise TypeError("a custom field value on the wire is never a JSON boolean")
+        return value
+    raise TypeError(
+        f"a custom field value must be a string, number or null, not {type(value).__name__}"
+    )
+
+
+def _structure_optional_str(value: Any, _: Any) -> str | None:
+    return None if value is None else _structure_str(value, _)
+
+
+def _structure_custom_fields(value: Any, _: Any) -> tuple[CustomField, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return tuple(converter.structure(item, CustomField) for item in value)
+
+
+def make_converter() -> cattrs.Converter:
+    """Build the package's converter (wire names, UNSET omitted, strict value types)."""
+    conv = cattrs.Converter(forbid_extra_keys=True)
+    conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(CustomFieldValue, _structure_custom_value)
+    conv.register_structure_hook(str | None | UnsetType, _structure_optional_str)
+    conv.register_structure_hook(Sequence[CustomField] | None | UnsetType, _structure_custom_fields)
+    conv.register_unstructure_hook(
+        CustomField, lambda f: {"name": f.name, "value": custom_value_to_wire(f.value)}
+    )
+    renames: dict[str, Any] = {name: override(rename=wire) for name, wire in WIRE_NAMES.items()}
+    conv.register_unstructure_hook(
+        Contact, make_dict_unstructure_fn(Contact, conv, _cattrs_omit_if_default=True, **renames)
+    )
+    conv.register_structure_hook(
+        Contact, make_dict_structure_fn(Contact, conv, _cattrs_forbid_extra_keys=True, **renames)
+    )
+    return conv
+
+
+converter = make_converter()
+
+
+def contact_to_wire(contact: Contact) -> dict[str, Any]:
+    """The JSON body for ``contact``: fields left UNSET are omitted, ``None`` becomes null."""
+    wire: dict[str, Any] = converter.unstructure(contact)
+    return wire
+
+
+def contact_from_wire(body: Mapping[str, Any]) -> Contact:
+    """A :class:`Contact` from a wire-format body (as in a JSONL import).
+
+    Raises ``cattrs`` errors on unknown keys or wrong value types.
+    """
+    return converter.structure(dict(body), Contact)
+
+
+def upsert_result_from_wire(body: Any) -> UpsertResult:
+    """``{"contactId": 7}`` -> ``UpsertResult(7)``; anything else raises TypeError/ValueError."""
+    if not isinstance(body, dict) or "contactId" not in body:
+        raise ValueError("no contactId in the response")
+    contact_id = body["contactId"]
+    if isinstance(contact_id, bool) or not isinstance(contact_id, int):
+        raise TypeError(f"contactId is {type(contact_id).__name__}, not an integer")
+    return UpsertResult(contact_id)

@@ -1,0 +1,147 @@
+"""The exceptions raised by aelyst_async.
+
+    AelystError
+    ├── ContactValidationError (also a ValueError)   checked client-side; nothing was sent
+    ├── APIError                                     the API answered with an error status
+    │   ├── BadRequestError          400
+    │   ├── AuthenticationError      401
+    │   ├── NotFoundError            404
+    │   ├── RateLimitError           429, after the retries are spent
+    │   ├── QueuedError              449, after its retries are spent
+    │   └── ServerError              5xx, after the retries are spent
+    └── TransportError                               no usable response
+
+Example::
+
+    try:
+        await client.contacts.create_or_update("id:7", Contact(first_name="Ana"))
+    except NotFoundError as exc:
+        print(exc.status, exc.message, exc.path)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+
+class AelystError(Exception):
+    """Base class of every error this package raises."""
+
+
+class ValidationProblem(NamedTuple):
+    """One problem found by client-side validation: the field path and what is wrong."""
+
+    field: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.problem}"
+
+
+class ContactValidationError(AelystError, ValueError):
+    """Client-side validation failed; nothing was sent.
+
+    ``errors`` holds one :class:`ValidationProblem` per problem, each naming its field path
+    in Python attribute names (``"country_code"``, ``"custom_fields[2].value"``).
+    """
+
+    def __init__(self, errors: Iterable[ValidationProblem]) -> None:
+        self.errors: list[ValidationProblem] = list(errors)
+        count = len(self.errors)
+        summary = "; ".join(str(e) for e in self.errors)
+        super().__init__(f"{count} invalid field{'s' if count != 1 else ''}: {summary}")
+
+
+class APIError(AelystError):
+    """The API answered with an error status.
+
+    Attributes: ``status`` (HTTP status), ``code`` and ``message`` (from the error body),
+    ``method`` and ``path`` of the request, ``attempts`` made before giving up.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: int | None = None,
+        method: str = "",
+        path: str = "",
+        attempts: int = 1,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.method = method
+        self.path = path
+        self.attempts = attempts
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"{self.method} {self.path} -> {self.status}: {self.message}{tries}"
+
+
+class BadRequestError(APIError):
+    """400: the API refused the request body or identifier (never retried)."""
+
+
+class AuthenticationError(APIError):
+    """401: the token is missing, wrong or revoked (never retried)."""
+
+
+class NotFoundError(APIError):
+    """404: no contact matches an ``id:`` identifier (never retried)."""
+
+
+class RateLimitError(APIError):
+    """429 after the retries were spent.
+
+    ``retry_after`` (seconds, or None), ``limit`` and ``remaining`` come from the last response.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 429,
+        code: int | None = None,
+        method: str = "",
+        path: str = "",
+        attempts: int = 1,
+        retry_after: float | None = None,
+        limit: int | None = None,
+        remaining: int | None = None,
+    ) -> None:
+        super().__init__(
+            message, status=status, code=code, method=method, path=path, attempts=attempts
+        )
+        self.retry_after = retry_after
+        self.limit = limit
+        self.remaining = remaining
+
+
+class QueuedError(APIError):
+    """449: the contact is still being processed after its creation; retries were spent."""
+
+
+class ServerError(APIError):
+    """5xx after the retries were spent."""
+
+
+class TransportError(AelystError):
+    """No usable response: a connection failure, a timeout, or a body that is not the API's JSON."""
+
+    def __init__(
+        self, message: str, *, method: str = "", path: str = "", attempts: int = 1
+    ) -> None:
+        self.message = message
+        self.method = method
+        self.path = path
+        self.attempts = attempts
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"{self.method} {self.path}: {self.message}{tries}"

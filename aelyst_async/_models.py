@@ -1,0 +1,194 @@
+"""The typed models of the Aelyst API: what a caller builds and what a call returns.
+
+Example::
+
+    contact = Contact("Ana", email="ana@example.com", country_code="PT",
+                      custom_fields=[CustomField("Plan", "gold")])
+    Identifier.email("ana@example.com")       # or the string "email:ana@example.com"
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Sequence
+from typing import Literal, Union
+
+import attrs
+
+from ._errors import AelystError
+
+
+class UnsetType(enum.Enum):
+    """Type of :data:`UNSET`: a field the caller did not set (omitted from the request)."""
+
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET = UnsetType.UNSET
+"""A field left UNSET is omitted from the request body; ``None`` is sent as ``null``."""
+
+CustomFieldValue = Union[str, int, float, bool, datetime.date, datetime.time, None]  # noqa: UP007
+"""What a custom field value may be (a runtime union, usable by cattrs on Python 3.10)."""
+
+
+@attrs.frozen
+class CustomField:
+    """A workspace custom field and its value.
+
+    ``value`` goes on the wire by the API's rules: ``str`` as is, ``int``/``float`` as a JSON
+    number, ``bool`` as ``"true"``/``"false"``, ``date`` as ``"yyyy-mm-dd"``, ``time`` as
+    ``"HH:MM"``, ``None`` as ``null``.
+
+    >>> CustomField("Company Website", "https://example.com")
+    CustomField(name='Company Website', value='https://example.com')
+    """
+
+    name: str
+    value: CustomFieldValue
+
+
+def _freeze_list(
+    value: Sequence[CustomField] | UnsetType | None,
+) -> Sequence[CustomField] | UnsetType | None:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@attrs.frozen
+class Contact:
+    """A contact to create or update. Fields left ``UNSET`` are not sent; ``None`` clears.
+
+    >>> Contact("Muhammad", phone="+60123456789", custom_fields=[CustomField("Plan", "gold")])
+    Contact(first_name='Muhammad', last_name=UNSET, phone='+60123456789', ...)
+
+    Constructing a contact never checks formats: the client validates it when a call sends it.
+    """
+
+    first_name: str
+    last_name: str | UnsetType | None = attrs.field(default=UNSET, kw_only=True)
+    phone: str | UnsetType | None = attrs.field(default=UNSET, kw_only=True)
+    email: str | UnsetType | None = attrs.field(default=UNSET, kw_only=True)
+    language: str | UnsetType | None = attrs.field(default=UNSET, kw_only=True)
+    profile_pic: str | UnsetType | None = attrs.field(default=UNSET, kw_only=True)
+    country_code: str | UnsetType | None = attrs.field(default=UNSET, kw_only=True)
+    custom_fields: Sequence[CustomField] | UnsetType | None = attrs.field(
+        default=UNSET, kw_only=True, converter=_freeze_list
+    )
+
+    def default_identifier(self) -> Identifier | None:
+        """The identifier a bulk upsert derives: the email if set, else the phone, else None."""
+        if isinstance(self.email, str) and self.email:
+            return Identifier.email(self.email)
+        if isinstance(self.phone, str) and self.phone:
+            return Identifier.phone(self.phone)
+        return None
+
+
+IdentifierKind = Literal["id", "email", "phone"]
+_KINDS: tuple[IdentifierKind, ...] = ("id", "email", "phone")
+
+
+class IdentifierError(AelystError, ValueError):
+    """An identifier string that is not ``id:<n>``, ``email:<address>`` or ``phone:<E.164>``."""
+
+
+@attrs.frozen
+class Identifier:
+    """Which contact a call acts on: ``id:123``, ``email:a@b.com`` or ``phone:+60121233112``.
+
+    >>> str(Identifier.parse("email:a@b.com"))
+    'email:a@b.com'
+
+    The value's format (email syntax, E.164) is checked under the client's validation setting
+    when a call sends it; here only the shape is checked. ``str()`` gives ``"kind:value"``.
+    """
+
+    kind: IdentifierKind
+    value: str
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise IdentifierError(
+                f"identifier kind must be one of id, email, phone, not {self.kind!r}"
+            )
+        if not isinstance(self.value, str) or not self.value:
+            raise IdentifierError(f"identifier {self.kind}: the value must be a non-empty string")
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in self.value):
+            raise IdentifierError(f"identifier {self.kind}: the value contains a control character")
+        if self.kind == "id" and not (self.value.isascii() and self.value.isdigit()):
+            raise IdentifierError(f"identifier id: {self.value!r} is not a positive integer")
+
+    @classmethod
+    def id(cls, contact_id: int) -> Identifier:
+        """The contact with this Aelyst contact id."""
+        if isinstance(contact_id, bool) or not isinstance(contact_id, int) or contact_id < 1:
+            raise IdentifierError(f"identifier id: {contact_id!r} is not a positive integer")
+        return cls("id", str(contact_id))
+
+    @classmethod
+    def email(cls, address: str) -> Identifier:
+        """The first contact with this email address."""
+        return cls("email", address)
+
+    @classmethod
+    def phone(cls, number: str) -> Identifier:
+        """The first contact with this phone number (E.164, e.g. ``+60121233112``)."""
+        return cls("phone", number)
+
+    @classmethod
+    def parse(cls, text: str | Identifier) -> Identifier:
+        """Parse ``"kind:value"``; an :class:`Identifier` is returned as is."""
+        if isinstance(text, Identifier):
+            return text
+        if not isinstance(text, str):
+            raise IdentifierError(
+                f"an identifier must be a string or Identifier, not {type(text).__name__}"
+            )
+        kind, sep, value = text.partition(":")
+        if not sep or kind not in _KINDS:
+            raise IdentifierError(
+                f"identifier {text!r} must look like id:123, email:a@b.com or phone:+60121233112"
+            )
+        return cls(kind, value)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+@attrs.frozen
+class UpsertResult:
+    """What ``create_or_update`` returns: the id of the contact created or updated."""
+
+    contact_id: int
+
+
+@attrs.frozen
+class BulkOutcome:
+    """What happened to one item of a bulk upsert.
+
+    ``index`` is the item's position in the input; exactly one outcome exists per item.
+    """
+
+    index: int
+    identifier: str
+    ok: bool
+    contact_id: int | None = None
+    error: AelystError | None = None
+    attempts: int = 0
+
+
+@attrs.define
+class BulkReport:
+    """The summary of a bulk upsert: counts, the failed outcomes, and the elapsed seconds."""
+
+    total: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    failures: list[BulkOutcome] = attrs.field(factory=list)
+    elapsed: float = 0.0
