@@ -1,0 +1,125 @@
+"""The ``aelyst`` command (also ``python -m aelyst_async``).
+
+Each subcommand lives in a function pair: ``add_<name>_command(subparsers)`` declares its
+arguments and sets ``run=<function(args) -> exit code>``; :data:`COMMANDS` lists the ``add_``
+functions that :func:`build_parser` calls. To add a subcommand, write its pair (in its own module if
+large) and append its ``add_`` function to :data:`COMMANDS`.
+
+    $ aelyst sandbox --port 8080 --processing 2 --fail-rate 0.05 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+SubParsers = Any  # argparse's _SubParsersAction, which has no public type
+
+
+# -- aelyst sandbox ------------------------------------------------------------------------------
+
+
+def add_sandbox_command(subparsers: SubParsers) -> None:
+    """Declare ``aelyst sandbox``."""
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "sandbox",
+        help="run the local Aelyst API sandbox in the foreground",
+        description="Run a local Aelyst API server (Ctrl-C to stop).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    p.add_argument("--port", type=int, default=8080, help="port, 0 for any (default %(default)s)")
+    p.add_argument("--token", default="sandbox-token", help="expected Bearer token")
+    p.add_argument("--per-path", type=int, default=5, help="requests per period per method+path")
+    p.add_argument("--period", type=float, default=1.0, help="rate-limit period in seconds")
+    p.add_argument("--window", choices=("fixed", "sliding"), default="fixed")
+    p.add_argument("--workspace", type=int, default=None, help="hidden workspace-wide limit")
+    p.add_argument("--processing", type=float, default=0.0, help="seconds of 449 after a create")
+    p.add_argument("--fail-rate", type=float, default=0.0, help="share of 500 responses")
+    p.add_argument("--lose-rate", type=float, default=0.0, help="share of lost responses")
+    p.add_argument("--malformed-rate", type=float, default=0.0, help="share of malformed bodies")
+    p.add_argument("--latency", type=float, default=0.0, help="seconds added to each response")
+    p.add_argument("--seed", type=int, default=None, help="seed of the injected faults")
+    p.add_argument("--db", default=None, help="SQLite file keeping contacts across restarts")
+    p.add_argument(
+        "--custom-field",
+        action="append",
+        metavar="NAME=TYPE",
+        help="a workspace custom field, e.g. 'Seats=number' or 'Plan=list:Free,Pro' "
+        "(repeatable; replaces the default fields)",
+    )
+    p.set_defaults(run=run_sandbox)
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    """Run the sandbox until Ctrl-C or SIGTERM."""
+    from .sandbox import Sandbox
+
+    fields = None
+    if args.custom_field:
+        fields = {}
+        for item in args.custom_field:
+            name, sep, spec = item.partition("=")
+            if not sep or not name.strip():
+                print(f"aelyst sandbox: bad --custom-field {item!r}", file=sys.stderr)
+                return 2
+            fields[name.strip()] = spec
+    try:
+        sandbox = Sandbox(
+            token=args.token, per_path=args.per_path, period=args.period, window=args.window,
+            workspace=args.workspace, processing=args.processing, fail_rate=args.fail_rate,
+            lose_rate=args.lose_rate, malformed_rate=args.malformed_rate, latency=args.latency,
+            seed=args.seed, db=args.db, custom_fields=fields, host=args.host, port=args.port,
+        )  # fmt: skip
+    except ValueError as exc:
+        print(f"aelyst sandbox: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve(sandbox))
+    except OSError as exc:
+        print(f"aelyst sandbox: cannot serve: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # platforms without loop signal handlers
+        pass
+    return 0
+
+
+async def _serve(sandbox: Any) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with sandbox:
+        print(f"Aelyst sandbox running at {sandbox.base_url}", flush=True)
+        print(f"token: {sandbox.token}", flush=True)
+        print(f"introspection: {sandbox.url}/_sandbox/stats, /_sandbox/contacts", flush=True)
+        print("Ctrl-C to stop", flush=True)
+        await stop.wait()
+    print("sandbox stopped", flush=True)
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+COMMANDS: list[Callable[[SubParsers], None]] = [add_sandbox_command]
+"""The ``add_<name>_command`` functions of every subcommand, in help order."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``aelyst`` parser with every subcommand of :data:`COMMANDS`."""
+    parser = argparse.ArgumentParser(prog="aelyst", description="The Aelyst API from the shell.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in COMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``aelyst`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    args = build_parser().parse_args(argv)
+    result: int = args.run(args)
+    return result

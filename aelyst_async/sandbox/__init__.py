@@ -1,0 +1,31 @@
+"""A faithful local Aelyst API server for tests, benchmarks and trying the SDK.
+
+>>> async def demo() -> None:
+...     async with Sandbox(per_path=10, clock=FakeClock()) as sb:
+...         ...  # AelystClient(sb.token, base_url=sb.base_url); sb.store; sb.stats; sb.clock
+
+Also on the command line: ``aelyst sandbox --port 8080``.
+"""
+
+from ._app import MESSAGES, SANDBOX, Sandbox, SandboxStats, make_app, openapi_document
+from ._limits import Clock, FakeClock, Window, WindowKind
+from ._store import Contact, Store
+from ._validation import DEFAULT_CUSTOM_FIELDS, FIELD_TYPES, FieldSpec
+
+__all__ = [
+    "DEFAULT_CUSTOM_FIELDS",
+    "FIELD_TYPES",
+    "MESSAGES",
+    "SANDBOX",
+    "Clock",
+    "Contact",
+    "FakeClock",
+    "FieldSpec",
+    "Sandbox",
+    "SandboxStats",
+    "Store",
+    "Window",
+    "WindowKind",
+    "make_app",
+    "openapi_document",
+]

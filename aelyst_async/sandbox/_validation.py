@@ -1,0 +1,220 @@
+"""Server-side checks of identifiers and request bodies, as strict as the API documents.
+
+Every check returns a list of problems (empty when fine); the sandbox answers any problem with
+``400 {"code": 400, "message": "Validation error."}`` and logs the problems.
+
+>>> parse_identifier("email%3Aana%40example.com")
+('email', 'ana@example.com')
+>>> validate_body({"firstName": "Ana", "language": "pt"}, DEFAULT_CUSTOM_FIELDS)
+[]
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import unquote
+
+import attrs
+
+from .._checks import (
+    check_country_code,
+    check_email,
+    check_http_url,
+    check_language,
+    check_phone,
+)
+
+FIELD_TYPES = ("text", "list", "checkbox", "email", "number", "url", "date", "time")
+STANDARD_FIELDS = (
+    "firstName",
+    "lastName",
+    "phone",
+    "email",
+    "language",
+    "profilePic",
+    "countryCode",
+)
+_ID = re.compile(r"[0-9]{1,19}")
+_BARE_URL = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:[0-9]+)?([/?#]\S*)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+@attrs.frozen
+class FieldSpec:
+    """A workspace custom field: its ``type`` (one of :data:`FIELD_TYPES`) and, for ``list``,
+    the allowed ``options``."""
+
+    type: str
+    options: tuple[str, ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        if self.type not in FIELD_TYPES:
+            raise ValueError(f"unknown custom field type {self.type!r} (one of {FIELD_TYPES})")
+        if (self.type == "list") != bool(self.options):
+            raise ValueError("a 'list' field needs options, and only a 'list' field has them")
+
+    @classmethod
+    def parse(cls, spec: str | FieldSpec) -> FieldSpec:
+        """``"number"``, ``"list:Free,Starter,Pro"`` (or a :class:`FieldSpec`, returned as is)."""
+        if isinstance(spec, FieldSpec):
+            return spec
+        kind, _, options = spec.partition(":")
+        return cls(kind.strip(), tuple(o.strip() for o in options.split(",") if o.strip()))
+
+
+DEFAULT_CUSTOM_FIELDS: Mapping[str, FieldSpec] = {
+    "Company Website": FieldSpec("url"),
+    "Plan": FieldSpec("list", ("Free", "Starter", "Pro", "Enterprise")),
+    "Seats": FieldSpec("number"),
+    "Newsletter": FieldSpec("checkbox"),
+    "Renewal Date": FieldSpec("date"),
+    "Preferred Call Time": FieldSpec("time"),
+    "Notes": FieldSpec("text"),
+    "Billing Email": FieldSpec("email"),
+}
+"""The sandbox workspace's custom fields unless configured otherwise."""
+
+
+def parse_field_specs(specs: Mapping[str, str | FieldSpec]) -> dict[str, FieldSpec]:
+    """Normalise a ``name -> "type[:options]"`` mapping."""
+    return {name: FieldSpec.parse(spec) for name, spec in specs.items()}
+
+
+def decode_segment(raw: str) -> str | None:
+    """Percent-decode one raw path segment (``+`` stays ``+``); None if not valid UTF-8."""
+    try:
+        return unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        return None
+
+
+def parse_identifier(raw: str) -> tuple[str, str] | None:
+    """``(kind, value)`` of a raw (still-encoded) identifier segment, or None if malformed."""
+    decoded = decode_segment(raw)
+    if decoded is None:
+        return None
+    kind, sep, value = decoded.partition(":")
+    if not sep:
+        return None
+    if kind == "id":
+        return (kind, value) if _ID.fullmatch(value) else None
+    if kind == "email":
+        return (kind, value) if check_email(value, strict=True) is None else None
+    if kind == "phone":
+        return (kind, value) if check_phone(value, strict=True) is None else None
+    return None
+
+
+def load_json(body: bytes) -> tuple[bool, Any]:
+    """``(True, value)`` for strict JSON (UTF-8, no NaN/Infinity), else ``(False, None)``."""
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(constant)
+
+    try:
+        return True, json.loads(body.decode("utf-8"), parse_constant=refuse)
+    except (UnicodeDecodeError, ValueError):
+        return False, None
+
+
+def _check_url_value(value: str) -> str | None:
+    if value.startswith(("http://", "https://")):
+        return check_http_url(value)
+    return None if _BARE_URL.fullmatch(value) else f"not a URL: {value!r}"
+
+
+def _check_date(value: str) -> str | None:
+    try:
+        if _DATE.fullmatch(value):
+            datetime.date.fromisoformat(value)
+            return None
+    except ValueError:
+        pass
+    return f"not a yyyy-mm-dd date: {value!r}"
+
+
+_STRING_CHECKS: Mapping[str, Callable[[str], str | None]] = {
+    "phone": lambda v: check_phone(v, strict=True),
+    "email": lambda v: check_email(v, strict=True),
+    "language": lambda v: check_language(v, strict=True),
+    "countryCode": lambda v: check_country_code(v, strict=True),
+    "profilePic": check_http_url,
+}
+
+
+def check_custom_value(spec: FieldSpec, value: object) -> str | None:
+    """The problem with a custom field ``value`` of type ``spec``, or None (null always passes)."""
+    if value is None:
+        return None
+    if spec.type == "number":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return None if ok and math.isfinite(value) else "not a JSON number"  # type: ignore[arg-type]
+    if not isinstance(value, str):
+        return "not a string"
+    if spec.type == "list" and value not in spec.options:
+        return f"not one of {list(spec.options)}"
+    if spec.type == "checkbox" and value not in ("true", "false"):
+        return "not 'true' or 'false'"
+    if spec.type == "email":
+        return check_email(value, strict=True)
+    if spec.type == "url":
+        return _check_url_value(value)
+    if spec.type == "date":
+        return _check_date(value)
+    if spec.type == "time" and not _TIME.fullmatch(value):
+        return "not an HH:MM 24-hour time"
+    return None
+
+
+def _check_custom_fields(items: object, fields: Mapping[str, FieldSpec]) -> list[str]:
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        return ["custom_fields: not a list"]
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        where = f"custom_fields[{i}]"
+        if not isinstance(item, dict):
+            problems.append(f"{where}: not an object")
+            continue
+        name = item.get("name")
+        if extra := set(item) - {"name", "value"}:
+            problems.append(f"{where}: unknown keys {sorted(extra)}")
+        if not isinstance(name, str):
+            problems.append(f"{where}.name: required string")
+        elif name not in fields:
+            problems.append(f"{where}.name: no custom field {name!r} in this workspace")
+        elif name in seen:
+            problems.append(f"{where}.name: {name!r} given twice")
+        elif problem := check_custom_value(fields[name], item.get("value")):
+            problems.append(f"{where}.value: {problem}")
+        if isinstance(name, str):
+            seen.add(name)
+    return problems
+
+
+def validate_body(body: object, fields: Mapping[str, FieldSpec]) -> list[str]:
+    """Every problem with an upsert body (already parsed from JSON)."""
+    if not isinstance(body, dict):
+        return ["body: not a JSON object"]
+    problems = [f"{k}: unknown field" for k in body if k not in (*STANDARD_FIELDS, "custom_fields")]
+    first = body.get("firstName")
+    if not isinstance(first, str) or not first.strip():
+        problems.append("firstName: required non-empty string")
+    for key in STANDARD_FIELDS[1:]:
+        value = body.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            problems.append(f"{key}: not a string or null")
+        elif (check := _STRING_CHECKS.get(key)) and (problem := check(value)):
+            problems.append(f"{key}: {problem}")
+    problems += _check_custom_fields(body.get("custom_fields"), fields)
+    return problems
