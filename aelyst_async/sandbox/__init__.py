@@ -9,7 +9,7 @@ Also on the command line: ``aelyst sandbox --port 8080``.
 
 from ._app import MESSAGES, SANDBOX, Sandbox, SandboxStats, make_app, openapi_document
 from ._limits import Clock, FakeClock, Window, WindowKind
-from ._store import Contact, Store
+from ._store import Store, StoredContact
 from ._validation import DEFAULT_CUSTOM_FIELDS, FIELD_TYPES, FieldSpec
 
 __all__ = [
@@ -18,12 +18,12 @@ __all__ = [
     "MESSAGES",
     "SANDBOX",
     "Clock",
-    "Contact",
     "FakeClock",
     "FieldSpec",
     "Sandbox",
     "SandboxStats",
     "Store",
+    "StoredContact",
     "Window",
     "WindowKind",
     "make_app",

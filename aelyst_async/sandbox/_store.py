@@ -20,7 +20,7 @@ from typing import Any
 
 from ._validation import STANDARD_FIELDS
 
-Contact = dict[str, Any]
+StoredContact = dict[str, Any]
 
 
 class Store:
@@ -34,7 +34,7 @@ class Store:
     """
 
     def __init__(self, path: str | None = None) -> None:
-        self._contacts: dict[int, Contact] = {}
+        self._contacts: dict[int, StoredContact] = {}
         self._index: dict[str, dict[str, list[int]]] = {"email": {}, "phone": {}}
         self._next_id = 1
         self._db: sqlite3.Connection | None = None
@@ -54,11 +54,11 @@ class Store:
     def __contains__(self, contact_id: object) -> bool:
         return contact_id in self._contacts
 
-    def contacts(self) -> list[Contact]:
+    def contacts(self) -> list[StoredContact]:
         """Every contact, by id (copies)."""
         return [copy.deepcopy(self._contacts[i]) for i in sorted(self._contacts)]
 
-    def get(self, contact_id: int) -> Contact | None:
+    def get(self, contact_id: int) -> StoredContact | None:
         """The contact with this id (a copy), or None."""
         found = self._contacts.get(contact_id)
         return copy.deepcopy(found) if found is not None else None
@@ -68,23 +68,23 @@ class Store:
         ids = self._index[kind].get(value)
         return ids[0] if ids else None
 
-    def find(self, kind: str, value: str) -> Contact | None:
+    def find(self, kind: str, value: str) -> StoredContact | None:
         """The first contact whose ``kind`` (``"email"`` or ``"phone"``) equals ``value``."""
         contact_id = self.first_id(kind, value)
         return self.get(contact_id) if contact_id is not None else None
 
-    def find_by_email(self, email: str) -> Contact | None:
+    def find_by_email(self, email: str) -> StoredContact | None:
         """The first contact with this email, or None."""
         return self.find("email", email)
 
-    def find_by_phone(self, phone: str) -> Contact | None:
+    def find_by_phone(self, phone: str) -> StoredContact | None:
         """The first contact with this phone, or None."""
         return self.find("phone", phone)
 
     def create(self, fields: Mapping[str, Any]) -> int:
         """Store a new contact from wire-format ``fields`` (custom fields as a list or mapping);
         returns its id."""
-        contact: Contact = {**dict.fromkeys(STANDARD_FIELDS), "custom_fields": {}}
+        contact: StoredContact = {**dict.fromkeys(STANDARD_FIELDS), "custom_fields": {}}
         self._apply(contact, fields)
         contact_id = self._next_id
         self._insert(contact_id, contact)
@@ -116,7 +116,7 @@ class Store:
             self._db = None
 
     @staticmethod
-    def _apply(contact: Contact, fields: Mapping[str, Any]) -> None:
+    def _apply(contact: StoredContact, fields: Mapping[str, Any]) -> None:
         for key, value in fields.items():
             if key != "custom_fields":
                 contact[key] = value
@@ -135,18 +135,18 @@ class Store:
                 else:
                     contact["custom_fields"][name] = field_value
 
-    def _insert(self, contact_id: int, fields: Contact) -> None:
+    def _insert(self, contact_id: int, fields: StoredContact) -> None:
         contact = {"id": contact_id, **fields}
         self._contacts[contact_id] = contact
         self._next_id = max(self._next_id, contact_id + 1)
         self._reindex(contact_id, contact)
 
-    def _reindex(self, contact_id: int, contact: Contact) -> None:
+    def _reindex(self, contact_id: int, contact: StoredContact) -> None:
         for kind, index in self._index.items():
             if contact.get(kind) is not None:
                 bisect.insort(index.setdefault(contact[kind], []), contact_id)
 
-    def _unindex(self, contact_id: int, contact: Contact) -> None:
+    def _unindex(self, contact_id: int, contact: StoredContact) -> None:
         for kind, index in self._index.items():
             ids = index.get(contact.get(kind))  # type: ignore[arg-type]
             if ids is not None:
