@@ -30,6 +30,9 @@ from ._models import (
     UnsetType,
     UpsertResult,
 )
+from ._pipeline import ClientStats, RetryEvent
+from ._retry import RetryPolicy
+from ._throttle import LimitStore, RateLimitPolicy, ThrottleSnapshot, WaitEvent
 from ._version import __version__
 
 __all__ = [
@@ -41,18 +44,25 @@ __all__ = [
     "BadRequestError",
     "BulkOutcome",
     "BulkReport",
+    "ClientStats",
     "Contact",
     "ContactValidationError",
     "CustomField",
     "Identifier",
     "IdentifierError",
+    "LimitStore",
     "NotFoundError",
     "QueuedError",
     "RateLimitError",
+    "RateLimitPolicy",
+    "RetryEvent",
+    "RetryPolicy",
     "ServerError",
+    "ThrottleSnapshot",
     "TransportError",
     "UnsetType",
     "UpsertResult",
     "ValidationProblem",
+    "WaitEvent",
     "__version__",
 ]

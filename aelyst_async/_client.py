@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import platform
+from collections.abc import Callable
 from types import TracebackType
 from typing import get_args
 from urllib.parse import urlsplit
@@ -18,8 +19,10 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from ._models import Contact, Identifier, UpsertResult
-from ._pipeline import Pipeline
+from ._pipeline import ClientStats, Pipeline, RetryEvent
+from ._retry import RetryPolicy
 from ._sansio import Request, Response, ValidationMode, build_upsert_request, interpret_upsert
+from ._throttle import RateLimitPolicy, Throttle, ThrottleSnapshot, WaitEvent
 from ._transport import AiohttpTransport, Transport
 from ._version import __version__
 
@@ -90,7 +93,11 @@ class AelystClient:
     """An async client of the Aelyst API; use it as ``async with`` or call :meth:`aclose`.
 
     Parameters are described in the README; ``token`` falls back to ``AELYST_API_TOKEN`` and
-    ``base_url`` to ``AELYST_BASE_URL``, then ``https://api.aelyst.ai/v1``.
+    ``base_url`` to ``AELYST_BASE_URL``, then ``https://api.aelyst.ai/v1``. ``rate_limit`` (a
+    :class:`RateLimitPolicy`) and ``retry`` (a :class:`RetryPolicy`) default to the documented
+    limits. Hooks, called in the event loop (keep them quick; an exception is logged and
+    ignored): ``on_retry(RetryEvent)`` before each retry's wait, ``on_wait(WaitEvent)`` after each
+    wait in the throttle. :attr:`stats` and :meth:`throttle_snapshot` show what happened.
 
     >>> async with AelystClient(token="...") as client:
     ...     await client.contacts.create_or_update("id:7", Contact("Ana", last_name=None))
@@ -102,16 +109,22 @@ class AelystClient:
         *,
         base_url: str | None = None,
         timeout: float = 30.0,
-        rate_limit: object = None,
-        retry: object = None,
+        rate_limit: RateLimitPolicy | None = None,
+        retry: RetryPolicy | None = None,
         session: aiohttp.ClientSession | None = None,
         validation: ValidationMode = "strict",
         transport: Transport | None = None,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+        on_wait: Callable[[WaitEvent], None] | None = None,
     ) -> None:
         if validation not in get_args(ValidationMode):
             raise ValueError(f"validation must be 'strict', 'basic' or 'off', not {validation!r}")
         if not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        if rate_limit is not None and not isinstance(rate_limit, RateLimitPolicy):
+            raise TypeError(f"rate_limit must be a RateLimitPolicy or None, not {rate_limit!r}")
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy or None, not {retry!r}")
         secret = _check_token(token)
         self.base_url = _check_base_url(
             base_url or os.environ.get("AELYST_BASE_URL") or DEFAULT_BASE_URL
@@ -126,7 +139,12 @@ class AelystClient:
             session=session,
             redact=self._redact,
         )
-        self._pipeline = Pipeline(self._transport)
+        self._pipeline = Pipeline(
+            self._transport,
+            throttle=Throttle(rate_limit or RateLimitPolicy(), on_wait=on_wait),
+            retry=retry or RetryPolicy(),
+            on_retry=on_retry,
+        )
         self._closed = False
         self.contacts = Contacts(self)
 
@@ -138,6 +156,21 @@ class AelystClient:
     def closed(self) -> bool:
         """True once :meth:`aclose` has run."""
         return self._closed
+
+    @property
+    def stats(self) -> ClientStats:
+        """Counters since creation: requests, retries, 429s, 449s, seconds spent waiting.
+
+        >>> client.stats.rate_limited, client.stats.throttle_wait
+        """
+        return self._pipeline.stats
+
+    def throttle_snapshot(self) -> ThrottleSnapshot:
+        """The throttle's state now: path budgets held, workspace rate, pause left.
+
+        >>> client.throttle_snapshot().workspace_rate   # e.g. 48.5 once learned
+        """
+        return self._pipeline.throttle.snapshot()
 
     async def __aenter__(self) -> AelystClient:
         self._ensure_open()

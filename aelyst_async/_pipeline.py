@@ -1,28 +1,185 @@
 """One request's journey after it is built: throttle, transport, interpretation, retries.
 
-The throttle and the retry policy plug in here (see ``_throttle`` and ``_retry``).
+>>> pipeline = Pipeline(transport, throttle=Throttle(RateLimitPolicy()), retry=RetryPolicy())
+>>> result, attempts = await pipeline.send(request, interpret_upsert)
+
+Logs go to the ``"aelyst_async"`` logger: debug lines for throttle waits and retries, naming
+the method and path, never a header value or a body.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
 from collections.abc import Callable
 from typing import TypeVar
 
+import attrs
+
+from ._errors import AelystError, APIError, QueuedError, RateLimitError, TransportError
+from ._retry import RetryPolicy
 from ._sansio import Request, Response
+from ._throttle import Throttle
 from ._transport import Transport
 
 T = TypeVar("T")
+log = logging.getLogger("aelyst_async")
+
+
+@attrs.frozen
+class RetryEvent:
+    """A request is about to be retried: ``attempt`` (1-based) failed with ``error``, and the
+    next one follows after ``delay`` seconds (plus any throttle wait)."""
+
+    method: str
+    path: str
+    attempt: int
+    error: AelystError
+    delay: float
+
+
+@attrs.frozen
+class ClientStats:
+    """Counters of one client since it was created, from :attr:`AelystClient.stats`.
+
+    ``requests``: attempts handed to the transport; ``retries``: attempts after a first one;
+    ``rate_limited`` / ``queued`` / ``server_errors``: answers 429 / 449 / 5xx;
+    ``transport_errors``: attempts with no usable answer; ``throttle_wait`` / ``retry_wait``:
+    seconds requests spent waiting in the throttle / before a retry, summed over requests.
+    """
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    queued: int = 0
+    server_errors: int = 0
+    transport_errors: int = 0
+    throttle_wait: float = 0.0
+    retry_wait: float = 0.0
+
+
+@attrs.define
+class _Counters:
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    queued: int = 0
+    server_errors: int = 0
+    transport_errors: int = 0
+    throttle_wait: float = 0.0
+    retry_wait: float = 0.0
+
+    def snapshot(self) -> ClientStats:
+        return ClientStats(**attrs.asdict(self))
 
 
 class Pipeline:
-    """Sends requests for one client and interprets their responses."""
+    """Sends the requests of one client: throttled, retried, counted.
 
-    def __init__(self, transport: Transport) -> None:
+    ``on_retry`` is called with a :class:`RetryEvent` before each retry's wait; ``rng`` draws
+    the retry jitter (seed it for reproducible delays).
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        throttle: Throttle,
+        retry: RetryPolicy | None = None,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self._transport = transport
+        self.throttle = throttle
+        self.retry = retry if retry is not None else RetryPolicy()
+        self._on_retry = on_retry
+        self._rng = rng if rng is not None else random.Random()
+        self._counters = _Counters()
+
+    @property
+    def stats(self) -> ClientStats:
+        """The counters now (an immutable copy)."""
+        return self._counters.snapshot()
 
     async def send(
         self, request: Request, interpret: Callable[[Request, Response], T]
     ) -> tuple[T, int]:
-        """The interpreted result of ``request`` and the number of attempts it took."""
-        response = await self._transport.send(request)
-        return interpret(request, response), 1
+        """The interpreted result of ``request`` and the number of attempts it took.
+
+        Raises the last attempt's error, its ``attempts`` set, once the retry policy gives up.
+        """
+        loop = asyncio.get_running_loop()
+        counters, throttle = self._counters, self.throttle
+        started = loop.time()
+        attempts = queued = 0
+        while True:
+            permit = await throttle.acquire(request.rate_limit_key)
+            attempts += 1
+            counters.requests += 1
+            counters.throttle_wait += permit.waited
+            error: APIError | TransportError
+            try:
+                response = await self._transport.send(request)
+            except TransportError as exc:
+                throttle.release(permit)
+                counters.transport_errors += 1
+                error = exc
+            except BaseException:
+                throttle.release(permit)
+                raise
+            else:
+                await throttle.observe(permit, response.status, response.headers)
+                status = response.status
+                if status == 429:
+                    counters.rate_limited += 1
+                elif status == 449:
+                    counters.queued += 1
+                elif status >= 500:
+                    counters.server_errors += 1
+                try:
+                    return interpret(request, response), attempts
+                except APIError as exc:
+                    error = exc
+                except TransportError as exc:  # a 2xx whose body is unreadable: never retried
+                    exc.attempts = attempts
+                    raise
+            if isinstance(error, QueuedError):
+                queued += 1
+            delay = self.retry.next_delay(
+                error,
+                attempts=attempts,
+                queued=queued,
+                elapsed=loop.time() - started,
+                rng=self._rng,
+                retry_after_fallback=throttle.policy.period,
+            )
+            if delay is None:
+                error.attempts = attempts
+                raise error
+            await self._wait_retry(request, attempts, error, delay)
+
+    async def _wait_retry(
+        self, request: Request, attempt: int, error: AelystError, delay: float
+    ) -> None:
+        counters = self._counters
+        counters.retries += 1
+        what = error.status if isinstance(error, APIError) else type(error).__name__
+        if isinstance(error, RateLimitError):
+            what = f"429 (Retry-After {error.retry_after})"
+        log.debug(
+            "aelyst_async: %s %s: attempt %d got %s; retrying in %.3fs",
+            request.method,
+            request.path,
+            attempt,
+            what,
+            delay,
+        )
+        if self._on_retry is not None:
+            try:
+                self._on_retry(RetryEvent(request.method, request.path, attempt, error, delay))
+            except Exception:
+                log.exception("aelyst_async: the on_retry hook raised; ignored")
+        if delay > 0:
+            counters.retry_wait += delay
+            await asyncio.sleep(delay)

@@ -23,8 +23,8 @@ from ._convert import contact_to_wire, upsert_result_from_wire
 from ._errors import (
     APIError,
     AuthenticationError,
-    ContactValidationError,
     BadRequestError,
+    ContactValidationError,
     NotFoundError,
     QueuedError,
     RateLimitError,

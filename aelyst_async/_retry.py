@@ -1,0 +1,113 @@
+"""When to try a request again, and after how long: :class:`RetryPolicy`.
+
+The decision is a pure function of the error, the attempts made so far and a ``random.Random``
+(pass a seeded one for reproducible jitter); the pipeline does the waiting.
+
+>>> policy = RetryPolicy(max_attempts=3)
+>>> policy.next_delay(ServerError("boom", status=500), attempts=1, rng=random.Random(0))
+0.42...
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from ._errors import (
+    AelystError,
+    APIError,
+    QueuedError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
+
+QUEUED_JITTER = 0.2
+"""A 449 waits ``queued_delay`` times a factor drawn uniformly from [0.8, 1.2]."""
+
+
+def _number(name: str, *, minimum: float, above: bool = False) -> Callable[[Any, Any, Any], None]:
+    def check(_instance: object, _attribute: object, value: object) -> None:
+        ok = (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and (value > minimum if above else value >= minimum)
+        )
+        if not ok:
+            bound = f"> {minimum:g}" if above else f">= {minimum:g}"
+            raise ValueError(f"RetryPolicy: {name} must be a finite number {bound}, not {value!r}")
+
+    return check
+
+
+def _attempts(_instance: Any, _attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"RetryPolicy: max_attempts must be an int >= 1, not {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How a request is retried; ``attempts`` always include the first one.
+
+    - 429: after at least its ``Retry-After`` (one throttle period when it has none); the whole
+      client pauses too (see :class:`RateLimitPolicy`).
+    - 5xx, connection errors and timeouts: exponential backoff with full jitter, a delay drawn
+      from ``[0, min(backoff_max, backoff_base * 2 ** (attempt - 1))]``.
+    - 429, 5xx and transport errors share ``max_attempts``.
+    - 449 has its own budget: it waits ``queued_delay`` seconds (+-20% jitter) and is retried
+      until ``queued_max_wait`` seconds have passed since the request's first attempt (the last
+      wait is shortened to end then); 449 answers do not count towards ``max_attempts``.
+    - 400, 401, 404, any other 4xx, and a 2xx whose body is not the documented JSON: never.
+
+    >>> client = AelystClient(retry=RetryPolicy(max_attempts=3, queued_max_wait=120))
+    """
+
+    max_attempts: int = attrs.field(default=6, validator=_attempts)
+    backoff_base: float = attrs.field(default=0.5, validator=_number("backoff_base", minimum=0))
+    backoff_max: float = attrs.field(default=30.0, validator=_number("backoff_max", minimum=0))
+    queued_delay: float = attrs.field(default=60.0, validator=_number("queued_delay", minimum=0))
+    queued_max_wait: float = attrs.field(
+        default=600.0, validator=_number("queued_max_wait", minimum=0)
+    )
+
+    def backoff(self, attempts: int, rng: random.Random) -> float:
+        """Full-jitter exponential backoff after ``attempts`` failed attempts."""
+        exponent = min(max(attempts - 1, 0), 64)
+        return rng.uniform(0.0, min(self.backoff_max, self.backoff_base * 2.0**exponent))
+
+    def next_delay(
+        self,
+        error: AelystError,
+        *,
+        attempts: int,
+        rng: random.Random,
+        queued: int = 0,
+        elapsed: float = 0.0,
+        retry_after_fallback: float = 1.0,
+    ) -> float | None:
+        """Seconds to wait before the next attempt after ``error``, or None to give up.
+
+        ``attempts``: attempts made so far (1 after the first), ``queued`` how many of them were
+        answered 449, ``elapsed`` seconds since the first attempt was sent. ``error`` is what the
+        last attempt produced (a 2xx with an unreadable body must not be passed: never retried).
+        """
+        if isinstance(error, QueuedError):
+            left = self.queued_max_wait - elapsed
+            if left <= 0:
+                return None
+            delay = self.queued_delay * rng.uniform(1.0 - QUEUED_JITTER, 1.0 + QUEUED_JITTER)
+            return min(delay, left)
+        retryable = isinstance(error, (RateLimitError, ServerError, TransportError)) or (
+            isinstance(error, APIError) and error.status >= 500
+        )
+        if not retryable or attempts - queued >= self.max_attempts:
+            return None
+        if isinstance(error, RateLimitError):
+            wait = error.retry_after
+            return retry_after_fallback if wait is None else wait
+        return self.backoff(attempts - queued, rng)

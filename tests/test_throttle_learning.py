@@ -1,0 +1,215 @@
+"""Learning the hidden workspace limit: pure arithmetic over send times (no loop, no sleep)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from aelyst_async._learning import WorkspaceLearner
+
+
+def burst(
+    learner: WorkspaceLearner, count: int, *, start: float = 0.0, gap: float = 0.001
+) -> float:
+    """``count`` admitted requests sent ``gap`` apart from ``start``; returns the next send time."""
+    t = start
+    for _ in range(count):
+        learner.admitted(sent_at=t, now=t + 0.002)
+        t += gap
+    return t
+
+
+def steady(learner: WorkspaceLearner, rate: float, start: float, seconds: float) -> float:
+    """Admitted requests at ``rate`` per second for ``seconds``; returns the end time."""
+    t, gap = start, 1.0 / rate
+    while t < start + seconds:
+        learner.admitted(sent_at=t, now=t + 0.002)
+        t += gap
+    return t
+
+
+def rate(learner: WorkspaceLearner) -> float:
+    assert learner.rate is not None
+    return learner.rate
+
+
+def test_unlimited_until_the_first_refusal() -> None:
+    learner = WorkspaceLearner(1.0)
+    burst(learner, 500)
+    assert learner.rate is None
+
+
+def test_multiplicative_decrease_to_what_the_server_admitted_in_the_last_period() -> None:
+    learner = WorkspaceLearner(1.0)
+    t = burst(learner, 50)
+    assert learner.refused(sent_at=t, epoch=0, now=t + 0.003) is True
+    assert learner.rate == pytest.approx(50 * 0.97)
+    assert learner.epoch == 1
+
+
+def test_only_requests_sent_within_one_period_before_the_refused_one_count() -> None:
+    learner = WorkspaceLearner(1.0)
+    burst(learner, 30, start=0.0)  # an earlier window
+    t = burst(learner, 20, start=1.5)
+    learner.refused(sent_at=t, epoch=0, now=t + 0.01)
+    assert learner.rate == pytest.approx(20 * 0.97)
+
+
+def test_refusals_of_requests_sent_before_the_decrease_are_ignored() -> None:
+    learner = WorkspaceLearner(1.0)
+    t = burst(learner, 50)
+    learner.refused(sent_at=t, epoch=0, now=t + 0.003)
+    rate = learner.rate
+    for i in range(20):  # the rest of the same storm, all sent at epoch 0
+        assert learner.refused(sent_at=t + i * 1e-4, epoch=0, now=t + 0.01) is False
+    assert learner.rate == rate
+
+
+def test_late_admitted_answers_of_the_counted_window_raise_the_estimate() -> None:
+    learner = WorkspaceLearner(1.0)
+    for i in range(45):  # 45 answers arrived before the 429
+        learner.admitted(sent_at=i * 0.001, now=0.06)
+    learner.refused(sent_at=0.055, epoch=0, now=0.06)
+    assert learner.rate == pytest.approx(45 * 0.97)
+    for i in range(45, 50):  # 5 more, sent before the refused one, answered after it
+        learner.admitted(sent_at=i * 0.001, now=0.07)
+    assert learner.rate == pytest.approx(50 * 0.97)
+    learner.admitted(sent_at=0.08, now=0.09)  # sent after: not part of that window
+    assert learner.rate == pytest.approx(50 * 0.97)
+
+
+def test_a_decrease_never_raises_the_rate() -> None:
+    learner = WorkspaceLearner(1.0)
+    t = burst(learner, 20)
+    learner.refused(sent_at=t, epoch=0, now=t)
+    t = burst(learner, 100, start=10.0, gap=0.0005)  # somehow many more admitted
+    learner.refused(sent_at=t, epoch=1, now=t)
+    assert learner.rate == pytest.approx(20 * 0.97)
+
+
+def test_a_refusal_soon_after_a_decrease_steps_down_harder() -> None:
+    # a first burst that straddled a fixed window's edge: 11 admitted before it, 50 after
+    learner = WorkspaceLearner(1.0)
+    t = burst(learner, 61)
+    learner.refused(sent_at=t, epoch=0, now=t)
+    assert learner.rate == pytest.approx(61 * 0.97)
+    t = steady(learner, 59.17, 1.2, 1.7)  # paced at the wrong estimate, refused again
+    learner.refused(sent_at=t, epoch=1, now=t)
+    assert learner.rate == pytest.approx(61 * 0.97 * 0.91)
+
+
+def test_counting_starts_when_the_servers_window_was_last_known_empty() -> None:
+    learner = WorkspaceLearner(1.0)
+    t = burst(learner, 61)
+    learner.refused(sent_at=t, epoch=0, now=t)
+    learner.cleared(at=1.2)  # a whole-period pause ended at 1.2
+    t = steady(learner, 59.17, 1.2, 0.85)  # refused within a period of the resume
+    learner.refused(sent_at=t, epoch=1, now=t)
+    assert learner.rate == pytest.approx(50 * 0.97)  # only what the fresh window took
+
+
+def test_nothing_admitted_halves_the_rate_down_to_a_floor() -> None:
+    learner = WorkspaceLearner(1.0)
+    t = burst(learner, 10)
+    learner.refused(sent_at=t, epoch=0, now=t)
+    learner.refused(sent_at=5.0, epoch=1, now=5.0)
+    assert learner.rate == pytest.approx(10 * 0.97 / 2)
+    for epoch in range(2, 20):
+        learner.refused(sent_at=10.0 + epoch * 2, epoch=epoch, now=10.0 + epoch * 2)
+    assert learner.rate == learner.min_rate == 1.0
+
+
+def test_a_rate_that_holds_becomes_the_best_and_is_not_exceeded_without_a_probe() -> None:
+    learner = WorkspaceLearner(1.0)
+    t = burst(learner, 50)
+    learner.refused(sent_at=t, epoch=0, now=t)
+    rate = learner.rate
+    assert rate is not None
+    t = steady(learner, rate, 1.0, 50.0)  # 50 periods: longer than hold, shorter than probe
+    assert learner.best == pytest.approx(rate)
+    assert learner.rate == pytest.approx(rate)
+
+
+def test_additive_increase_climbs_back_to_the_best_but_never_above_it() -> None:
+    learner = WorkspaceLearner(1.0)
+    t = burst(learner, 50)
+    learner.refused(sent_at=t, epoch=0, now=t)
+    best = learner.rate
+    assert best is not None
+    t = steady(learner, best, 1.0, 10.0)
+    assert learner.best == pytest.approx(best)
+    # a refusal at the best rate (noise): the rate drops to what was admitted in that period
+    learner.refused(sent_at=t, epoch=1, now=t + 0.01)
+    low = learner.rate
+    assert low is not None and low < best
+    assert learner.best == pytest.approx(best)
+    rates = []
+    for second in range(40):
+        steady(learner, rate(learner), t + second, 1.0)
+        rates.append(rate(learner))
+    assert rates == sorted(rates)  # only climbs
+    assert max(rates) == pytest.approx(best)
+    step = 0.03 * best
+    assert all(b - a <= step + 1e-9 for a, b in itertools.pairwise(rates))  # additive, slow
+
+
+def test_a_refusal_below_the_best_lowers_the_best() -> None:
+    learner = WorkspaceLearner(1.0)
+    t = burst(learner, 50)
+    learner.refused(sent_at=t, epoch=0, now=t)
+    t = steady(learner, 48.5, 1.0, 10.0)
+    learner.refused(sent_at=t, epoch=1, now=t)  # noise at the best: best kept
+    assert learner.best == pytest.approx(48.5)
+    t = steady(learner, 30.0, t + 1, 1.0)  # someone else now uses part of the workspace
+    learner.refused(sent_at=t, epoch=2, now=t)
+    assert learner.best == pytest.approx(learner.rate)
+    assert rate(learner) < 35
+
+
+def test_probing_above_the_best_is_rare_and_undone_by_a_refusal() -> None:
+    learner = WorkspaceLearner(1.0, probe=60)
+    t = burst(learner, 50)
+    learner.refused(sent_at=t, epoch=0, now=t)
+    best = learner.rate
+    assert best is not None
+    t = steady(learner, best, 1.0, 55.0)
+    assert learner.rate == pytest.approx(best)  # no probe within a minute
+    while learner.rate == best:
+        t = steady(learner, best, t, 0.5)
+    assert 60.0 <= t <= 62.0
+    assert learner.rate == pytest.approx(best * 1.03)  # one step above, after a minute
+    t = steady(learner, rate(learner), t, 1.0)
+    learner.refused(sent_at=t, epoch=1, now=t)  # the probe failed
+    assert learner.rate is not None and learner.rate <= best + 1e-9
+    assert learner.best == pytest.approx(best)
+
+
+def test_a_probe_that_holds_becomes_the_new_best() -> None:
+    learner = WorkspaceLearner(1.0, probe=60)
+    t = burst(learner, 50)
+    learner.refused(sent_at=t, epoch=0, now=t)
+    best = learner.rate
+    assert best is not None
+    t = steady(learner, best, 1.0, 70.0)
+    probe = rate(learner)
+    assert probe == pytest.approx(best * 1.03)
+    steady(learner, probe, t, 6.0)
+    assert learner.best == pytest.approx(probe)
+
+
+def test_an_idle_client_does_not_promote_its_rate() -> None:
+    learner = WorkspaceLearner(1.0)
+    t = burst(learner, 50)
+    learner.refused(sent_at=t, epoch=0, now=t)
+    steady(learner, 5.0, 1.0, 200.0)  # far below the rate: the rate was never tested
+    assert learner.best is None
+    assert learner.rate == pytest.approx(50 * 0.97)
+
+
+def test_adopt_takes_a_rate_learned_elsewhere() -> None:
+    learner = WorkspaceLearner(1.0)
+    learner.adopt(40.0, now=3.0)
+    assert learner.rate == 40.0
+    learner.adopt(0.01, now=4.0)
+    assert learner.rate == learner.min_rate
