@@ -5,6 +5,7 @@
 ...     result = await client.contacts.create_or_update("email:ana@example.com", Contact("Ana"))
 """
 
+from ._bulk import BulkProgress
 from ._client import AelystClient
 from ._errors import (
     AelystError,
@@ -19,6 +20,7 @@ from ._errors import (
     TransportError,
     ValidationProblem,
 )
+from ._journal import JournalError
 from ._models import (
     UNSET,
     BulkOutcome,
@@ -43,6 +45,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BulkOutcome",
+    "BulkProgress",
     "BulkReport",
     "ClientStats",
     "Contact",
@@ -50,6 +53,7 @@ __all__ = [
     "CustomField",
     "Identifier",
     "IdentifierError",
+    "JournalError",
     "LimitStore",
     "NotFoundError",
     "QueuedError",

@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ._upsert_command import add_upsert_command
+
 SubParsers = Any  # argparse's _SubParsersAction, which has no public type
 
 
@@ -105,7 +107,7 @@ async def _serve(sandbox: Any) -> None:
 
 # -- the command ---------------------------------------------------------------------------------
 
-COMMANDS: list[Callable[[SubParsers], None]] = [add_sandbox_command]
+COMMANDS: list[Callable[[SubParsers], None]] = [add_upsert_command, add_sandbox_command]
 """The ``add_<name>_command`` functions of every subcommand, in help order."""
 
 

@@ -11,14 +11,26 @@ from __future__ import annotations
 import ipaddress
 import os
 import platform
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
 from typing import get_args
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from ._models import Contact, Identifier, UpsertResult
+from ._bulk import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_PROGRESS_INTERVAL,
+    DEFAULT_SETTLE_DELAY,
+    BulkItems,
+    Clock,
+    ProgressCallback,
+    Sleep,
+    bulk_upsert,
+    upsert_many,
+)
+from ._journal import PathLike
+from ._models import BulkOutcome, BulkReport, Contact, Identifier, UpsertResult
 from ._pipeline import ClientStats, Pipeline, RetryEvent
 from ._retry import RetryPolicy
 from ._sansio import Request, Response, ValidationMode, build_upsert_request, interpret_upsert
@@ -87,6 +99,84 @@ class Contacts:
         """
         result, _ = await self._client._upsert(identifier, contact)
         return result
+
+    def upsert_many(
+        self,
+        items: BulkItems,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        settle_delay: float = DEFAULT_SETTLE_DELAY,
+        buffer: int | None = None,
+        journal: PathLike | None = None,
+        on_progress: ProgressCallback | None = None,
+        total: int | None = None,
+        progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+    ) -> AsyncGenerator[BulkOutcome, None]:
+        """Upsert many contacts; yields one :class:`BulkOutcome` per item as each finishes.
+
+        ``items``: a sync or async iterable of :class:`Contact` (identified by its email, else
+        its phone) or ``(identifier, Contact)`` pairs, read lazily. At most ``concurrency``
+        requests are in flight; items of one identifier run one at a time in input order,
+        ``settle_delay`` seconds apart after a possible create. ``journal``: a JSONL file of
+        outcomes; an existing one makes the run skip the items it records as succeeded.
+        ``on_progress`` receives a :class:`BulkProgress`. Close the stream early with
+        ``contextlib.aclosing`` to cancel the requests in flight.
+
+        >>> async with aclosing(client.contacts.upsert_many(contacts)) as outcomes:
+        ...     async for outcome in outcomes:
+        ...         print(outcome.index, outcome.ok, outcome.error)
+        """
+        return upsert_many(
+            self._client,
+            items,
+            concurrency=concurrency,
+            settle_delay=settle_delay,
+            buffer=buffer,
+            journal=journal,
+            on_progress=on_progress,
+            total=total,
+            progress_interval=progress_interval,
+            clock=clock,
+            sleep=sleep,
+        )
+
+    async def bulk_upsert(
+        self,
+        items: BulkItems,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        settle_delay: float = DEFAULT_SETTLE_DELAY,
+        buffer: int | None = None,
+        journal: PathLike | None = None,
+        on_progress: ProgressCallback | None = None,
+        total: int | None = None,
+        progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+    ) -> BulkReport:
+        """Upsert many contacts and return a :class:`BulkReport` (counts and failures only).
+
+        Options as for :meth:`upsert_many`. If the call is cancelled, the requests in flight are
+        cancelled; the outcomes that finished are in the ``journal``, when one is given.
+
+        >>> report = await client.contacts.bulk_upsert(contacts, journal="import.journal")
+        >>> report.total, report.succeeded, report.failed, report.skipped
+        """
+        return await bulk_upsert(
+            self._client,
+            items,
+            concurrency=concurrency,
+            settle_delay=settle_delay,
+            buffer=buffer,
+            journal=journal,
+            on_progress=on_progress,
+            total=total,
+            progress_interval=progress_interval,
+            clock=clock,
+            sleep=sleep,
+        )
 
 
 class AelystClient:

@@ -1,0 +1,310 @@
+"""``aelyst upsert``: files in, outcomes out, exit codes.
+
+The command runs its own event loop, so each test runs it in a worker thread
+(``asyncio.to_thread``) while the test's loop serves the sandbox it inspects.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from aelyst_async import BulkOutcome, ContactValidationError, ServerError, ValidationProblem
+from aelyst_async import _cli as cli
+from aelyst_async._bulk import BulkProgress
+from aelyst_async._upsert_command import (
+    _Display,
+    add_upsert_command,
+    describe_error,
+    main,
+    run_upsert,
+)
+from aelyst_async.sandbox import Sandbox
+from tests.bulk_helpers import Gauge
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+async def upsert(*argv: str) -> int:
+    return await asyncio.to_thread(main, list(argv))
+
+
+def write(tmp_path: Path, name: str, content: str) -> str:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture(autouse=True)
+def no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AELYST_API_TOKEN", raising=False)
+    monkeypatch.delenv("AELYST_BASE_URL", raising=False)
+
+
+async def test_the_example_file_upserts_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
+    assert await upsert(str(EXAMPLES / "contacts.csv"), "--sandbox") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("total 300, succeeded 300, failed 0, 429s 0, elapsed ")
+
+
+async def test_the_jsonl_example_upserts_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
+    assert await upsert(str(EXAMPLES / "contacts.jsonl"), "--sandbox") == 0
+    assert "succeeded 12, failed 0" in capsys.readouterr().out
+
+
+async def test_the_example_with_errors_reports_each_failed_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "failed.jsonl"
+    code = await upsert(
+        str(EXAMPLES / "contacts-with-errors.csv"), "--sandbox", "--report", str(report)
+    )
+    assert code == 1
+    out = capsys.readouterr().out
+    assert "total 40, succeeded 32, failed 8" in out
+    assert (
+        "row 4 (email:ren.tanaka4+demo@example.com): country_code: not an ISO 3166-1 alpha-2 code"
+        in out
+    )
+    assert "row 23 (phone:+351912344385): first_name: is required" in out
+    assert "row 36 (no identifier): email: no email or phone" in out
+    assert "row 19 (email:julia.jansen19+demo@example.com): 400 Validation error." in out
+    records = [json.loads(line) for line in report.read_text().splitlines()]
+    assert sorted(r["row"] for r in records) == [4, 8, 13, 19, 23, 28, 32, 36]
+    by_row = {r["row"]: r for r in records}
+    assert by_row[4]["identifier"] == "email:ren.tanaka4+demo@example.com"
+    assert by_row[4]["problems"][0]["field"] == "country_code"
+    assert by_row[19]["status"] == 400
+    assert by_row[32]["type"] == "IdentifierError"
+    assert all({"row", "identifier", "error"} <= set(r) for r in records)
+
+
+async def test_rows_land_in_the_server_as_typed_values(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "c.csv",
+        "firstName,email,phone,cf:Seats,cf:Newsletter,cf:Notes,identifier\n"
+        "Ana,ana@example.com,,3,true,Likes tea,\n"
+        "Bo,,+351912345678,2.5,,,\n"
+        "Cy,,,,false,,email:cy@example.com\n",
+    )
+    async with Sandbox() as sb:
+        code = await upsert(path, "--base-url", sb.base_url, "--token", sb.token)
+        assert code == 0
+        ana = sb.store.find_by_email("ana@example.com")
+        bo = sb.store.find_by_phone("+351912345678")
+        cy = sb.store.find_by_email("cy@example.com")
+    assert ana is not None and ana["custom_fields"] == {
+        "Seats": 3,
+        "Newsletter": "true",
+        "Notes": "Likes tea",
+    }
+    assert bo is not None and bo["custom_fields"] == {"Seats": 2.5}
+    assert (
+        cy is not None
+        and cy["firstName"] == "Cy"
+        and cy["custom_fields"] == {"Newsletter": "false"}
+    )
+
+
+async def test_a_journal_resumes_and_retries_the_failed_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    journal = str(tmp_path / "import.journal")
+    rows = (
+        "firstName,email,countryCode\n"
+        "Ana,a@example.com,PT\nBo,b@example.com,{}\nCy,c@example.com,ES\n"
+    )
+    path = write(tmp_path, "c.csv", rows.format("Portugal"))
+    async with Sandbox() as sb:
+        args = ("--base-url", sb.base_url, "--token", sb.token, "--journal", journal)
+        assert await upsert(path, *args) == 1
+        assert "row 2 (email:b@example.com): country_code:" in capsys.readouterr().out
+        assert sb.stats.requests == 2
+        write(tmp_path, "c.csv", rows.format("PT"))  # the file is fixed
+        assert await upsert(path, *args) == 0
+        out = capsys.readouterr().out
+        assert "total 3, succeeded 1, failed 0, skipped 2 (done in an earlier run)" in out
+        assert sb.stats.requests == 3
+        assert await upsert(path, *args) == 0
+        assert sb.stats.requests == 3
+    assert "skipped 3" in capsys.readouterr().out
+
+
+async def test_dry_run_sends_nothing_and_needs_no_token(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert await upsert(str(EXAMPLES / "contacts.csv"), "--dry-run") == 0
+    assert "dry run: total 300, valid 300, failed 0" in capsys.readouterr().out
+    assert await upsert(str(EXAMPLES / "contacts-with-errors.csv"), "--dry-run") == 1
+    out = capsys.readouterr().out
+    # the rows only the API can refuse (unknown list option, date format) pass a dry run
+    assert "dry run: total 40, valid 34, failed 6" in out
+    assert "row 4 (email:ren.tanaka4+demo@example.com): country_code:" in out
+    assert (
+        await upsert(str(EXAMPLES / "contacts-with-errors.csv"), "--dry-run", "--validation", "off")
+        == 1
+    )
+    assert "valid 38, failed 2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("firstName,nickname\nAna,A\n", "unknown column 'nickname'"),
+        ("firstName,email,email\n", "column 'email' appears twice"),
+        ("email\na@example.com\n", "no firstName column"),
+        ("", "is empty"),
+    ],
+)
+async def test_file_errors_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    path = write(tmp_path, "bad.csv", content)
+    assert await upsert(path, "--sandbox") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aelyst upsert: ") and message in err
+
+
+async def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = str(EXAMPLES / "contacts.jsonl")
+    assert await upsert(str(tmp_path / "missing.csv"), "--sandbox") == 2
+    assert "cannot open" in capsys.readouterr().err
+    assert await upsert(write(tmp_path, "c.txt", "x"), "--sandbox") == 2
+    assert "--format" in capsys.readouterr().err
+    assert await upsert(good) == 2
+    assert "no API token" in capsys.readouterr().err
+    assert await upsert(good, "--token", "t", "--base-url", "http://example.com/v1") == 2
+    assert "plain http" in capsys.readouterr().err
+    assert await upsert(good, "--sandbox", "--base-url", "https://example.com/v1") == 2
+    assert "cannot be used together" in capsys.readouterr().err
+    assert await upsert("-", "--sandbox") == 2
+    assert "needs --format" in capsys.readouterr().err
+    assert await upsert(good, "--concurrency", "0") == 2
+    assert "must be at least 1" in capsys.readouterr().err
+    assert await upsert() == 2
+    not_a_journal = write(tmp_path, "j.csv", "firstName\nAna\n")
+    assert await upsert(good, "--sandbox", "--journal", not_a_journal) == 2
+    assert "not an aelyst bulk journal" in capsys.readouterr().err
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("firstName\nJos\xe9\n".encode("latin-1"))
+    assert await upsert(str(latin), "--sandbox") == 2
+    assert "not UTF-8" in capsys.readouterr().err
+
+
+async def test_a_refused_token_stops_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    async with Sandbox() as sb:
+        code = await upsert(
+            str(EXAMPLES / "contacts.csv"), "--base-url", sb.base_url, "--token", "wrong"
+        )
+        assert code == 2
+        assert sb.stats.requests < 300
+    assert "refused the token (401)" in capsys.readouterr().err
+
+
+async def test_concurrency_option_bounds_requests_in_flight() -> None:
+    sandbox = Sandbox()
+    gauge = Gauge(sandbox.clock)
+    sandbox.app.middlewares.append(gauge.middleware)
+    async with sandbox as sb:
+        code = await upsert(
+            str(EXAMPLES / "contacts.csv"),
+            "--base-url",
+            sb.base_url,
+            "--token",
+            sb.token,
+            "--concurrency",
+            "3",
+        )
+    assert code == 0
+    assert gauge.max_in_flight <= 3
+    assert len(sb.store) == 300
+
+
+@pytest.mark.skipif(
+    add_upsert_command not in cli.COMMANDS, reason="upsert is not in _cli.COMMANDS yet"
+)
+async def test_aelyst_upsert_runs_through_the_aelyst_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = await asyncio.to_thread(
+        cli.main, ["upsert", str(EXAMPLES / "contacts.jsonl"), "--sandbox"]
+    )
+    assert code == 0
+    assert "succeeded 12, failed 0" in capsys.readouterr().out
+
+
+async def test_the_command_registers_as_a_subcommand(tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser(prog="aelyst")
+    add_upsert_command(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["upsert", "contacts.csv", "--concurrency", "4", "--journal", "j"])
+    assert args.run is run_upsert
+    assert (args.file, args.concurrency, args.journal, args.sandbox) == (
+        "contacts.csv",
+        4,
+        "j",
+        False,
+    )
+    assert (args.validation, args.dry_run, args.report, args.progress) == (
+        "strict",
+        False,
+        None,
+        "auto",
+    )
+
+
+def progress(done: int, elapsed: float, total: int | None = 10) -> BulkProgress:
+    return BulkProgress(
+        done=done,
+        succeeded=done,
+        failed=0,
+        skipped=0,
+        total=total,
+        rate=2.0,
+        eta=4.0,
+        elapsed=elapsed,
+    )
+
+
+async def test_plain_progress_lines_are_spaced(capsys: pytest.CaptureFixture[str]) -> None:
+    display = _Display("plain", 10, None)
+    for done, elapsed in [(1, 0.5), (2, 5.5), (3, 6.0), (4, 11.0)]:
+        display.progress(progress(done, elapsed))
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "upsert: 2/10 rows, 0 failed, 2.0 rows/s, ETA 4.0s",
+        "upsert: 4/10 rows, 0 failed, 2.0 rows/s, ETA 4.0s",
+    ]
+
+
+async def test_the_progress_bar_and_failure_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    display = _Display("bar", 10, None)
+    display.progress(progress(3, 1.0))
+    error = ServerError("Unexpected error occurred", status=500, attempts=6)
+    display.outcome(
+        4,
+        "email:a@example.com",
+        BulkOutcome(3, "email:a@example.com", False, error=error, attempts=6),
+    )
+    display.summary(2.0, {"429s": 1})
+    captured = capsys.readouterr()
+    assert (
+        "row 4 (email:a@example.com): 500 Unexpected error occurred (after 6 attempts)"
+        in captured.out
+    )
+    assert "total 1, succeeded 0, failed 1, 429s 1, elapsed 2.0s" in captured.out
+    assert "3/10" in captured.err  # the bar
+
+
+async def test_error_descriptions_name_the_fields() -> None:
+    invalid = ContactValidationError(
+        [
+            ValidationProblem("email", "not an email"),
+            ValidationProblem("custom_fields[1].value", "bad"),
+        ]
+    )
+    assert describe_error(invalid) == "email: not an email; custom_fields[1].value: bad"
