@@ -139,11 +139,8 @@ class Pipeline:
                     counters.server_errors += 1
                 try:
                     return interpret(request, response), attempts
-                except APIError as exc:
+                except (APIError, TransportError) as exc:
                     error = exc
-                except TransportError as exc:  # a 2xx whose body is unreadable: never retried
-                    exc.attempts = attempts
-                    raise
             if isinstance(error, QueuedError):
                 queued += 1
             delay = self.retry.next_delay(

@@ -62,7 +62,9 @@ class RetryPolicy:
     - 449 has its own budget: it waits ``queued_delay`` seconds (+-20% jitter) and is retried
       until ``queued_max_wait`` seconds have passed since the request's first attempt (the last
       wait is shortened to end then); 449 answers do not count towards ``max_attempts``.
-    - 400, 401, 404, any other 4xx, and a 2xx whose body is not the documented JSON: never.
+    - A 2xx whose body is not the documented JSON counts as a transport error: the write may
+      have landed, and create_or_update is keyed by its identifier, so sending it again is safe.
+    - 400, 401, 404 and any other 4xx: never.
 
     >>> client = AelystClient(retry=RetryPolicy(max_attempts=3, queued_max_wait=120))
     """
@@ -94,7 +96,7 @@ class RetryPolicy:
 
         ``attempts``: attempts made so far (1 after the first), ``queued`` how many of them were
         answered 449, ``elapsed`` seconds since the first attempt was sent. ``error`` is what the
-        last attempt produced (a 2xx with an unreadable body must not be passed: never retried).
+        last attempt produced.
         """
         if isinstance(error, QueuedError):
             left = self.queued_max_wait - elapsed
