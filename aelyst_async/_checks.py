@@ -10,6 +10,7 @@ installed and falls back to shape checks otherwise; it never makes a DNS look-up
 
 from __future__ import annotations
 
+import functools
 import re
 from types import ModuleType
 from urllib.parse import urlsplit
@@ -40,10 +41,17 @@ def check_email(value: str, *, strict: bool) -> str | None:
     if not _EMAIL_SHAPE.fullmatch(value):
         return f"not a valid email address: {value!r}"
     if strict and _email_validator is not None:
-        try:
-            _email_validator.validate_email(value, check_deliverability=False, allow_smtputf8=True)
-        except _email_validator.EmailNotValidError as exc:
-            return f"not a valid email address: {value!r} ({exc})"
+        return _email_problem(value)
+    return None
+
+
+@functools.lru_cache(maxsize=1024)  # a request often checks one address twice (path and body)
+def _email_problem(value: str) -> str | None:
+    assert _email_validator is not None
+    try:
+        _email_validator.validate_email(value, check_deliverability=False, allow_smtputf8=True)
+    except _email_validator.EmailNotValidError as exc:
+        return f"not a valid email address: {value!r} ({exc})"
     return None
 
 
@@ -54,13 +62,18 @@ def check_phone(value: str, *, strict: bool) -> str | None:
             f"not an E.164 phone number: {value!r} (expected '+' and digits, e.g. '+60123456789')"
         )
     if strict and _phonenumbers is not None:
-        try:
-            number = _phonenumbers.parse(value, None)
-        except _phonenumbers.NumberParseException:
-            return f"not a valid phone number: {value!r}"
-        if not _phonenumbers.is_valid_number(number):
-            return f"not a valid phone number: {value!r}"
+        return _phone_problem(value)
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _phone_problem(value: str) -> str | None:
+    assert _phonenumbers is not None
+    try:
+        valid = _phonenumbers.is_valid_number(_phonenumbers.parse(value, None))
+    except _phonenumbers.NumberParseException:
+        valid = False
+    return None if valid else f"not a valid phone number: {value!r}"
 
 
 def check_language(value: str, *, strict: bool) -> str | None:
