@@ -9,24 +9,11 @@ from aelyst_async import (
     AuthenticationError,
     BadRequestError,
     Contact,
-    CustomField,
     Identifier,
     NotFoundError,
 )
 from aelyst_async.sandbox import FakeClock, Sandbox
-
-
-def documented_contact() -> Contact:
-    return Contact(
-        first_name="Muhammad ",
-        last_name="Mahin",
-        phone="+60123456789",
-        email="test@example.com",
-        language="ms",
-        profile_pic="https://cdn.aelyst.ai/profile_avatar.png",
-        country_code="MY",
-        custom_fields=[CustomField("Company Website", "https://example.com")],
-    )
+from tests.test_convert import documented_contact
 
 
 async def test_client_upserts_against_the_sandbox() -> None:
