@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import re
 from collections.abc import Sequence
 from typing import Literal, Union
 
@@ -90,6 +91,7 @@ class Contact:
         return None
 
 
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 IdentifierKind = Literal["id", "email", "phone"]
 _KINDS: tuple[IdentifierKind, ...] = ("id", "email", "phone")
 
@@ -119,7 +121,7 @@ class Identifier:
             )
         if not isinstance(self.value, str) or not self.value:
             raise IdentifierError(f"identifier {self.kind}: the value must be a non-empty string")
-        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in self.value):
+        if _CONTROL_CHARACTER.search(self.value):
             raise IdentifierError(f"identifier {self.kind}: the value contains a control character")
         if self.kind == "id" and not (self.value.isascii() and self.value.isdigit()):
             raise IdentifierError(f"identifier id: {self.value!r} is not a positive integer")

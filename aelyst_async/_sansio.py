@@ -18,6 +18,7 @@ from typing import Literal
 from urllib.parse import quote
 
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._convert import contact_to_wire, upsert_result_from_wire
 from ._errors import (
@@ -59,7 +60,7 @@ class Request:
 
 @attrs.frozen
 class Response:
-    """What came back: the status, the headers (looked up case-insensitively) and the raw body."""
+    """What came back: the status, the headers and the raw body."""
 
     status: int
     headers: Mapping[str, str]
@@ -83,23 +84,17 @@ class RateLimit:
 
         Malformed values are treated as missing. ``Retry-After`` may be seconds or an HTTP-date.
         """
+        if not isinstance(headers, (CIMultiDict, CIMultiDictProxy)):
+            headers = CIMultiDict(headers)
         return cls(
             limit=_header_int(headers, "X-RateLimit-Limit"),
             remaining=_header_int(headers, "X-RateLimit-Remaining"),
-            retry_after=parse_retry_after(_header(headers, "Retry-After"), now=now),
+            retry_after=parse_retry_after(headers.get("Retry-After"), now=now),
         )
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        lowered = name.lower()
-        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
-    return value
-
-
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:
-    raw = _header(headers, name)
+    raw = headers.get(name)
     if raw is None:
         return None
     try:
