@@ -20,6 +20,12 @@ admitted requests into a rate (requests per period) for the workspace bucket:
   periods, never above ``best``, the highest rate observed to work.
 - **Probe** (rare): only when the rate has been at ``best``, in use, for ``probe`` periods
   without a refusal does it try one ``step`` higher; a refusal sends it back down.
+- **Shared budget** (several processes behind one shared store, each seeing only its own
+  answers): the throttle passes :meth:`refused` a ``count`` measured by the store (the requests
+  every process sent in the period before the refused one: before it, the server admitted them),
+  and sets ``scale`` (everyone's requests per request of this process, recently) for the "in use"
+  check. A rate adopted from another process is a change like any other: requests sent before a
+  lower one was adopted teach nothing, and probing waits ``probe`` periods from it.
 
 With the defaults (margin 3%, hold 5, probe 60 periods) a hidden limit of 50/s is found from
 the first burst, run at 48.5/s, and probed at most once a minute.
@@ -54,7 +60,7 @@ class _Decrease:
 
     start: float
     end: float
-    count: int
+    count: float
     cap: float
 
 
@@ -79,6 +85,8 @@ class WorkspaceLearner:
         """The highest rate observed to work: in force for ``hold`` periods without a 429."""
         self.epoch = 0
         """Bumped on every decrease; tag requests with it when they are sent."""
+        self.scale = 1.0
+        """Requests of every process sharing the budget per request of this one (for 'in use')."""
         self._admitted: deque[float] = deque()  # send times of admitted requests, ~2 periods
         self._changed = 0.0
         self._probed = 0.0
@@ -98,8 +106,14 @@ class WorkspaceLearner:
             changed = self._increase(now) or changed
         return changed
 
-    def refused(self, sent_at: float, epoch: int, now: float) -> bool:
-        """A request sent at ``sent_at`` (of ``epoch``) met the hidden limit; True if lowered."""
+    def refused(
+        self, sent_at: float, epoch: int, now: float, *, count: float | None = None
+    ) -> bool:
+        """A request sent at ``sent_at`` (of ``epoch``) met the hidden limit; True if lowered.
+
+        ``count``: the admitted requests of that window when measured elsewhere (e.g. by a
+        shared store, for every process); None to count this learner's admitted requests.
+        """
         if epoch != self.epoch:
             return False
         # admitted requests sent from a period before the refused one until its answer: some
@@ -108,7 +122,9 @@ class WorkspaceLearner:
         start = sent_at - self.period
         if start < self._clear <= sent_at:
             start = self._clear
-        count = self._count(start, now)
+        measured = count is not None
+        if count is None:
+            count = self._count(start, now)
         before = self.rate
         if count > 0:
             rate = count * (1.0 - self.margin)
@@ -126,7 +142,8 @@ class WorkspaceLearner:
         self.rate = rate
         self.epoch += 1
         self._changed = self._probed = self._decreased = now
-        self._decrease = _Decrease(start, now, count, before or float("inf"))
+        # late admitted answers refine a count made here, not one measured elsewhere
+        self._decrease = None if measured else _Decrease(start, now, count, before or float("inf"))
         return True
 
     def cleared(self, at: float) -> None:
@@ -135,8 +152,11 @@ class WorkspaceLearner:
 
     def adopt(self, rate: float, now: float) -> None:
         """Take a rate learned elsewhere (e.g. by another process through a shared store)."""
-        self.rate = max(self.min_rate, rate)
-        self._changed = now
+        rate = max(self.min_rate, rate)
+        if self.rate is None or rate < self.rate:
+            self.epoch += 1  # requests sent before answer the old rate: they teach nothing
+        self.rate = rate
+        self._changed = self._probed = now
         self._decrease = None
 
     def _count(self, start: float, end: float) -> int:
@@ -156,7 +176,7 @@ class WorkspaceLearner:
     def _increase(self, now: float) -> bool:
         assert self.rate is not None
         self._changed = now
-        busy = self._count(now - self.period, now) >= BUSY_SHARE * self.rate
+        busy = self.scale * self._count(now - self.period, now) >= BUSY_SHARE * self.rate
         if busy and (self.best is None or self.rate > self.best):
             self.best = self.rate
         if self.best is None:

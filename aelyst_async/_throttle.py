@@ -12,7 +12,9 @@ Every request passes three gates, in order, before it is sent:
 2. **The workspace**, FIFO over all requests: the client-wide pause after any 429 (until its
    ``Retry-After``, or one ``period``), then the workspace bucket: a configured rate, a rate
    learned from 429s (:mod:`aelyst_async._learning`), or none yet.
-3. **The shared store**, when the policy has one (:class:`LimitStore`).
+3. **The shared store**, when the policy has one (:class:`LimitStore`): the budgets of every
+   process using it, and their pause. A store that fails is logged once and skipped (the local
+   gates above still apply); it never fails a request.
 
 Budgets of keys idle for a ``period`` are dropped, so memory follows the keys in use, not every
 key ever seen. Times are the event loop's (``loop.time()``); nothing here sleeps but the loop.
@@ -28,9 +30,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from typing import Any, Literal, Protocol, runtime_checkable
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -41,6 +43,7 @@ from ._sansio import RateLimit
 log = logging.getLogger("aelyst_async")
 
 WaitReason = Literal["path", "workspace", "pause", "shared"]
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -50,6 +53,11 @@ class LimitStore(Protocol):
     The throttle consults it after its local gates: :meth:`reserve` once per request, and the
     other methods when it learns something. Durations are relative seconds, so each store uses
     one clock of its own (e.g. Redis ``TIME``) and processes need not agree on theirs.
+
+    A store may also count what every process sent, ``async booked(seconds, *, ago=0.0) ->
+    int | None`` (see :class:`CountingLimitStore`): a throttle learning the workspace limit
+    then measures the requests of all processes, not only its own. A store method that raises
+    is logged and treated as "nothing shared" for that call.
     """
 
     async def reserve(
@@ -70,6 +78,16 @@ class LimitStore(Protocol):
 
     async def set_workspace_limit(self, rate: float) -> None:
         """Publish the workspace rate this process learned."""
+        ...
+
+
+@runtime_checkable
+class CountingLimitStore(LimitStore, Protocol):
+    """A :class:`LimitStore` that also counts the requests every process sent through it."""
+
+    async def booked(self, seconds: float, *, ago: float = 0.0) -> int | None:
+        """Requests every process booked to be sent in the ``seconds`` that ended ``ago``
+        seconds ago (kept two periods), or None when unknown (e.g. the store is unreachable)."""
         ...
 
 
@@ -251,6 +269,9 @@ class Throttle:
         self._pause_until = -math.inf
         self._swept = -math.inf
         self._store_polled = -math.inf
+        self._store_failed = False
+        counting = isinstance(self._store, CountingLimitStore) and self._learner is not None
+        self._sends: deque[float] | None = deque() if counting else None  # ~2 periods
 
     # -- the gates -------------------------------------------------------------------------------
 
@@ -280,6 +301,8 @@ class Throttle:
             budget.users -= 1
             raise
         seq = budget.sent_now(now)
+        if self._sends is not None:
+            self._sent(now)
         epoch = self._learner.epoch if self._learner is not None else 0
         return Permit(key, budget, seq, now, epoch, waited)
 
@@ -294,9 +317,12 @@ class Throttle:
             wait = self._period if facts.retry_after is None else facts.retry_after
             self._pause(permit.key, wait, now)
             if self._store is not None:
-                await self._store.pause(wait)
+                await self._shared(self._store.pause(wait), None)
             if learner is not None and facts.remaining is not None and facts.remaining > 0:
-                changed = learner.refused(permit.sent_at, permit.epoch, now)
+                if self._sends is not None and permit.epoch == learner.epoch:
+                    changed = await self._refused_shared(permit)
+                else:
+                    changed = learner.refused(permit.sent_at, permit.epoch, now)
         elif learner is not None:
             changed = learner.admitted(permit.sent_at, now)
         if changed:
@@ -340,6 +366,8 @@ class Throttle:
         self._loop = loop
         self._budgets.clear()
         self._pause_until = self._swept = self._store_polled = -math.inf
+        if self._sends is not None:
+            self._sends.clear()
         learned = self._learner.rate if self._learner is not None else None
         if self._learner is not None:
             self._learner = WorkspaceLearner(self._period)
@@ -368,7 +396,14 @@ class Throttle:
         rate = self._workspace_rate()
         log.debug("aelyst_async: workspace rate now %s per %gs", _fmt(rate), self._period)
         if self._store is not None and rate is not None:
-            await self._store.set_workspace_limit(rate)
+            await self._shared(self._store.set_workspace_limit(rate), None)
+
+    def _adopt(self, rate: float) -> None:
+        """Take the workspace rate another client published through the store."""
+        assert self._learner is not None
+        self._learner.adopt(rate, self._now())
+        capacity, period = self._workspace_shape()
+        self._workspace.refit(capacity, period, used=capacity or 0.0)
 
     def _budget(self, key: str, now: float) -> _PathBudget:
         budgets = self._budgets
@@ -422,18 +457,85 @@ class Throttle:
         now = loop.time()
         if self._learner is not None and now - self._store_polled >= self._period:
             self._store_polled = now
-            shared = await store.get_workspace_limit()
+            shared = await self._shared(store.get_workspace_limit(), None)
             if shared is not None and shared != self._learner.rate:
-                self._learner.adopt(shared, now)
-                capacity, period = self._workspace_shape()
-                self._workspace.refit(capacity, period, used=capacity or 0.0)
-        delay = await store.reserve(
-            key, limit=budget.limit, workspace=self._workspace_rate(), period=self._period
+                self._adopt(shared)
+            if self._sends is not None:
+                await self._rescale(self._period)
+        delay = await self._shared(
+            store.reserve(
+                key, limit=budget.limit, workspace=self._workspace_rate(), period=self._period
+            ),
+            0.0,
         )
-        if delay <= 0:
+        if not delay > 0:  # 0, negative or NaN: send now
             return 0.0
         await asyncio.sleep(delay)
         return self._waited(key, "shared", delay)
+
+    async def _shared(self, call: Awaitable[T], fallback: T) -> T:
+        """The store's answer, or ``fallback`` when it raises (logged once until it recovers)."""
+        try:
+            result = await call
+        except Exception as exc:
+            if not self._store_failed:
+                self._store_failed = True
+                log.warning(
+                    "aelyst_async: the shared limit store failed (%s: %s); this client keeps to "
+                    "its own throttle until the store answers again",
+                    type(exc).__name__,
+                    exc,
+                )
+            return fallback
+        if self._store_failed:
+            self._store_failed = False
+            log.info("aelyst_async: the shared limit store answers again")
+        return result
+
+    def _sent(self, now: float) -> None:
+        sends = self._sends
+        assert sends is not None
+        sends.append(now)
+        horizon = now - 2 * self._period
+        while sends[0] <= horizon:
+            sends.popleft()
+
+    async def _rescale(self, seconds: float) -> None:
+        """Set the learner's scale from the store: everyone's sends per send of this client
+        within the last ``seconds`` (at most two periods); 1 when the store cannot tell."""
+        store, learner, sends = self._store, self._learner, self._sends
+        assert isinstance(store, CountingLimitStore)
+        assert learner is not None
+        assert sends is not None
+        seconds = min(max(seconds, 0.0), 2 * self._period)
+        total = await self._shared(store.booked(seconds), None)
+        if total is None:
+            learner.scale = 1.0  # no shared view: this client's own count is all there is
+            return
+        horizon = self._now() - seconds
+        mine = sum(1 for t in sends if t > horizon)
+        if mine > 0:
+            learner.scale = max(1.0, total / mine)
+
+    async def _refused_shared(self, permit: Permit) -> bool:
+        """A workspace 429 while a counting store is shared; True when the rate was lowered.
+
+        Another client may have lowered the shared rate for this very burst already: take its
+        rate. Otherwise lower it from the store's count of what every client sent in the period
+        before the refused request (the server admitted those), or this client's own count when
+        the store cannot tell.
+        """
+        store, learner = self._store, self._learner
+        assert isinstance(store, CountingLimitStore)
+        assert learner is not None
+        shared = await self._shared(store.get_workspace_limit(), None)
+        if shared is not None and (learner.rate is None or shared < learner.rate):
+            self._adopt(shared)
+            return False
+        ago = min(max(self._now() - permit.sent_at, 0.0), self._period)
+        booked = await self._shared(store.booked(self._period, ago=ago), None)
+        count = None if booked is None else max(0, booked - 1)  # less the refused one itself
+        return learner.refused(permit.sent_at, permit.epoch, self._now(), count=count)
 
     def _waited(self, key: str, reason: WaitReason, seconds: float) -> float:
         if seconds <= 0:

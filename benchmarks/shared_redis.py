@@ -1,0 +1,415 @@
+"""Several processes, one workspace budget: a shared ``RedisLimitStore`` against local throttles.
+
+One sandbox process with a hidden workspace limit of 40/s (per-path 5/s, fixed windows, 20 ms
+per answer) and 4 worker processes, each bulk-upserting 1,000 distinct contacts (disjoint
+emails) with its own ``AelystClient``, started together:
+
+1. **shared**: every client's ``RateLimitPolicy(shared=RedisLimitStore.from_url(...))`` on one
+   ``redis-server`` the benchmark starts on a free loopback port (one namespace per run);
+2. **local**: ``RateLimitPolicy()`` only: each client learns and keeps its own budget.
+
+Reported: combined throughput (upserts that succeeded per second, from the common start to the
+last worker's end) as a share of the 40/s limit, the 429 share from the sandbox's own counters
+(``rate_limited / requests``), total and per-worker times. Targets for (1): at least 0.9 of the
+limit and at most 2% 429s. The shared run takes about 100 s; a run is stopped after three times
+its ideal duration (the local one may need it) and reported as stopped. ``--quick``: 100
+contacts per worker.
+
+    python -m benchmarks.shared_redis [--quick] [--concurrency 32] [--output FILE]
+
+Also a suite of ``python -m benchmarks`` (``NAME``, ``DESCRIPTION``, ``run(options)``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ._harness import (
+    LOOPBACK,
+    SandboxProcess,
+    SuiteOptions,
+    SuiteReport,
+    Target,
+    machine_info,
+    md_table,
+)
+
+NAME = "shared_redis"
+DESCRIPTION = "4 worker processes, one 40/s workspace: shared RedisLimitStore vs local throttles"
+WORKERS = 4
+LIMIT = 40
+PER_WORKER = 1000
+PER_WORKER_QUICK = 100
+LATENCY = 0.02
+TARGET_SHARE = 0.9
+TARGET_429 = 0.02
+DEADLINE_FACTOR = 3.0
+"""A run stops after this many times its ideal duration (a pathological run stays bounded)."""
+
+
+# -- redis-server --------------------------------------------------------------------------------
+
+
+class RedisServer:
+    """``redis-server`` on a free loopback port, without persistence, for one benchmark run."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+        self.binary = binary
+        self.port = 0
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://{LOOPBACK}:{self.port}/0"
+
+    def __enter__(self) -> RedisServer:
+        with socket.socket() as sock:
+            sock.bind((LOOPBACK, 0))
+            self.port = sock.getsockname()[1]
+        self._dir = tempfile.TemporaryDirectory(prefix="bench-redis-")
+        args = [self.binary, "--port", str(self.port), "--bind", LOOPBACK, "--save", ""]
+        args += ["--appendonly", "no", "--dir", self._dir.name, "--daemonize", "no"]
+        self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not self._ping():  # no event to wait on: poll, bounded
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                self.__exit__(None, None, None)
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.02)
+        return self
+
+    def _ping(self) -> bool:
+        try:
+            with socket.create_connection((LOOPBACK, self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None
+
+
+# -- the worker processes ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkerJob:
+    index: int
+    base_url: str
+    token: str
+    count: int
+    concurrency: int
+    redis_url: str | None
+    namespace: str
+    deadline: float  # seconds
+
+
+def _worker(job: WorkerJob, barrier: Any, results: Any) -> None:
+    """One worker process: waits for the others, then upserts its contacts."""
+    try:
+        barrier.wait(timeout=120)
+        out = asyncio.run(_upsert_all(job))
+    except BaseException as exc:
+        out = {"index": job.index, "error": f"{type(exc).__name__}: {exc}"}
+    results.put(out)
+
+
+async def _upsert_all(job: WorkerJob) -> dict[str, Any]:
+    from aelyst_async import AelystClient, Contact, RateLimitPolicy
+    from aelyst_async.redis import RedisLimitStore
+
+    store = None
+    if job.redis_url is not None:
+        store = RedisLimitStore.from_url(job.redis_url, namespace=job.namespace)
+    policy = RateLimitPolicy(shared=store)
+    items = [
+        Contact(f"Worker{job.index} User{i}", email=f"w{job.index}-user{i}@example.com")
+        for i in range(job.count)
+    ]
+    start = time.time()
+    succeeded = failed = 0
+    finished = True
+    async with AelystClient(job.token, base_url=job.base_url, rate_limit=policy) as client:
+        outcomes = client.contacts.upsert_many(items, concurrency=job.concurrency)
+        async with aclosing(outcomes):
+            async for outcome in outcomes:
+                succeeded += outcome.ok
+                failed += not outcome.ok
+                if time.time() - start > job.deadline:
+                    finished = False
+                    break
+        end = time.time()
+        stats = client.stats
+        snapshot = client.throttle_snapshot()
+    if store is not None:
+        await store.aclose()
+    return {
+        "index": job.index,
+        "start": start,
+        "end": end,
+        "succeeded": succeeded,
+        "failed": failed,
+        "finished": finished,
+        "requests": stats.requests,
+        "rate_limited": stats.rate_limited,
+        "workspace_rate": snapshot.workspace_rate,
+        "store_available": None if store is None else store.available,
+    }
+
+
+# -- one run -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """One case's figures."""
+
+    case: str
+    workers: list[dict[str, Any]] = field(default_factory=list)
+    sandbox: dict[str, Any] = field(default_factory=dict)
+    start: float = 0.0
+    end: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+    @property
+    def succeeded(self) -> int:
+        return sum(int(w.get("succeeded", 0)) for w in self.workers)
+
+    @property
+    def throughput(self) -> float:
+        return self.succeeded / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def share(self) -> float:
+        return self.throughput / LIMIT
+
+    @property
+    def share_429(self) -> float:
+        requests = int(self.sandbox.get("requests", 0))
+        return int(self.sandbox.get("rate_limited", 0)) / requests if requests else 0.0
+
+    @property
+    def finished(self) -> bool:
+        return all(w.get("finished") for w in self.workers)
+
+
+def run_case(
+    case: str, sb: SandboxProcess, redis_url: str | None, per_worker: int, concurrency: int
+) -> Run:
+    """All workers against the sandbox, started together; the sandbox's counters after."""
+    sb.reset()
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(WORKERS + 1)
+    results = ctx.Queue()
+    deadline = DEADLINE_FACTOR * WORKERS * per_worker / LIMIT
+    namespace = f"bench:{uuid.uuid4().hex[:12]}"
+    procs = [
+        ctx.Process(
+            target=_worker,
+            args=(
+                WorkerJob(
+                    i,
+                    sb.base_url,
+                    sb.token,
+                    per_worker,
+                    concurrency,
+                    redis_url,
+                    namespace,
+                    deadline,
+                ),
+                barrier,
+                results,
+            ),
+        )
+        for i in range(WORKERS)
+    ]
+    for proc in procs:
+        proc.start()
+    run = Run(case)
+    try:
+        barrier.wait(timeout=120)
+        run.start = time.time()
+        for _ in procs:
+            run.workers.append(results.get(timeout=deadline + 120))
+    finally:
+        for proc in procs:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+    errors = [w["error"] for w in run.workers if "error" in w]
+    if errors:
+        raise RuntimeError(f"{case}: worker failed: {errors[0]}")
+    run.workers.sort(key=lambda w: w["index"])
+    run.end = max(float(w["end"]) for w in run.workers)
+    run.sandbox = sb.stats()
+    return run
+
+
+# -- the suite -----------------------------------------------------------------------------------
+
+
+def _row(run: Run, per_worker: int) -> list[str]:
+    total = WORKERS * per_worker
+    times = ", ".join(f"{float(w['end']) - run.start:.0f}" for w in run.workers)
+    rates = ", ".join(
+        "-" if w["workspace_rate"] is None else f"{float(w['workspace_rate']):.1f}"
+        for w in run.workers
+    )
+    done = "" if run.finished else f" (**stopped**: {run.succeeded} of {total})"
+    return [
+        f"**{run.case}**" if run.case == "shared" else run.case,
+        f"{run.throughput:.1f}/s",
+        f"{run.share:.2f}",
+        f"{run.sandbox.get('rate_limited', 0)} / {run.sandbox.get('requests', 0)} "
+        f"({run.share_429:.1%})",
+        f"{run.seconds:.1f} s{done}",
+        times,
+        rates,
+    ]
+
+
+def run(options: SuiteOptions) -> SuiteReport:
+    per_worker = PER_WORKER_QUICK if options.quick else PER_WORKER
+    concurrency = max(1, options.concurrency // WORKERS)
+    runs: list[Run] = []
+    skipped = ""
+    with SandboxProcess(per_path=5, workspace=LIMIT, latency=LATENCY) as sb:
+        try:
+            with RedisServer() as redis:
+                print(f"  {NAME}: shared through {redis.url}", flush=True)
+                runs.append(run_case("shared", sb, redis.url, per_worker, concurrency))
+        except RuntimeError as exc:
+            if "redis-server" not in str(exc):
+                raise
+            skipped = f"The shared run was skipped: {exc}."
+        for r in runs:
+            print(f"  {NAME}: {r.case}: {r.share:.2f} of the limit, {r.share_429:.1%} 429s")
+        print(f"  {NAME}: local throttles only", flush=True)
+        runs.append(run_case("local", sb, None, per_worker, concurrency))
+        print(f"  {NAME}: local: {runs[-1].share:.2f} of the limit, {runs[-1].share_429:.1%} 429s")
+
+    table = md_table(
+        [
+            "run",
+            "throughput",
+            f"share of {LIMIT}/s",
+            "429s / requests (sandbox)",
+            "total time",
+            "worker times (s)",
+            "learned workspace rate per worker (/s)",
+        ],
+        [_row(r, per_worker) for r in runs],
+    )
+    markdown = "\n".join(
+        [
+            f"{WORKERS} worker processes, each bulk-upserting {per_worker:,} distinct contacts "
+            f"(`concurrency={concurrency}` each, {WORKERS * concurrency} in flight in all), "
+            f"against one sandbox process with a hidden workspace limit of {LIMIT}/s (per path "
+            f"5/s, fixed windows, {LATENCY * 1000:.0f} ms per answer). **shared**: every client "
+            "with `RateLimitPolicy(shared=RedisLimitStore.from_url(...))` on one local "
+            "`redis-server`; **local**: `RateLimitPolicy()` only. Throughput: upserts that "
+            "succeeded per second from the common start to the last worker's end; 429s from the "
+            "sandbox's counters.",
+            "",
+            table,
+            *(["", skipped] if skipped else []),
+        ]
+    )
+    targets = []
+    shared = next((r for r in runs if r.case == "shared"), None)
+    if shared is not None:
+        targets = [
+            Target(
+                f"{NAME}: {WORKERS} processes sharing Redis reach >= {TARGET_SHARE:.0%} of the "
+                "workspace limit",
+                shared.finished and shared.share >= TARGET_SHARE,
+                f"{shared.share:.2f} ({shared.throughput:.1f}/s of {LIMIT}/s)",
+            ),
+            Target(
+                f"{NAME}: {WORKERS} processes sharing Redis get <= {TARGET_429:.0%} 429s",
+                shared.share_429 <= TARGET_429,
+                f"{shared.share_429:.2%}",
+            ),
+        ]
+    return SuiteReport("Several processes sharing one budget through Redis", markdown, targets)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.shared_redis", description=DESCRIPTION)
+    p.add_argument("--quick", action="store_true", help=f"{PER_WORKER_QUICK} contacts per worker")
+    p.add_argument(
+        "--concurrency", type=int, default=32, help="requests in flight, all workers together"
+    )
+    p.add_argument("--output", type=Path, default=None, help="also write the markdown here")
+    args = p.parse_args(argv)
+    info = machine_info()
+    start = time.perf_counter()
+    report = run(SuiteOptions(quick=args.quick, concurrency=args.concurrency))
+    report.seconds = time.perf_counter() - start
+    text = "\n".join(
+        [
+            f"## {report.title}",
+            "",
+            f"_{report.seconds:.0f} s._",
+            "",
+            report.markdown,
+            "",
+            md_table(
+                ["target", "met", "measured"],
+                [[t.name, "yes" if t.met else "**no**", t.detail] for t in report.targets],
+            ),
+            "",
+            md_table(["", ""], [[k, v] for k, v in info.items()]),
+            "",
+        ]
+    )
+    print(text)
+    if args.output is not None:
+        args.output.write_text(text)
+    return 0 if all(t.met for t in report.targets) else 1
+
+
+if __name__ == "__main__":
+    from benchmarks import shared_redis  # run under its own name: workers unpickle from it
+
+    raise SystemExit(shared_redis.main(sys.argv[1:]))

@@ -1,0 +1,257 @@
+"""Several clients sharing one budget through a store, on a virtual clock.
+
+:class:`MemoryStore` has the semantics of :class:`aelyst_async.redis.RedisLimitStore` (GCRA
+slots at least ``period / limit`` apart, the pause, the learned limit, the count of requests
+sent) on the event loop's clock, so the throttle's use of the store can be checked against the
+simulated API in virtual time, deterministically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import deque
+
+import pytest
+
+from aelyst_async import LimitStore, RateLimitPolicy, RetryPolicy
+from aelyst_async._learning import WorkspaceLearner
+from aelyst_async._pipeline import Pipeline
+from aelyst_async._sansio import interpret_upsert
+from aelyst_async._throttle import CountingLimitStore, Throttle
+from tests.test_throttle_simulation import Kind, SimulatedAPI, upsert
+from tests.virtual_time import run, virtual_time
+
+KEY = "POST /contact/create_or_update/email:a@example.com"
+
+
+class MemoryStore:
+    """A shared store in memory on the loop's clock: RedisLimitStore's behaviour, no Redis.
+
+    This one does not count what was sent (a plain :class:`LimitStore`); :class:`CountingStore`
+    does, as RedisLimitStore.
+    """
+
+    def __init__(self) -> None:
+        self.tat: dict[str, float] = {}
+        self.workspace_tat = 0.0
+        self.workspace_step = 0.0
+        self.pause_until = 0.0
+        self.sent: deque[float] = deque()
+        self.learned: float | None = None
+        self.published: list[float] = []
+
+    @staticmethod
+    def now() -> float:
+        return asyncio.get_running_loop().time()
+
+    async def reserve(
+        self, key: str, *, limit: float, workspace: float | None, period: float
+    ) -> float:
+        now = self.now()
+        step = period / workspace if workspace is not None else self.workspace_step
+        at = max(now, self.pause_until, self.tat.get(key, 0.0))
+        if step > 0:
+            at = max(at, self.workspace_tat)
+            self.workspace_tat, self.workspace_step = at + step, step
+        self.tat[key] = at + period / limit
+        self.sent.append(at)
+        return at - now
+
+    async def pause(self, seconds: float) -> None:
+        self.pause_until = max(self.pause_until, self.now() + seconds)
+
+    async def get_workspace_limit(self) -> float | None:
+        return self.learned
+
+    async def set_workspace_limit(self, rate: float) -> None:
+        self.learned = rate
+        self.published.append(rate)
+
+
+class CountingStore(MemoryStore):
+    """A :class:`MemoryStore` that also counts what every client sent."""
+
+    async def booked(self, seconds: float, *, ago: float = 0.0) -> int | None:
+        end = self.now() - ago
+        return sum(1 for t in self.sent if end - seconds < t <= end)
+
+
+class BrokenStore:
+    """A store whose every call fails, as a store with a bug or a dead backend might."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def _fail(self) -> None:
+        self.calls += 1
+        raise ConnectionError("backend down")
+
+    async def reserve(
+        self, key: str, *, limit: float, workspace: float | None, period: float
+    ) -> float:
+        await self._fail()
+        return 0.0
+
+    async def pause(self, seconds: float) -> None:
+        await self._fail()
+
+    async def get_workspace_limit(self) -> float | None:
+        await self._fail()
+        return None
+
+    async def set_workspace_limit(self, rate: float) -> None:
+        await self._fail()
+
+    async def booked(self, seconds: float, *, ago: float = 0.0) -> int | None:
+        await self._fail()
+        return None
+
+
+def test_the_memory_store_matches_the_protocols() -> None:
+    assert isinstance(CountingStore(), CountingLimitStore)
+    assert isinstance(MemoryStore(), LimitStore)
+    assert not isinstance(MemoryStore(), CountingLimitStore)
+
+
+# -- the learner's scale -------------------------------------------------------------------------
+
+
+def test_a_count_measured_elsewhere_replaces_the_local_one() -> None:
+    learner = WorkspaceLearner(1.0)
+    for i in range(10):  # this process's own admitted requests: a quarter of everyone's
+        learner.admitted(sent_at=0.01 * i, now=0.1)
+    assert learner.refused(sent_at=0.1, epoch=0, now=0.12, count=40)
+    assert learner.rate == pytest.approx(40 * 0.97)
+    learner.admitted(sent_at=0.11, now=0.13)  # a late answer does not refine a measured count
+    assert learner.rate == pytest.approx(40 * 0.97)
+
+
+def test_the_scale_makes_the_in_use_check_count_everyones_requests() -> None:
+    def learner_after_busy_periods(scale: float) -> WorkspaceLearner:
+        learner = WorkspaceLearner(1.0)
+        learner.adopt(40.0, now=0.0)
+        learner.scale = scale
+        for i in range(1, 61):  # 10 admitted per second here, for 6 seconds
+            learner.admitted(sent_at=i / 10, now=i / 10 + 0.01)
+        return learner
+
+    assert learner_after_busy_periods(1.0).best is None  # 10/s is not "in use" of 40/s
+    assert learner_after_busy_periods(4.0).best == 40.0  # three others send as much
+
+
+def test_adopting_a_lower_rate_starts_a_new_epoch_and_restarts_the_probe_clock() -> None:
+    learner = WorkspaceLearner(1.0)
+    learner.adopt(40.0, now=1.0)
+    epoch = learner.epoch
+    learner.adopt(30.0, now=2.0)
+    assert learner.epoch == epoch + 1  # requests sent at 40 teach nothing about 30
+    learner.adopt(35.0, now=3.0)
+    assert learner.epoch == epoch + 1  # a higher rate: nothing sent before is refuted
+
+
+@virtual_time
+async def test_a_workspace_429_takes_a_lower_rate_another_client_published() -> None:
+    store = CountingStore()
+    throttle = Throttle(RateLimitPolicy(shared=store))
+    permit = await throttle.acquire(KEY)
+    store.learned = 30.0  # another client met the limit in the same burst, and lowered it
+    await throttle.observe(permit, 429, {"X-RateLimit-Remaining": "3", "Retry-After": "1"})
+    snap = throttle.snapshot()
+    assert (snap.workspace_rate, snap.workspace_source) == (30.0, "learned")
+    assert store.published == []  # nothing new to publish
+
+
+@virtual_time
+async def test_a_workspace_429_measures_what_every_client_sent_before_it() -> None:
+    store = CountingStore()
+    throttle = Throttle(RateLimitPolicy(shared=store))
+    loop = asyncio.get_running_loop()
+    store.sent.extend(loop.time() - 0.5 + 0.01 * i for i in range(40))  # other clients' sends
+    permit = await throttle.acquire(KEY)  # the 41st request of the period: refused
+    await throttle.observe(permit, 429, {"X-RateLimit-Remaining": "3", "Retry-After": "1"})
+    assert store.published == [pytest.approx(40 * 0.97)]
+
+
+# -- clients sharing a budget --------------------------------------------------------------------
+
+
+async def shared_run(
+    api: SimulatedAPI, store: LimitStore, *, clients: int, each: int, concurrency: int
+) -> list[Throttle]:
+    """``clients`` pipelines, each upserting ``each`` distinct contacts, sharing ``store``."""
+    throttles = [Throttle(RateLimitPolicy(shared=store)) for _ in range(clients)]
+
+    async def client(n: int, throttle: Throttle) -> None:
+        pipeline = Pipeline(api, throttle=throttle, retry=RetryPolicy(), rng=random.Random(n))
+        queue = deque(range(n * each, (n + 1) * each))
+
+        async def worker() -> None:
+            while queue:
+                i = queue.popleft()
+                path = f"/contact/create_or_update/id:{i + 1}"
+                await pipeline.send(upsert(path), interpret_upsert)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+    await asyncio.gather(*(client(n, t) for n, t in enumerate(throttles)))
+    return throttles
+
+
+@pytest.mark.parametrize("kind", ["fixed", "sliding"])
+def test_four_clients_sharing_a_store_keep_under_the_workspace_limit_together(kind: Kind) -> None:
+    api = SimulatedAPI(kind, workspace=40)
+    store = CountingStore()
+    throttles = run(shared_run(api, store, clients=4, each=300, concurrency=8))
+    answers, limited, rate = api.after_warm_up()
+    assert limited <= 0.02 * answers, (limited, answers)
+    assert rate >= 0.9 * 40, rate
+    total = len(api.answers)
+    assert sum(1 for _, s in api.answers if s == 429) <= 0.03 * total
+    # every client runs at (about) the whole workspace's rate, learned from everyone's count
+    for throttle in throttles:
+        snap = throttle.snapshot()
+        assert snap.workspace_source == "learned"
+        assert snap.workspace_rate is not None and 0.85 * 40 <= snap.workspace_rate <= 40
+
+
+def test_without_counts_each_client_learns_only_its_own_share() -> None:
+    """Why the store counts sends: without, a refusal measures one client's admitted requests."""
+    api = SimulatedAPI("fixed", workspace=40)
+    store = MemoryStore()
+    run(shared_run(api, store, clients=4, each=100, concurrency=8))
+    assert store.published and min(store.published) < 0.5 * 40
+
+
+def test_clients_of_a_shared_store_send_no_faster_than_the_workspace_rate_together() -> None:
+    api = SimulatedAPI("sliding", workspace=1000)  # the server never refuses: only the store paces
+    store = CountingStore()
+    store.learned = 20.0
+
+    async def main() -> None:
+        await shared_run(api, store, clients=3, each=40, concurrency=4)
+
+    run(main())
+    times = sorted(t for t, _ in api.answers)
+    # 120 requests at 20/s across three clients: no second holds more than 20 (+1 for latency)
+    assert max(sum(1 for u in times if t - 1.0 < u <= t) for t in times) <= 21
+    assert times[-1] - times[0] >= (120 - 21) / 20
+
+
+@virtual_time
+async def test_a_store_that_raises_never_fails_a_request_and_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="aelyst_async")
+    store = BrokenStore()
+    throttle = Throttle(RateLimitPolicy(shared=store))
+    for _ in range(3):
+        permit = await throttle.acquire(KEY)
+        await throttle.observe(permit, 429, {"X-RateLimit-Remaining": "3", "Retry-After": "1"})
+    permit = await throttle.acquire(KEY)
+    await throttle.observe(permit, 200, {})
+    assert store.calls >= 6
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "shared limit store failed" in warnings[0].getMessage()
