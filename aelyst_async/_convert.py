@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from ._errors import ContactValidationError, ValidationProblem
 from ._models import Contact, CustomField, CustomFieldValue, UnsetType, UpsertResult
 
 WIRE_NAMES = {
@@ -126,12 +127,86 @@ def contact_to_wire(contact: Contact) -> dict[str, Any]:
     return wire
 
 
-def contact_from_wire(body: Mapping[str, Any]) -> Contact:
+def wire_problems(body: dict[str, Any]) -> list[ValidationProblem]:
+    """What keeps a wire-format body from becoming a Contact, by Python field path."""
+    problems: list[ValidationProblem] = []
+    for key, value in body.items():
+        name = PYTHON_NAMES.get(key)
+        if name is None:
+            problems.append(ValidationProblem(key, "unknown field"))
+        elif key == "firstName":
+            if not isinstance(value, str):
+                problems.append(
+                    ValidationProblem(name, f"must be a string, got {json_type(value)}")
+                )
+        elif key == "custom_fields":
+            problems += _custom_field_problems(value)
+        elif value is not None and not isinstance(value, str):
+            problems.append(
+                ValidationProblem(name, f"must be a string or null, got {json_type(value)}")
+            )
+    if "firstName" not in body:
+        problems.insert(0, ValidationProblem("first_name", "is required"))
+    return problems
+
+
+def _custom_field_problems(items: Any) -> list[ValidationProblem]:
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        return [ValidationProblem("custom_fields", f"must be a list, got {json_type(items)}")]
+    problems: list[ValidationProblem] = []
+    for i, item in enumerate(items):
+        where = f"custom_fields[{i}]"
+        if not isinstance(item, dict):
+            problems.append(ValidationProblem(where, "must be an object with a name and a value"))
+            continue
+        for key in item:
+            if key not in ("name", "value"):
+                problems.append(ValidationProblem(where, f"unknown key {key!r}"))
+        if not isinstance(item.get("name"), str):
+            problems.append(ValidationProblem(f"{where}.name", "is required and must be a string"))
+        if "value" not in item:
+            problems.append(ValidationProblem(f"{where}.value", "is required (null clears)"))
+        else:
+            value = item["value"]
+            if isinstance(value, bool) or not (
+                value is None or isinstance(value, (str, int, float))
+            ):
+                problems.append(
+                    ValidationProblem(
+                        f"{where}.value",
+                        f"must be a string, number or null, got {json_type(value)}",
+                    )
+                )
+    return problems
+
+
+def json_type(value: object) -> str:
+    """How JSON names the type of ``value`` (for error messages)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def contact_from_wire(body: dict[str, Any]) -> Contact:
     """A :class:`Contact` from a wire-format body (as in a JSONL import).
 
-    Raises ``cattrs`` errors on unknown keys or wrong value types.
+    Raises :class:`ContactValidationError` naming each unknown key or wrongly typed value by its
+    Python field path (``first_name``, ``custom_fields[0].value``).
     """
-    return converter.structure(dict(body), Contact)
+    problems = wire_problems(body)
+    if problems:
+        raise ContactValidationError(problems)
+    return converter.structure(body, Contact)
 
 
 def upsert_result_from_wire(body: Any) -> UpsertResult:

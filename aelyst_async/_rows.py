@@ -36,7 +36,7 @@ from typing import IO, Any, Literal
 
 import attrs
 
-from ._convert import PYTHON_NAMES, WIRE_NAMES, contact_from_wire
+from ._convert import PYTHON_NAMES, WIRE_NAMES, contact_from_wire, json_type
 from ._errors import AelystError, ContactValidationError, ValidationProblem
 from ._models import UNSET, Contact, CustomField, CustomFieldValue
 
@@ -264,75 +264,6 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _wire_problems(body: dict[str, Any]) -> list[ValidationProblem]:
-    """What keeps a wire-format body from becoming a Contact, by Python field path."""
-    problems: list[ValidationProblem] = []
-    for key, value in body.items():
-        name = PYTHON_NAMES.get(key)
-        if name is None:
-            problems.append(ValidationProblem(key, "unknown field"))
-        elif key == "firstName":
-            if not isinstance(value, str):
-                problems.append(
-                    ValidationProblem(name, f"must be a string, got {_json_type(value)}")
-                )
-        elif key == "custom_fields":
-            problems += _custom_field_problems(value)
-        elif value is not None and not isinstance(value, str):
-            problems.append(
-                ValidationProblem(name, f"must be a string or null, got {_json_type(value)}")
-            )
-    if "firstName" not in body:
-        problems.insert(0, ValidationProblem("first_name", "is required"))
-    return problems
-
-
-def _custom_field_problems(items: Any) -> list[ValidationProblem]:
-    if items is None:
-        return []
-    if not isinstance(items, list):
-        return [ValidationProblem("custom_fields", f"must be a list, got {_json_type(items)}")]
-    problems: list[ValidationProblem] = []
-    for i, item in enumerate(items):
-        where = f"custom_fields[{i}]"
-        if not isinstance(item, dict):
-            problems.append(ValidationProblem(where, "must be an object with a name and a value"))
-            continue
-        for key in item:
-            if key not in ("name", "value"):
-                problems.append(ValidationProblem(where, f"unknown key {key!r}"))
-        if not isinstance(item.get("name"), str):
-            problems.append(ValidationProblem(f"{where}.name", "is required and must be a string"))
-        if "value" not in item:
-            problems.append(ValidationProblem(f"{where}.value", "is required (null clears)"))
-        else:
-            value = item["value"]
-            if isinstance(value, bool) or not (
-                value is None or isinstance(value, (str, int, float))
-            ):
-                problems.append(
-                    ValidationProblem(
-                        f"{where}.value",
-                        f"must be a string, number or null, got {_json_type(value)}",
-                    )
-                )
-    return problems
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
 def jsonl_row(number: int, line: str) -> Row:
     """The row of one JSONL line."""
     try:
@@ -341,23 +272,19 @@ def jsonl_row(number: int, line: str) -> Row:
         return Row(number, None, error=_problem("body", f"not valid JSON: {exc}"))
     if not isinstance(body, dict):
         return Row(
-            number, None, error=_problem("body", f"must be a JSON object, not {_json_type(body)}")
+            number, None, error=_problem("body", f"must be a JSON object, not {json_type(body)}")
         )
     identifier = body.pop("identifier", None)
     if identifier is not None and not isinstance(identifier, str):
         return Row(
             number,
             None,
-            error=_problem("identifier", f"must be a string, got {_json_type(identifier)}"),
+            error=_problem("identifier", f"must be a string, got {json_type(identifier)}"),
         )
     label = identifier or _derived(body.get("email"), body.get("phone"))
-    problems = _wire_problems(body)
-    if problems:
-        return Row(number, identifier, error=ContactValidationError(problems), label=label)
     try:
         contact = contact_from_wire(body)
-    except Exception as exc:  # any conversion failure is this row's problem
-        error = _problem("body", f"cannot be read: {exc}")
+    except ContactValidationError as error:
         return Row(number, identifier, error=error, label=label)
     return Row(number, identifier, contact=contact, label=label)
 
