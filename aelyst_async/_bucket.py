@@ -11,7 +11,10 @@ that waiter, and it binds to the first event loop it runs on. :class:`Bucket` th
   most one task (the head of the line) ever waits inside a limiter: a refit can never strand a
   queue of waiters in an old limiter, and the head simply moves to the new one;
 - takes nothing for a waiter cancelled while it waits (both the lock and aiolimiter are
-  cancellation-safe: the level only rises once a wait has succeeded).
+  cancellation-safe: the level only rises once a wait has succeeded);
+- lets a task that finds no one in line, ``ready`` true and a token free take it at once,
+  without the lock: nothing it awaits then can suspend, so neither order nor cancellation
+  is at stake.
 
 Only aiolimiter's public ``AsyncLimiter(max_rate, time_period)``, ``has_capacity()`` and
 ``acquire(amount)`` are used (aiolimiter 1.2 and 1.3, which wake waiters on exact timers).
@@ -44,7 +47,7 @@ class Bucket:
     and the ``ready`` condition.
     """
 
-    __slots__ = ("_capacity", "_limiter", "_lock", "_period", "_used")
+    __slots__ = ("_capacity", "_limiter", "_lock", "_period", "_queued", "_used")
 
     def __init__(self, capacity: float | None, period: float) -> None:
         self._check(capacity, period)
@@ -53,6 +56,7 @@ class Bucket:
         self._used = 0.0
         self._limiter: AsyncLimiter | None = None
         self._lock: asyncio.Lock | None = None
+        self._queued = 0  # tasks holding or waiting for the lock
 
     @staticmethod
     def _check(capacity: float | None, period: float) -> None:
@@ -74,7 +78,7 @@ class Bucket:
     @property
     def waiting(self) -> bool:
         """True while a task holds or waits for this bucket's turn."""
-        return self._lock is not None and self._lock.locked()
+        return self._queued > 0
 
     def refit(self, capacity: float | None, period: float, *, used: float = 0.0) -> None:
         """Change the size and rate; ``used`` tokens of the new capacity count as already taken.
@@ -91,30 +95,46 @@ class Bucket:
     async def acquire(self, ready: Ready = _always) -> bool:
         """Wait for this task's turn, for ``ready`` to allow it, and for a token; take it.
 
-        Returns True when the task had to wait. ``ready`` is checked in turn order before and
-        after the token is taken (a token taken while ``ready`` turned false is dropped, which
-        only ever errs on the slow side).
+        Returns True when the task had to wait (False: it never suspended). ``ready`` is checked
+        in turn order before and after the token is taken (a token taken while ``ready`` turned
+        false is dropped, which only ever errs on the slow side).
         """
+        loop = asyncio.get_running_loop()
+        if not self._queued and ready(loop.time()) <= 0:
+            if self._capacity is None:
+                return False
+            limiter = self._limiter or await self._fresh_limiter()
+            if limiter.has_capacity():
+                await limiter.acquire()  # has room: returns without suspending
+                return False
         if self._lock is None:
             self._lock = asyncio.Lock()
-        loop = asyncio.get_running_loop()
-        waited = self._lock.locked()
-        async with self._lock:
-            while True:
-                delay = ready(loop.time())
-                if delay > 0:
+        waited = self._queued > 0  # behind another task: its turn comes after a suspension
+        self._queued += 1
+        try:
+            async with self._lock:
+                return await self._acquire_in_turn(ready, loop, waited)
+        finally:
+            self._queued -= 1
+
+    async def _acquire_in_turn(
+        self, ready: Ready, loop: asyncio.AbstractEventLoop, waited: bool
+    ) -> bool:
+        while True:
+            delay = ready(loop.time())
+            if delay > 0:
+                waited = True
+                await asyncio.sleep(delay)
+                continue
+            if self._capacity is not None:
+                limiter = self._limiter or await self._fresh_limiter()
+                if not limiter.has_capacity():
                     waited = True
-                    await asyncio.sleep(delay)
-                    continue
-                if self._capacity is not None:
-                    limiter = self._limiter or await self._fresh_limiter()
-                    if not limiter.has_capacity():
-                        waited = True
-                    await limiter.acquire()
-                    if limiter is not self._limiter:
-                        continue  # refitted while waiting: take from the new limiter
-                if ready(loop.time()) <= 0:
-                    return waited
+                await limiter.acquire()
+                if limiter is not self._limiter:
+                    continue  # refitted while waiting: take from the new limiter
+            if ready(loop.time()) <= 0:
+                return waited
 
     async def _fresh_limiter(self) -> AsyncLimiter:
         assert self._capacity is not None

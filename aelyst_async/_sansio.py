@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Literal
@@ -38,6 +39,8 @@ from ._validate import validate_contact, validate_identifier
 ValidationMode = Literal["strict", "basic", "off"]
 UPSERT_PATH = "/contact/create_or_update/"
 EXCERPT_LENGTH = 200
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)  # json.dumps makes one a call
+_PATH_SAFE = re.compile(r"[A-Za-z0-9_.~:@+-]*")  # what quote() below leaves as is
 
 
 @attrs.frozen
@@ -127,7 +130,8 @@ def parse_retry_after(raw: str | None, *, now: datetime | None = None) -> float 
 
 def encode_identifier(identifier: Identifier) -> str:
     """Percent-encode an identifier as exactly one path segment (``:``, ``@`` and ``+`` kept)."""
-    return quote(str(identifier), safe=":@+")
+    text = str(identifier)
+    return text if _PATH_SAFE.fullmatch(text) else quote(text, safe=":@+")
 
 
 def build_upsert_request(
@@ -144,7 +148,7 @@ def build_upsert_request(
     problems = validate_identifier(ident, validation) + validate_contact(contact, validation)
     if problems:
         raise ContactValidationError(problems)
-    body = json.dumps(contact_to_wire(contact), ensure_ascii=False, allow_nan=False).encode()
+    body = _ENCODER.encode(contact_to_wire(contact)).encode()
     return Request(
         method="POST",
         path=UPSERT_PATH + encode_identifier(ident),

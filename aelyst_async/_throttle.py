@@ -280,22 +280,24 @@ class Throttle:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._bind(loop)
-        start = loop.time()
-        budget = self._budget(key, start)
+        now = loop.time()
+        budget = self._budget(key, now)
         waited = 0.0
         try:
             while True:
-                t0 = loop.time()
+                # a gate that did not wait did not suspend either: ``now`` is still current
+                suspended = self._store is not None
                 if await budget.bucket.acquire(budget.wait):
-                    waited += self._waited(key, "path", loop.time() - t0)
-                t1 = loop.time()
-                reason: WaitReason = "pause" if self._pause_until > t1 else "workspace"
+                    waited += self._waited(key, "path", loop.time() - now)
+                    now, suspended = loop.time(), True
+                reason: WaitReason = "pause" if self._pause_until > now else "workspace"
                 if await self._workspace.acquire(self._paused):
-                    waited += self._waited(key, reason, loop.time() - t1)
+                    waited += self._waited(key, reason, loop.time() - now)
+                    now, suspended = loop.time(), True
                 if self._store is not None:
                     waited += await self._reserve(key, budget, loop)
-                now = loop.time()
-                if budget.wait(now) <= 0 and self._paused(now) <= 0:
+                    now = loop.time()
+                if not suspended or (budget.wait(now) <= 0 and self._paused(now) <= 0):
                     break
         except BaseException:
             budget.users -= 1

@@ -88,6 +88,45 @@ async def test_a_waiter_cancelled_while_queued_behind_the_head_takes_nothing() -
 
 
 @virtual_time
+async def test_a_newcomer_with_a_token_free_still_waits_behind_a_queued_task() -> None:
+    bucket = Bucket(2, 1.0)
+    assert await bucket.acquire() is False  # t=0: one token left
+    order: list[str] = []
+
+    async def take(name: str, opens_at: float) -> bool:
+        waited = await bucket.acquire(lambda t: opens_at - t)
+        order.append(name)
+        return waited
+
+    head = asyncio.create_task(take("head", 1.0))  # holds the turn until t=1
+    await asyncio.sleep(0.5)
+    assert bucket.waiting
+    newcomer = asyncio.create_task(take("newcomer", 0.0))  # a token is free, but not its turn
+    assert await head is True
+    assert await newcomer is True
+    assert order == ["head", "newcomer"]
+    assert not bucket.waiting
+    assert await bucket.acquire() is True  # the two tokens taken at t=1 leave none free
+
+
+@virtual_time
+async def test_after_a_cancelled_waiter_the_next_task_takes_its_token_at_once() -> None:
+    bucket = Bucket(1, 1.0)
+    await bucket.acquire()  # t=0: the bucket is full until t=1
+    waiter = asyncio.create_task(bucket.acquire())
+    await asyncio.sleep(0.5)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert not bucket.waiting
+    await asyncio.sleep(0.5)
+    assert await bucket.acquire() is False  # t=1: the token the cancelled task never took
+    assert now() == pytest.approx(1.0, abs=1e-6)
+    assert await bucket.acquire() is True
+    assert now() == pytest.approx(2.0, abs=1e-6)
+
+
+@virtual_time
 async def test_refit_raises_capacity_and_counts_what_is_used() -> None:
     bucket = Bucket(5, 1.0)
     await bucket.acquire()
