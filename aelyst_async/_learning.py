@@ -4,7 +4,8 @@ The API may refuse a request with 429 although its path still had budget: a hidd
 all requests of the workspace together. :class:`WorkspaceLearner` turns those refusals and the
 admitted requests into a rate (requests per period) for the workspace bucket:
 
-- **Start**: no rate (unlimited) until the first such 429.
+- **Start**: no rate (unlimited) until the first such 429 with requests of ours admitted in
+  its window (before that, the client-wide pause after each 429 is the only brake).
 - **Decrease** (multiplicative) on such a 429: the server just admitted as many requests as it
   allows, so count the admitted requests sent from one period before the refused one until
   its answer, and run at ``count * (1 - margin)``; never higher than the rate in force. 429s of
@@ -128,8 +129,12 @@ class WorkspaceLearner:
         before = self.rate
         if count > 0:
             rate = count * (1.0 - self.margin)
+        elif before is not None:
+            rate = before * 0.5
         else:
-            rate = before * 0.5 if before is not None else self.min_rate
+            # nothing of ours got in (other senders share the workspace): no evidence of the
+            # limit yet, and guessing the floor would starve this client; the pause holds it
+            return False
         if before is not None:
             rate = min(rate, before)
             if now - self._decreased < self._hold:

@@ -120,6 +120,15 @@ def test_nothing_admitted_halves_the_rate_down_to_a_floor() -> None:
     assert learner.rate == learner.min_rate == 1.0
 
 
+def test_a_first_refusal_with_nothing_admitted_guesses_no_rate() -> None:
+    learner = WorkspaceLearner(1.0)
+    assert not learner.refused(sent_at=0.01, epoch=0, now=0.02)
+    assert (learner.rate, learner.epoch) == (None, 0)
+    t = burst(learner, 20, start=2.0)
+    assert learner.refused(sent_at=t, epoch=0, now=t)
+    assert learner.rate == pytest.approx(20 * 0.97)
+
+
 def test_a_rate_that_holds_becomes_the_best_and_is_not_exceeded_without_a_probe() -> None:
     learner = WorkspaceLearner(1.0)
     t = burst(learner, 50)
