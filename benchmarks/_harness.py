@@ -290,6 +290,23 @@ async def run_workers(
     return failures
 
 
+async def post_raw(token: str, payloads: list[tuple[str, bytes]], concurrency: int) -> None:
+    """The raw-aiohttp baseline: POST each pre-built ``(URL, JSON body)`` with ``concurrency``
+    workers on one session; raise if any answer is not 200."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as session:
+
+        async def do(payload: tuple[str, bytes]) -> None:
+            async with session.post(payload[0], data=payload[1], headers=headers) as resp:
+                await resp.read()
+                if resp.status != 200:
+                    raise Failed(f"HTTP {resp.status}")
+
+        failures = await run_workers(payloads, concurrency, do)
+    if failures:
+        raise RuntimeError(f"raw aiohttp: failures {dict(failures)}")
+
+
 # -- reporting -----------------------------------------------------------------------------------
 
 

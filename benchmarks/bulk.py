@@ -38,14 +38,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import aiohttp
 import psutil  # type: ignore[import-untyped]
 
 from aelyst_async import AelystClient, BulkProgress, BulkReport, Contact, RetryEvent
 
 from ._harness import (
     ROOT,
-    Failed,
     MachineCPU,
     SandboxProcess,
     SuiteOptions,
@@ -54,6 +52,7 @@ from ._harness import (
     Timeline,
     md_table,
     own_cpu,
+    post_raw,
     run_workers,
     traced_session,
     window_phase,
@@ -450,18 +449,7 @@ def make_work(sb: SandboxProcess, n: int, concurrency: int) -> Work:
 
 
 async def raw(work: Work, n: int) -> None:
-    headers = {"Authorization": f"Bearer {work.token}", "Content-Type": "application/json"}
-    async with aiohttp.ClientSession() as session:
-
-        async def do(payload: tuple[str, bytes]) -> None:
-            async with session.post(payload[0], data=payload[1], headers=headers) as resp:
-                await resp.read()
-                if resp.status != 200:
-                    raise Failed(f"HTTP {resp.status}")
-
-        failures = await run_workers(work.payloads[:n], work.concurrency, do)
-    if failures:
-        raise RuntimeError(f"raw aiohttp: failures {dict(failures)}")
+    await post_raw(work.token, work.payloads[:n], work.concurrency)
 
 
 Strategy = Callable[[Work, int], Coroutine[Any, Any, None]]

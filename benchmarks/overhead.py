@@ -23,13 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import aiohttp
-
 import aelyst_async
 from aelyst_async import AelystClient, Contact
 
 from ._harness import (
-    Failed,
     MachineCPU,
     SandboxProcess,
     SuiteOptions,
@@ -37,6 +34,7 @@ from ._harness import (
     Target,
     md_table,
     own_cpu,
+    post_raw,
     run_workers,
 )
 
@@ -73,18 +71,7 @@ def sdk_unlimited_policies() -> dict[str, Any]:
 
 
 async def raw(work: Work, n: int) -> None:
-    headers = {"Authorization": f"Bearer {work.token}", "Content-Type": "application/json"}
-    async with aiohttp.ClientSession() as session:
-
-        async def do(payload: tuple[str, bytes]) -> None:
-            async with session.post(payload[0], data=payload[1], headers=headers) as resp:
-                await resp.read()
-                if resp.status != 200:
-                    raise Failed(f"HTTP {resp.status}")
-
-        failures = await run_workers(work.payloads[:n], work.concurrency, do)
-    if failures:
-        raise RuntimeError(f"raw aiohttp: failures {dict(failures)}")
+    await post_raw(work.token, work.payloads[:n], work.concurrency)
 
 
 Strategy = Callable[[Work, int], Coroutine[Any, Any, None]]
