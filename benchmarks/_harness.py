@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import os
@@ -22,7 +23,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -288,6 +289,34 @@ async def run_workers(
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return failures
+
+
+@dataclass
+class Sample:
+    """One timed run of a strategy: seconds of wall time and of CPU, by whom."""
+
+    strategy: str
+    wall: float
+    cpu: float  # this process, time.process_time()
+    sandbox_cpu: float
+    other_cpu: float  # every other process on the machine during the run
+    steal: float
+
+
+def measure_run(sb: SandboxProcess, strategy: str, run: Coroutine[Any, Any, None]) -> Sample:
+    """Run ``run`` on a fresh event loop against a freshly reset sandbox, and time it."""
+    sb.reset()
+    gc.collect()
+    machine = MachineCPU()
+    server0, own0 = sb.cpu_seconds(), own_cpu()
+    machine.start()
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    asyncio.run(run)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    machine.stop()
+    server, own = sb.cpu_seconds() - server0, own_cpu() - own0
+    other = max(0.0, machine.busy - server - own)
+    return Sample(strategy, wall, cpu, server, other, machine.steal)
 
 
 async def post_raw(token: str, payloads: list[tuple[str, bytes]], concurrency: int) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
-import gc
 import os
 import statistics
 import subprocess
@@ -44,13 +43,14 @@ from aelyst_async import AelystClient, BulkProgress, BulkReport, Contact, RetryE
 
 from ._harness import (
     ROOT,
-    MachineCPU,
+    Sample,
     SandboxProcess,
     SuiteOptions,
     SuiteReport,
     Target,
     Timeline,
     md_table,
+    measure_run,
     own_cpu,
     post_raw,
     run_workers,
@@ -488,27 +488,8 @@ STRATEGIES: dict[str, Strategy] = {
 }
 
 
-@dataclass
-class Sample:
-    strategy: str
-    wall: float
-    cpu: float
-    sandbox_cpu: float
-    other_cpu: float  # every other process on the machine during the run
-
-
 def measure(sb: SandboxProcess, work: Work, strategy: str, n: int) -> Sample:
-    sb.reset()
-    gc.collect()
-    machine = MachineCPU()
-    server0, own0 = sb.cpu_seconds(), own_cpu()
-    machine.start()
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    asyncio.run(STRATEGIES[strategy](work, n))
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    machine.stop()
-    server, own = sb.cpu_seconds() - server0, own_cpu() - own0
-    return Sample(strategy, wall, cpu, server, max(0.0, machine.busy - server - own))
+    return measure_run(sb, strategy, STRATEGIES[strategy](work, n))
 
 
 def run_throughput(n: int, repeats: int, concurrency: int) -> list[Sample]:

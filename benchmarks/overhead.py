@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
-import gc
 import pstats
 import statistics
-import time
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -27,13 +25,13 @@ import aelyst_async
 from aelyst_async import AelystClient, Contact
 
 from ._harness import (
-    MachineCPU,
+    Sample,
     SandboxProcess,
     SuiteOptions,
     SuiteReport,
     Target,
     md_table,
-    own_cpu,
+    measure_run,
     post_raw,
     run_workers,
 )
@@ -104,31 +102,11 @@ STRATEGIES: dict[str, Strategy] = {
 }
 
 
-@dataclass
-class Sample:
-    strategy: str
-    wall: float
-    cpu: float  # this process, time.process_time()
-    sandbox_cpu: float
-    other_cpu: float  # every other process on the machine during the run
-    steal: float
-
-
 FIELDS = ("wall", "cpu", "sandbox_cpu", "other_cpu", "steal")
 
 
 def measure(sb: SandboxProcess, work: Work, strategy: str, n: int) -> Sample:
-    sb.reset()
-    gc.collect()
-    machine = MachineCPU()
-    server0, own0 = sb.cpu_seconds(), own_cpu()
-    machine.start()
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    asyncio.run(STRATEGIES[strategy](work, n))
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    machine.stop()
-    server, own = sb.cpu_seconds() - server0, own_cpu() - own0
-    return Sample(strategy, wall, cpu, server, max(0.0, machine.busy - server - own), machine.steal)
+    return measure_run(sb, strategy, STRATEGIES[strategy](work, n))
 
 
 # -- profiling -----------------------------------------------------------------------------------
