@@ -47,12 +47,13 @@ from ._errors import (
     AuthenticationError,
     BadRequestError,
     ContactValidationError,
+    IdentifierError,
     NotFoundError,
     RateLimitError,
     ValidationProblem,
 )
 from ._journal import JournalWriter, PathLike, ResumeState
-from ._models import BulkOutcome, BulkReport, Contact, Identifier, IdentifierError
+from ._models import BulkOutcome, BulkReport, Contact, Identifier
 
 if TYPE_CHECKING:
     from ._client import AelystClient

@@ -1,15 +1,21 @@
-"""The exceptions raised by aelyst_async.
+"""The exceptions raised by aelyst_async, all in one tree.
 
     AelystError
     ├── ContactValidationError (also a ValueError)   checked client-side; nothing was sent
-    ├── APIError                                     the API answered with an error status
-    │   ├── BadRequestError          400
-    │   ├── AuthenticationError      401
-    │   ├── NotFoundError            404
-    │   ├── RateLimitError           429, after the retries are spent
-    │   ├── QueuedError              449, after its retries are spent
-    │   └── ServerError              5xx, after the retries are spent
-    └── TransportError                               no usable response
+    ├── IdentifierError (also a ValueError)          not id:<n>, email:<address> or phone:<E.164>
+    ├── JournalError (also a ValueError)             a bulk journal that cannot be used
+    └── RequestError                                 a request was made: method, path, attempts
+        ├── APIError                                 the API answered with an error status
+        │   ├── BadRequestError          400
+        │   ├── AuthenticationError      401
+        │   ├── NotFoundError            404
+        │   ├── ConflictError            409
+        │   ├── RateLimitError           429, after the retries are spent
+        │   ├── QueuedError              449, after its retries are spent
+        │   └── ServerError              5xx, after the retries are spent
+        └── TransportError                           no usable response
+            └── MaybeAppliedError                    a call that is not idempotent got no
+                                                     sure answer: it may have been applied
 
 Example::
 
@@ -53,7 +59,36 @@ class ContactValidationError(AelystError, ValueError):
         super().__init__(f"{count} invalid field{'s' if count != 1 else ''}: {summary}")
 
 
-class APIError(AelystError):
+class IdentifierError(AelystError, ValueError):
+    """An identifier string that is not ``id:<n>``, ``email:<address>`` or ``phone:<E.164>``."""
+
+
+class JournalError(AelystError, ValueError):
+    """A journal file that cannot be used: not a journal, a corrupt record, or one in use."""
+
+
+class RequestError(AelystError):
+    """A request was made and failed: ``method``, ``path`` (percent-encoded, relative to the
+    base URL), ``message``, and the ``attempts`` made before giving up."""
+
+    def __init__(
+        self, message: str, *, method: str = "", path: str = "", attempts: int = 1
+    ) -> None:
+        self.message = message
+        self.method = method
+        self.path = path
+        self.attempts = attempts
+        super().__init__(message)
+
+    def _what(self) -> str:
+        return f"{self.method} {self.path}:"
+
+    def __str__(self) -> str:
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"{self._what()} {self.message}{tries}"
+
+
+class APIError(RequestError):
     """The API answered with an error status.
 
     Attributes: ``status`` (HTTP status), ``code`` and ``message`` (from the error body),
@@ -70,17 +105,12 @@ class APIError(AelystError):
         path: str = "",
         attempts: int = 1,
     ) -> None:
+        super().__init__(message, method=method, path=path, attempts=attempts)
         self.status = status
         self.code = code
-        self.message = message
-        self.method = method
-        self.path = path
-        self.attempts = attempts
-        super().__init__(message)
 
-    def __str__(self) -> str:
-        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
-        return f"{self.method} {self.path} -> {self.status}: {self.message}{tries}"
+    def _what(self) -> str:
+        return f"{self.method} {self.path} -> {self.status}:"
 
 
 class BadRequestError(APIError):
@@ -92,11 +122,16 @@ class AuthenticationError(APIError):
 
 
 class NotFoundError(APIError):
-    """404: no contact matches an ``id:`` identifier (never retried)."""
+    """404: no contact (or other object) matches the request (never retried)."""
+
+
+class ConflictError(APIError):
+    """409: the request conflicts with the API's state, e.g. creating a contact that exists."""
 
 
 class RateLimitError(APIError):
-    """429 after the retries were spent.
+    """429 after the retries were spent, or one whose ``Retry-After`` is over the policy's
+    ``max_retry_after``.
 
     ``retry_after`` (seconds, or None), ``limit`` and ``remaining`` come from the last response.
     """
@@ -130,18 +165,29 @@ class ServerError(APIError):
     """5xx after the retries were spent."""
 
 
-class TransportError(AelystError):
-    """No usable response: a connection failure, a timeout, or a body that is not the API's JSON."""
+class TransportError(RequestError):
+    """No usable response: a connection failure, a timeout, a redirect, or a body that is not
+    the API's JSON.
+
+    ``request_sent`` is False only when the connection failed before the request was written
+    (the API surely did not see it); when unsure it is True.
+    """
 
     def __init__(
-        self, message: str, *, method: str = "", path: str = "", attempts: int = 1
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        attempts: int = 1,
+        request_sent: bool = True,
     ) -> None:
-        self.message = message
-        self.method = method
-        self.path = path
-        self.attempts = attempts
-        super().__init__(message)
+        super().__init__(message, method=method, path=path, attempts=attempts)
+        self.request_sent = request_sent
 
-    def __str__(self) -> str:
-        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
-        return f"{self.method} {self.path}: {self.message}{tries}"
+
+class MaybeAppliedError(TransportError):
+    """A call that is not idempotent (create, merge, a message, a comment, ...) got no sure
+    answer (a timeout, a lost or unreadable response, a 5xx): the API may have applied it, so
+    it was not sent again. Check before repeating it. The last attempt's error is the cause.
+    """

@@ -29,7 +29,7 @@ import zlib
 from array import array
 from typing import IO, Any
 
-from ._errors import AelystError, APIError, ContactValidationError
+from ._errors import AelystError, APIError, ContactValidationError, JournalError
 from ._models import BulkOutcome
 
 log = logging.getLogger("aelyst_async.bulk")
@@ -40,10 +40,6 @@ MAX_INDEX = 2**40
 """Indexes beyond this are refused as a sign of a corrupt journal."""
 
 PathLike = str | os.PathLike[str]
-
-
-class JournalError(AelystError, ValueError):
-    """A journal file that cannot be used: not a journal, or a corrupt record."""
 
 
 def outcome_record(outcome: BulkOutcome) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Literal, Union
 
 import attrs
 
-from ._errors import AelystError
+from ._errors import AelystError, IdentifierError
 
 
 class UnsetType(enum.Enum):
@@ -94,10 +94,6 @@ class Contact:
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 IdentifierKind = Literal["id", "email", "phone"]
 _KINDS: tuple[IdentifierKind, ...] = ("id", "email", "phone")
-
-
-class IdentifierError(AelystError, ValueError):
-    """An identifier string that is not ``id:<n>``, ``email:<address>`` or ``phone:<E.164>``."""
 
 
 @attrs.frozen

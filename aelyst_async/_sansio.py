@@ -48,12 +48,15 @@ class Request:
     """A request ready to send: ``path`` is percent-encoded and relative to the base URL.
 
     It never holds the token: the transport adds ``Authorization`` when it sends.
+    ``idempotent``: whether sending it twice has the effect of sending it once; a request that
+    is not is re-sent only when the API surely did not apply it.
     """
 
     method: str
     path: str
     headers: Mapping[str, str] = attrs.field(factory=dict)
     body: bytes = b""
+    idempotent: bool = True
 
     @property
     def rate_limit_key(self) -> str:

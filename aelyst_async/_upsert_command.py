@@ -32,10 +32,10 @@ from ._errors import (
     APIError,
     AuthenticationError,
     ContactValidationError,
+    JournalError,
     TransportError,
     ValidationProblem,
 )
-from ._journal import JournalError
 from ._models import BulkOutcome, Contact
 from ._rows import FORMATS, FileFormatError, Row, RowReader, count_rows, detect_format, open_rows
 from ._sansio import build_upsert_request
