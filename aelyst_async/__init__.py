@@ -35,8 +35,8 @@ from ._models import (
     UnsetType,
     UpsertResult,
 )
-from ._pipeline import ClientStats, RetryEvent
 from ._retry import RetryPolicy
+from ._send import ClientStats, RetryEvent
 from ._throttle import LimitStore, RateLimitPolicy, ThrottleSnapshot, WaitEvent
 from ._version import __version__
 

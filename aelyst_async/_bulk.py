@@ -38,7 +38,7 @@ from collections.abc import (
     Iterator,
     Sized,
 )
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 import attrs
 
@@ -54,9 +54,6 @@ from ._errors import (
 )
 from ._journal import JournalWriter, PathLike, ResumeState
 from ._models import BulkOutcome, BulkReport, Contact, Identifier
-
-if TYPE_CHECKING:
-    from ._client import AelystClient
 
 log = logging.getLogger("aelyst_async.bulk")
 
@@ -224,7 +221,7 @@ class _Run:
 
     def __init__(
         self,
-        client: AelystClient,
+        client: Any,
         *,
         concurrency: int,
         buffer: int,
@@ -479,7 +476,7 @@ def _check_options(concurrency: int, buffer: int | None, settle_delay: float) ->
 
 
 def upsert_many(
-    client: AelystClient,
+    client: Any,
     items: BulkItems,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
@@ -520,7 +517,7 @@ def upsert_many(
 
 
 async def bulk_upsert(
-    client: AelystClient,
+    client: Any,
     items: BulkItems,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,

@@ -11,31 +11,20 @@ from __future__ import annotations
 import ipaddress
 import os
 import platform
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import Callable
 from types import TracebackType
 from typing import get_args
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from ._bulk import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_PROGRESS_INTERVAL,
-    DEFAULT_SETTLE_DELAY,
-    BulkItems,
-    Clock,
-    ProgressCallback,
-    Sleep,
-    bulk_upsert,
-    upsert_many,
-)
-from ._journal import PathLike
-from ._models import BulkOutcome, BulkReport, Contact, Identifier, UpsertResult
-from ._pipeline import ClientStats, Pipeline, RetryEvent
+from ._core import Core
+from ._resources.contacts import Contacts
 from ._retry import RetryPolicy
-from ._sansio import Request, Response, ValidationMode, build_upsert_request, interpret_upsert
+from ._send import ClientStats, RetryEvent, Sender
 from ._throttle import RateLimitPolicy, Throttle, ThrottleSnapshot, WaitEvent
 from ._transport import AiohttpTransport, Transport
+from ._validate import ValidationMode
 from ._version import __version__
 
 DEFAULT_BASE_URL = "https://api.aelyst.ai/v1"
@@ -80,105 +69,6 @@ def _check_token(token: str | None) -> str:
     return token
 
 
-class Contacts:
-    """The contact endpoints, reached as ``client.contacts``."""
-
-    def __init__(self, client: AelystClient) -> None:
-        self._client = client
-
-    async def create_or_update(
-        self, identifier: Identifier | str, contact: Contact
-    ) -> UpsertResult:
-        """Update the first contact matching ``identifier``, or create one.
-
-        Fields of ``contact`` left UNSET are not sent; ``None`` clears a field.
-        Raises :class:`ContactValidationError` (nothing sent) or an :class:`AelystError`.
-
-        >>> await client.contacts.create_or_update("email:ana@example.com", Contact("Ana"))
-        UpsertResult(contact_id=1)
-        """
-        result, _ = await self._client._upsert(identifier, contact)
-        return result
-
-    def upsert_many(
-        self,
-        items: BulkItems,
-        *,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        settle_delay: float = DEFAULT_SETTLE_DELAY,
-        buffer: int | None = None,
-        journal: PathLike | None = None,
-        on_progress: ProgressCallback | None = None,
-        total: int | None = None,
-        progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
-        clock: Clock | None = None,
-        sleep: Sleep | None = None,
-    ) -> AsyncGenerator[BulkOutcome, None]:
-        """Upsert many contacts; yields one :class:`BulkOutcome` per item as each finishes.
-
-        ``items``: a sync or async iterable of :class:`Contact` (identified by its email, else
-        its phone) or ``(identifier, Contact)`` pairs, read lazily. At most ``concurrency``
-        requests are in flight; items of one identifier run one at a time in input order,
-        ``settle_delay`` seconds apart after a possible create. ``journal``: a JSONL file of
-        outcomes; an existing one makes the run skip the items it records as succeeded.
-        ``on_progress`` receives a :class:`BulkProgress`. Close the stream early with
-        ``contextlib.aclosing`` to cancel the requests in flight.
-
-        >>> async with aclosing(client.contacts.upsert_many(contacts)) as outcomes:
-        ...     async for outcome in outcomes:
-        ...         print(outcome.index, outcome.ok, outcome.error)
-        """
-        return upsert_many(
-            self._client,
-            items,
-            concurrency=concurrency,
-            settle_delay=settle_delay,
-            buffer=buffer,
-            journal=journal,
-            on_progress=on_progress,
-            total=total,
-            progress_interval=progress_interval,
-            clock=clock,
-            sleep=sleep,
-        )
-
-    async def bulk_upsert(
-        self,
-        items: BulkItems,
-        *,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        settle_delay: float = DEFAULT_SETTLE_DELAY,
-        buffer: int | None = None,
-        journal: PathLike | None = None,
-        on_progress: ProgressCallback | None = None,
-        total: int | None = None,
-        progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
-        clock: Clock | None = None,
-        sleep: Sleep | None = None,
-    ) -> BulkReport:
-        """Upsert many contacts and return a :class:`BulkReport` (counts and failures only).
-
-        Options as for :meth:`upsert_many`. If the call is cancelled, the requests in flight are
-        cancelled; the outcomes that finished are in the ``journal``, when one is given.
-
-        >>> report = await client.contacts.bulk_upsert(contacts, journal="import.journal")
-        >>> report.total, report.succeeded, report.failed, report.skipped
-        """
-        return await bulk_upsert(
-            self._client,
-            items,
-            concurrency=concurrency,
-            settle_delay=settle_delay,
-            buffer=buffer,
-            journal=journal,
-            on_progress=on_progress,
-            total=total,
-            progress_interval=progress_interval,
-            clock=clock,
-            sleep=sleep,
-        )
-
-
 class AelystClient:
     """An async client of the Aelyst API; use it as ``async with`` or call :meth:`aclose`.
 
@@ -203,18 +93,13 @@ class AelystClient:
         retry: RetryPolicy | None = None,
         session: aiohttp.ClientSession | None = None,
         validation: ValidationMode = "strict",
-        transport: Transport | None = None,
         on_retry: Callable[[RetryEvent], None] | None = None,
         on_wait: Callable[[WaitEvent], None] | None = None,
+        _transport: Transport | None = None,
     ) -> None:
-        if validation not in get_args(ValidationMode):
-            raise ValueError(f"validation must be 'strict', 'basic' or 'off', not {validation!r}")
-        if not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        _check_options(timeout, retry, validation)
         if rate_limit is not None and not isinstance(rate_limit, RateLimitPolicy):
             raise TypeError(f"rate_limit must be a RateLimitPolicy or None, not {rate_limit!r}")
-        if retry is not None and not isinstance(retry, RetryPolicy):
-            raise TypeError(f"retry must be a RetryPolicy or None, not {retry!r}")
         secret = _check_token(token)
         self.base_url = _check_base_url(
             base_url or os.environ.get("AELYST_BASE_URL") or DEFAULT_BASE_URL
@@ -222,21 +107,54 @@ class AelystClient:
         self.timeout = timeout
         self.validation: ValidationMode = validation
         self._redact = lambda text: text.replace(secret, "***")
-        self._transport: Transport = transport or AiohttpTransport(
+        self._transport: Transport = _transport or AiohttpTransport(
             self.base_url,
             headers={"Authorization": f"Bearer {secret}", "User-Agent": USER_AGENT},
             timeout=timeout,
             session=session,
             redact=self._redact,
         )
-        self._pipeline = Pipeline(
+        self._sender = Sender(
             self._transport,
             throttle=Throttle(rate_limit or RateLimitPolicy(), on_wait=on_wait),
             retry=retry or RetryPolicy(),
             on_retry=on_retry,
         )
         self._closed = False
-        self.contacts = Contacts(self)
+        self._parent: AelystClient | None = None
+        self._attach(validation)
+
+    def _attach(self, validation: ValidationMode) -> None:
+        core = Core(
+            self._sender, validation=validation, redact=self._redact, ensure_open=self._ensure_open
+        )
+        self.contacts = Contacts(core)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        validation: ValidationMode | None = None,
+    ) -> AelystClient:
+        """A client for some calls with another ``timeout`` (seconds), ``retry`` policy or
+        ``validation`` mode, sharing this one's session, throttle and :attr:`stats`. Closing
+        the original closes it too; closing the view leaves the original open.
+
+        >>> patient = client.with_options(timeout=120, retry=RetryPolicy(max_attempts=10))
+        >>> await patient.contacts.get("id:7")
+        """
+        _check_options(timeout or self.timeout, retry, validation or self.validation)
+        view = object.__new__(AelystClient)
+        view.__dict__.update(self.__dict__)
+        view._parent = self._parent or self
+        if timeout is not None:
+            view.timeout = timeout
+            view._transport = self._transport.with_timeout(timeout)
+        view._sender = self._sender.with_options(transport=view._transport, retry=retry)
+        view.validation = validation or self.validation
+        view._attach(view.validation)
+        return view
 
     def __repr__(self) -> str:
         state = " closed" if self._closed else ""
@@ -244,8 +162,8 @@ class AelystClient:
 
     @property
     def closed(self) -> bool:
-        """True once :meth:`aclose` has run."""
-        return self._closed
+        """True once :meth:`aclose` has run (on this client or, for a view, its original)."""
+        return self._closed or (self._parent is not None and self._parent.closed)
 
     @property
     def stats(self) -> ClientStats:
@@ -253,14 +171,14 @@ class AelystClient:
 
         >>> client.stats.rate_limited, client.stats.throttle_wait
         """
-        return self._pipeline.stats
+        return self._sender.stats
 
     def throttle_snapshot(self) -> ThrottleSnapshot:
         """The throttle's state now: path budgets held, workspace rate, pause left.
 
         >>> client.throttle_snapshot().workspace_rate   # e.g. 48.5 once learned
         """
-        return self._pipeline.throttle.snapshot()
+        return self._sender.throttle.snapshot()
 
     async def __aenter__(self) -> AelystClient:
         self._ensure_open()
@@ -275,22 +193,26 @@ class AelystClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the session the client created (a session passed in is left open)."""
+        """Close the session the client created (a session passed in is left open). On a view
+        from :meth:`with_options` it only closes the view."""
         if not self._closed:
             self._closed = True
-            await self._transport.aclose()
+            if self._parent is None:
+                await self._transport.aclose()
 
     def _ensure_open(self) -> None:
-        if self._closed:
+        if self.closed:
             raise RuntimeError("this AelystClient is closed; create a new one")
 
-    def _interpret_upsert(self, request: Request, response: Response) -> UpsertResult:
-        return interpret_upsert(request, response, redact=self._redact)
 
-    async def _upsert(
-        self, identifier: Identifier | str, contact: Contact
-    ) -> tuple[UpsertResult, int]:
-        """The result of one create-or-update and the attempts it took."""
-        self._ensure_open()
-        request = build_upsert_request(identifier, contact, validation=self.validation)
-        return await self._pipeline.send(request, self._interpret_upsert)
+def _check_options(timeout: float, retry: RetryPolicy | None, validation: str) -> None:
+    if validation not in get_args(ValidationMode):
+        raise ValueError(f"validation must be 'strict', 'basic' or 'off', not {validation!r}")
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not 0 < timeout < float("inf")
+    ):
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise TypeError(f"retry must be a RetryPolicy or None, not {retry!r}")

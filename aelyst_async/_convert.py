@@ -11,14 +11,24 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import cattrs
+from attrs import fields as attrs_fields
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._errors import ContactValidationError, ValidationProblem
-from ._models import Contact, CustomField, CustomFieldValue, UnsetType, UpsertResult
+from ._models import (
+    Contact,
+    ContactUpdate,
+    CustomField,
+    CustomFieldValue,
+    UnsetType,
+    UpsertResult,
+)
+from ._records import Assignee, ContactChannel, ContactRecord
 
 WIRE_NAMES = {
     "first_name": "firstName",
@@ -33,6 +43,7 @@ WIRE_NAMES = {
 """Contact attribute name -> JSON key."""
 
 PYTHON_NAMES = {wire: name for name, wire in WIRE_NAMES.items()}
+T = TypeVar("T")
 
 
 def custom_value_to_wire(value: object) -> str | int | float | None:
@@ -89,12 +100,70 @@ def _structure_optional_str(value: Any, _: Any) -> str | None:
     return None if value is None else _structure_str(value, _)
 
 
+def _structure_custom_field(value: Any, _: Any) -> CustomField:
+    if not isinstance(value, dict):
+        raise TypeError(f"a custom field must be an object, got {type(value).__name__}")
+    return CustomField(
+        _structure_str(value.get("name"), str), _structure_custom_value(value.get("value"), None)
+    )
+
+
 def _structure_custom_fields(value: Any, _: Any) -> tuple[CustomField, ...] | None:
     if value is None:
         return None
     if not isinstance(value, list):
         raise TypeError(f"expected a list, got {type(value).__name__}")
-    return tuple(converter.structure(item, CustomField) for item in value)
+    return tuple(_structure_custom_field(item, CustomField) for item in value)
+
+
+def _structure_time(value: Any, _: Any) -> datetime.datetime | None:
+    """Unix seconds (the API's form) or an ISO 8601 string -> an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
+    if isinstance(value, str):
+        when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        return when.astimezone(datetime.timezone.utc)
+    raise TypeError(f"expected unix seconds or an ISO 8601 time, got {type(value).__name__}")
+
+
+def _structure_names(value: Any, _: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return tuple(_structure_str(item, str) for item in value)
+
+
+def _structure_record_fields(value: Any, _: Any) -> tuple[CustomField, ...]:
+    return _structure_custom_fields(value, _) or ()
+
+
+_SNAKE_ON_THE_WIRE = frozenset({"custom_fields", "created_at"})
+
+
+def wire_name(name: str) -> str:
+    """A record attribute's JSON key: camelCase, but for the keys the API spells in snake case."""
+    if name in _SNAKE_ON_THE_WIRE:
+        return name
+    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), name)
+
+
+def register_record(conv: cattrs.Converter, cls: type[Any]) -> None:
+    """Read ``cls`` from the API's JSON: wire names, unknown keys ignored, missing ones default."""
+    renames: dict[str, Any] = {
+        field.name: override(rename=wire_name(field.name)) for field in attrs_fields(cls)
+    }
+    conv.register_structure_hook(
+        cls, make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=False, **renames)
+    )
+
+
+RECORDS: tuple[type[Any], ...] = (Assignee, ContactRecord, ContactChannel)
+"""The response models read by :func:`register_record`; other resources add theirs here."""
 
 
 def make_converter() -> cattrs.Converter:
@@ -105,6 +174,13 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(CustomFieldValue, _structure_custom_value)
     conv.register_structure_hook(str | None | UnsetType, _structure_optional_str)
     conv.register_structure_hook(Sequence[CustomField] | None | UnsetType, _structure_custom_fields)
+    conv.register_structure_hook(str | None, _structure_optional_str)
+    conv.register_structure_hook(datetime.datetime | None, _structure_time)
+    conv.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_names)
+    conv.register_structure_hook_func(
+        lambda t: t == tuple[CustomField, ...], _structure_record_fields
+    )
+    conv.register_structure_hook(CustomField, _structure_custom_field)
     conv.register_unstructure_hook(
         CustomField, lambda f: {"name": f.name, "value": custom_value_to_wire(f.value)}
     )
@@ -115,15 +191,21 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(
         Contact, make_dict_structure_fn(Contact, conv, _cattrs_forbid_extra_keys=True, **renames)
     )
+    conv.register_unstructure_hook(
+        ContactUpdate,
+        make_dict_unstructure_fn(ContactUpdate, conv, _cattrs_omit_if_default=True, **renames),
+    )
+    for record in RECORDS:
+        register_record(conv, record)
     return conv
 
 
 converter = make_converter()
 
 
-def contact_to_wire(contact: Contact) -> dict[str, Any]:
+def contact_to_wire(contact: Contact | ContactUpdate) -> dict[str, Any]:
     """The JSON body for ``contact``: fields left UNSET are omitted, ``None`` becomes null."""
-    wire: dict[str, Any] = converter.unstructure(contact)
+    wire: dict[str, Any] = converter.unstructure(contact, type(contact))
     return wire
 
 
@@ -209,11 +291,27 @@ def contact_from_wire(body: dict[str, Any]) -> Contact:
     return converter.structure(body, Contact)
 
 
+def wire_int(body: Any, key: str) -> int:
+    """``body[key]`` as an int; raises TypeError/ValueError when ``body`` has no such integer."""
+    if not isinstance(body, dict) or key not in body:
+        raise ValueError(f"no {key} in the response")
+    value = body[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{key} is {type(value).__name__}, not an integer")
+    return value
+
+
 def upsert_result_from_wire(body: Any) -> UpsertResult:
     """``{"contactId": 7}`` -> ``UpsertResult(7)``; anything else raises TypeError/ValueError."""
-    if not isinstance(body, dict) or "contactId" not in body:
-        raise ValueError("no contactId in the response")
-    contact_id = body["contactId"]
-    if isinstance(contact_id, bool) or not isinstance(contact_id, int):
-        raise TypeError(f"contactId is {type(contact_id).__name__}, not an integer")
-    return UpsertResult(contact_id)
+    return UpsertResult(wire_int(body, "contactId"))
+
+
+def record_from_wire(body: Any, cls: type[T]) -> T:
+    """A response model from its JSON; raises ValueError when the JSON is not its shape."""
+    if not isinstance(body, dict):
+        raise ValueError(f"expected a JSON object, got {json_type(body)}")
+    try:
+        return converter.structure(body, cls)
+    except cattrs.BaseValidationError as exc:
+        details = "; ".join(cattrs.transform_error(exc))
+        raise ValueError(f"not a {cls.__name__}: {details}") from None

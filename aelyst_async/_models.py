@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime
 import enum
 import re
-from collections.abc import Sequence
-from typing import Literal, Union
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Union
 
 import attrs
 
@@ -55,10 +55,15 @@ class CustomField:
     value: CustomFieldValue
 
 
-def _freeze_list(
-    value: Sequence[CustomField] | UnsetType | None,
-) -> Sequence[CustomField] | UnsetType | None:
-    return tuple(value) if isinstance(value, list) else value
+def _freeze_list(value: Any) -> Any:
+    """Lists, tuples and other iterables (a generator too) become a tuple; the rest is kept for
+    validation to report."""
+    if value is None or isinstance(value, (UnsetType, str, bytes, Mapping, tuple)):
+        return value
+    try:
+        return tuple(value)
+    except TypeError:
+        return value
 
 
 @attrs.frozen
@@ -91,6 +96,38 @@ class Contact:
         return None
 
 
+@attrs.frozen(kw_only=True)
+class ContactUpdate:
+    """The fields to change on an existing contact; every field is optional.
+
+    Fields left ``UNSET`` are not sent (the API keeps them); ``None`` clears a field (all but
+    ``first_name``). A :class:`Contact` is accepted wherever a ``ContactUpdate`` is.
+
+    >>> await client.contacts.update("id:7", ContactUpdate(last_name="Silva", phone=None))
+    7
+    """
+
+    first_name: str | UnsetType = UNSET
+    last_name: str | UnsetType | None = UNSET
+    phone: str | UnsetType | None = UNSET
+    email: str | UnsetType | None = UNSET
+    language: str | UnsetType | None = UNSET
+    profile_pic: str | UnsetType | None = UNSET
+    country_code: str | UnsetType | None = UNSET
+    custom_fields: Sequence[CustomField] | UnsetType | None = attrs.field(
+        default=UNSET, converter=_freeze_list
+    )
+
+
+def is_unicode(text: str) -> bool:
+    """False when ``text`` holds a lone surrogate, which no UTF-8 body or URL can carry."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 IdentifierKind = Literal["id", "email", "phone"]
 _KINDS: tuple[IdentifierKind, ...] = ("id", "email", "phone")
@@ -119,6 +156,8 @@ class Identifier:
             raise IdentifierError(f"identifier {self.kind}: the value must be a non-empty string")
         if _CONTROL_CHARACTER.search(self.value):
             raise IdentifierError(f"identifier {self.kind}: the value contains a control character")
+        if not is_unicode(self.value):
+            raise IdentifierError(f"identifier {self.kind}: the value contains a lone surrogate")
         if self.kind == "id" and not (self.value.isascii() and self.value.isdigit()):
             raise IdentifierError(f"identifier id: {self.value!r} is not a positive integer")
 

@@ -9,6 +9,7 @@ Everything else talks to a :class:`Transport`, so tests can swap this edge for a
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
@@ -23,6 +24,10 @@ class Transport(Protocol):
     """Sends one request and returns the raw response; raises TransportError on I/O failure."""
 
     async def send(self, request: Request) -> Response: ...
+
+    def with_timeout(self, timeout: float) -> Transport:
+        """A transport over the same connections whose requests time out after ``timeout``."""
+        ...
 
     async def aclose(self) -> None: ...
 
@@ -42,38 +47,68 @@ class AiohttpTransport:
         self._base_url = base_url.rstrip("/")
         self._headers = dict(headers)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session = session
-        self._owns_session = session is None
+        self._sessions = _Sessions(session)
         self._redact = redact
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        if self._session.closed:
-            raise RuntimeError("the aiohttp ClientSession given to AelystClient is closed")
-        return self._session
+    def with_timeout(self, timeout: float) -> AiohttpTransport:
+        view = copy.copy(self)
+        view._timeout = aiohttp.ClientTimeout(total=timeout)
+        return view
 
     async def send(self, request: Request) -> Response:
+        """The response to ``request``; raises :class:`TransportError` on an I/O failure.
+
+        Redirects are never followed (the 3xx comes back as it is). The error never chains
+        aiohttp's exception: its request info holds the headers, the token among them.
+        """
         url = URL(self._base_url + request.path, encoded=True)
         headers = {**self._headers, **request.headers}
         try:
-            async with self._get_session().request(
-                request.method, url, data=request.body, headers=headers, timeout=self._timeout
+            async with self._sessions.get().request(
+                request.method,
+                url,
+                data=request.body,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
             ) as resp:
                 body = await resp.read()
                 return Response(status=resp.status, headers=resp.headers, body=body)
-        except asyncio.TimeoutError as exc:
-            raise TransportError(
-                f"timed out after {self._timeout.total:g}s",
-                method=request.method,
-                path=request.path,
-            ) from exc
-        except aiohttp.ClientError as exc:
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            error = self._error(request, exc)
+        raise error  # outside the except block: no __context__ either
+
+    def _error(self, request: Request, exc: BaseException) -> TransportError:
+        # a connection that failed to open never carried the request
+        sent = not isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError))
+        if isinstance(exc, asyncio.TimeoutError):
+            message = f"timed out after {self._timeout.total:g}s"
+        else:
             detail = self._redact(str(exc)) or type(exc).__name__
-            raise TransportError(
-                f"{type(exc).__name__}: {detail}", method=request.method, path=request.path
-            ) from exc
+            message = f"{type(exc).__name__}: {detail}"
+        if not sent:
+            message += " (the request was not sent)"
+        return TransportError(message, method=request.method, path=request.path, request_sent=sent)
 
     async def aclose(self) -> None:
-        if self._owns_session and self._session is not None:
-            await self._session.close()
+        await self._sessions.aclose()
+
+
+class _Sessions:
+    """The one session of a transport and its views: borrowed, or created on first use."""
+
+    def __init__(self, session: aiohttp.ClientSession | None) -> None:
+        self.session = session
+        self._owned = session is None
+
+    def get(self) -> aiohttp.ClientSession:
+        if self.session is None:
+            # limit=0: bulk's concurrency, not aiohttp's default of 100 connections, is the cap
+            self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        if self.session.closed:
+            raise RuntimeError("the aiohttp ClientSession given to AelystClient is closed")
+        return self.session
+
+    async def aclose(self) -> None:
+        if self._owned and self.session is not None:
+            await self.session.close()

@@ -1,7 +1,8 @@
-"""Client-side validation: every problem of a contact, each with its field path.
+"""Client-side validation: every problem of what a call sends, each with its field path.
 
 Modes: ``"strict"`` (the ``[validation]`` extra's libraries where installed, else shape checks),
-``"basic"`` (shape checks only) and ``"off"`` (only what the wire format itself cannot carry).
+``"basic"`` (shape checks only) and ``"off"`` (only what the wire format itself cannot carry:
+types, lone surrogates, values with no wire form).
 
 >>> validate_contact(Contact("", country_code="my"), "basic")
 [ValidationProblem(field='first_name', ...), ValidationProblem(field='country_code', ...)]
@@ -12,22 +13,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from . import _checks
+from . import _formats
 from ._convert import custom_value_to_wire
 from ._errors import ValidationProblem
-from ._models import Contact, CustomField, Identifier, UnsetType
+from ._models import Contact, ContactUpdate, CustomField, Identifier, UnsetType, is_unicode
 
-Mode = Literal["strict", "basic", "off"]
-MODES: tuple[Mode, ...] = ("strict", "basic", "off")
+ValidationMode = Literal["strict", "basic", "off"]
 
 _Check = Callable[[str, bool], "str | None"]
 
 _FORMAT_CHECKS: dict[str, _Check] = {
-    "email": lambda v, strict: _checks.check_email(v, strict=strict),
-    "phone": lambda v, strict: _checks.check_phone(v, strict=strict),
-    "language": lambda v, strict: _checks.check_language(v, strict=strict),
-    "country_code": lambda v, strict: _checks.check_country_code(v, strict=strict),
-    "profile_pic": lambda v, strict: _checks.check_http_url(v),
+    "email": lambda v, strict: _formats.check_email(v, strict=strict),
+    "phone": lambda v, strict: _formats.check_phone(v, strict=strict),
+    "language": lambda v, strict: _formats.check_language(v, strict=strict),
+    "country_code": lambda v, strict: _formats.check_country_code(v, strict=strict),
+    "profile_pic": lambda v, strict: _formats.check_http_url(v),
 }
 
 
@@ -35,19 +35,40 @@ def _type_name(value: object) -> str:
     return type(value).__name__
 
 
-def validate_contact(contact: Contact, mode: Mode) -> list[ValidationProblem]:
-    """Every problem of ``contact`` under ``mode``; an empty list when it can be sent."""
-    if not isinstance(contact, Contact):
-        return [ValidationProblem("contact", f"expected a Contact, got {_type_name(contact)}")]
-    problems: list[ValidationProblem] = []
-    if not isinstance(contact.first_name, str):
-        problems.append(
+def check_text(
+    field: str, value: object, *, mode: ValidationMode, max_length: int | None = None
+) -> list[ValidationProblem]:
+    """Problems of a required text field: its type, a lone surrogate, and (unless ``mode`` is
+    ``"off"``) blank or longer than ``max_length`` characters."""
+    if not isinstance(value, str):
+        return [ValidationProblem(field, f"must be a string, got {_type_name(value)}")]
+    if not is_unicode(value):
+        return [ValidationProblem(field, "contains a lone surrogate (not valid Unicode)")]
+    if mode == "off":
+        return []
+    if not value.strip():
+        return [ValidationProblem(field, "is required and must not be blank")]
+    if max_length is not None and len(value) > max_length:
+        return [ValidationProblem(field, f"must be at most {max_length} characters")]
+    return []
+
+
+def validate_contact(
+    contact: Contact | ContactUpdate, mode: ValidationMode
+) -> list[ValidationProblem]:
+    """Every problem of ``contact`` under ``mode``; an empty list when it can be sent.
+
+    A :class:`ContactUpdate` may leave ``first_name`` unset; a :class:`Contact` may not.
+    """
+    if not isinstance(contact, (Contact, ContactUpdate)):
+        return [
             ValidationProblem(
-                "first_name", f"must be a string, got {_type_name(contact.first_name)}"
+                "contact", f"expected a Contact or ContactUpdate, got {_type_name(contact)}"
             )
-        )
-    elif mode != "off" and not contact.first_name.strip():
-        problems.append(ValidationProblem("first_name", "is required and must not be blank"))
+        ]
+    problems: list[ValidationProblem] = []
+    if not isinstance(contact.first_name, UnsetType):
+        problems += check_text("first_name", contact.first_name, mode=mode)
     for field in ("last_name", *_FORMAT_CHECKS):
         value = getattr(contact, field)
         if value is None or isinstance(value, UnsetType):
@@ -57,6 +78,9 @@ def validate_contact(contact: Contact, mode: Mode) -> list[ValidationProblem]:
                 ValidationProblem(field, f"must be a string or None, got {_type_name(value)}")
             )
             continue
+        if not is_unicode(value):
+            problems.append(ValidationProblem(field, "contains a lone surrogate"))
+            continue
         check = _FORMAT_CHECKS.get(field)
         if mode != "off" and check is not None and (problem := check(value, mode == "strict")):
             problems.append(ValidationProblem(field, problem))
@@ -64,10 +88,10 @@ def validate_contact(contact: Contact, mode: Mode) -> list[ValidationProblem]:
     return problems
 
 
-def _custom_field_problems(fields: object, mode: Mode) -> list[ValidationProblem]:
+def _custom_field_problems(fields: object, mode: ValidationMode) -> list[ValidationProblem]:
     if fields is None or isinstance(fields, UnsetType):
         return []
-    if isinstance(fields, (str, bytes)) or not hasattr(fields, "__iter__"):
+    if not isinstance(fields, tuple):
         return [
             ValidationProblem(
                 "custom_fields", f"must be a list of CustomField, got {_type_name(fields)}"
@@ -81,12 +105,10 @@ def _custom_field_problems(fields: object, mode: Mode) -> list[ValidationProblem
                 ValidationProblem(path, f"must be a CustomField, got {_type_name(field)}")
             )
             continue
-        if not isinstance(field.name, str):
-            problems.append(
-                ValidationProblem(f"{path}.name", f"must be a string, got {_type_name(field.name)}")
-            )
-        elif mode != "off" and not field.name.strip():
-            problems.append(ValidationProblem(f"{path}.name", "must not be blank"))
+        problems += check_text(f"{path}.name", field.name, mode=mode)
+        if isinstance(field.value, str) and not is_unicode(field.value):
+            problems.append(ValidationProblem(f"{path}.value", "contains a lone surrogate"))
+            continue
         try:
             custom_value_to_wire(field.value)
         except (TypeError, ValueError) as exc:
@@ -94,10 +116,24 @@ def _custom_field_problems(fields: object, mode: Mode) -> list[ValidationProblem
     return problems
 
 
-def validate_identifier(identifier: Identifier, mode: Mode) -> list[ValidationProblem]:
+def validate_identifier(
+    identifier: Identifier, mode: ValidationMode, *, field: str = "identifier"
+) -> list[ValidationProblem]:
     """Problems of an identifier's value (email syntax, E.164) under ``mode``."""
     if mode == "off" or identifier.kind == "id":
         return []
     check = _FORMAT_CHECKS[identifier.kind]
     problem = check(identifier.value, mode == "strict")
-    return [ValidationProblem("identifier", problem)] if problem else []
+    return [ValidationProblem(field, problem)] if problem else []
+
+
+def validate_tags(tags: object, mode: ValidationMode) -> list[ValidationProblem]:
+    """Tag names for a contact: a list of 1-10 names, each 1-255 characters."""
+    if isinstance(tags, (str, bytes)) or not isinstance(tags, (list, tuple)):
+        return [ValidationProblem("tags", f"must be a list of tag names, got {_type_name(tags)}")]
+    problems: list[ValidationProblem] = []
+    if mode != "off" and not 1 <= len(tags) <= 10:
+        problems.append(ValidationProblem("tags", f"must hold 1 to 10 names, got {len(tags)}"))
+    for i, tag in enumerate(tags):
+        problems += check_text(f"tags[{i}]", tag, mode=mode, max_length=255)
+    return problems

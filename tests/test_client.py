@@ -149,7 +149,7 @@ async def test_owned_session_is_closed_and_use_after_close_is_an_error(
 ) -> None:
     client = client_for(fake_api)
     await client.contacts.create_or_update("id:1", Contact("A"))
-    session = client._transport._session  # type: ignore[attr-defined]
+    session = client._transport._sessions.session  # type: ignore[attr-defined]
     assert session is not None and not session.closed
     await client.aclose()
     assert session.closed

@@ -15,6 +15,7 @@ from aelyst_async import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     Contact,
     Identifier,
     IdentifierError,
@@ -96,7 +97,7 @@ def test_success_with_an_undocumented_body_is_a_transport_error(body: str) -> No
         (500, "Unexpected error occurred", ServerError),
         (503, "Unavailable", ServerError),
         (403, "Forbidden", APIError),
-        (409, "Conflict", APIError),
+        (409, "Contact already exists", ConflictError),
     ],
 )
 def test_every_documented_error_status_maps_to_its_type(

@@ -17,7 +17,7 @@ import pytest
 
 from aelyst_async import LimitStore, RateLimitPolicy, RetryPolicy
 from aelyst_async._learning import WorkspaceLearner
-from aelyst_async._pipeline import Pipeline
+from aelyst_async._send import Sender
 from aelyst_async._sansio import interpret_upsert
 from aelyst_async._throttle import CountingLimitStore, Throttle
 from tests.test_throttle_simulation import Kind, SimulatedAPI, upsert
@@ -184,7 +184,7 @@ async def shared_run(
     throttles = [Throttle(RateLimitPolicy(shared=store)) for _ in range(clients)]
 
     async def client(n: int, throttle: Throttle) -> None:
-        pipeline = Pipeline(api, throttle=throttle, retry=RetryPolicy(), rng=random.Random(n))
+        pipeline = Sender(api, throttle=throttle, retry=RetryPolicy(), rng=random.Random(n))
         queue = deque(range(n * each, (n + 1) * each))
 
         async def worker() -> None:

@@ -20,7 +20,7 @@ from typing import Literal
 import pytest
 
 from aelyst_async import RateLimitPolicy, RetryPolicy
-from aelyst_async._pipeline import Pipeline
+from aelyst_async._send import Sender
 from aelyst_async._sansio import Request, Response, interpret_upsert
 from aelyst_async._throttle import Throttle
 from tests.virtual_time import run
@@ -110,7 +110,7 @@ def upsert(path: str) -> Request:
 
 
 async def distinct_contacts(api: SimulatedAPI, count: int, concurrency: int) -> None:
-    pipeline = Pipeline(
+    pipeline = Sender(
         api, throttle=Throttle(RateLimitPolicy()), retry=RetryPolicy(), rng=random.Random(1)
     )
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -138,7 +138,7 @@ def test_distinct_contacts_under_a_hidden_workspace_limit(kind: Kind, concurrenc
 @pytest.mark.parametrize("kind", ["fixed", "sliding"])
 def test_one_contact_many_times_under_the_per_path_limit(kind: Kind) -> None:
     api = SimulatedAPI(kind)
-    pipeline = Pipeline(api, throttle=Throttle(RateLimitPolicy()), rng=random.Random(1))
+    pipeline = Sender(api, throttle=Throttle(RateLimitPolicy()), rng=random.Random(1))
 
     async def sequential() -> None:  # one identifier's upserts go one at a time, in order
         for _ in range(100):

@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 import attrs
 
-from .._checks import (
+from .._formats import (
     check_country_code,
     check_email,
     check_http_url,

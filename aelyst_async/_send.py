@@ -1,7 +1,11 @@
 """One request's journey after it is built: throttle, transport, interpretation, retries.
 
->>> pipeline = Pipeline(transport, throttle=Throttle(RateLimitPolicy()), retry=RetryPolicy())
->>> result, attempts = await pipeline.send(request, interpret_upsert)
+>>> sender = Sender(transport, throttle=Throttle(RateLimitPolicy()), retry=RetryPolicy())
+>>> result, attempts = await sender.send(request, interpret_upsert)
+
+A request that is not idempotent is sent again only when the API surely did not apply it (429,
+449, a connection that failed before the request was written); after any other failure it
+raises :class:`MaybeAppliedError`.
 
 Logs go to the ``"aelyst_async"`` logger: debug lines for throttle waits and retries, naming
 the method and path, never a header value or a body.
@@ -10,14 +14,22 @@ the method and path, never a header value or a body.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import random
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
-from ._errors import AelystError, APIError, QueuedError, RateLimitError, TransportError
+from ._errors import (
+    AelystError,
+    APIError,
+    MaybeAppliedError,
+    QueuedError,
+    RateLimitError,
+    TransportError,
+)
 from ._retry import RetryPolicy
 from ._sansio import Request, Response
 from ._throttle import Throttle
@@ -59,22 +71,18 @@ class ClientStats:
     retry_wait: float = 0.0
 
 
-@attrs.define
-class _Counters:
-    requests: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-    queued: int = 0
-    server_errors: int = 0
-    transport_errors: int = 0
-    throttle_wait: float = 0.0
-    retry_wait: float = 0.0
-
-    def snapshot(self) -> ClientStats:
-        return ClientStats(**attrs.asdict(self))
+def _zeroed() -> dict[str, Any]:
+    return {field.name: field.default for field in attrs.fields(ClientStats)}
 
 
-class Pipeline:
+def maybe_applied(error: AelystError) -> bool:
+    """Whether the API may have applied a request whose last attempt ended in ``error``."""
+    if isinstance(error, TransportError):
+        return error.request_sent
+    return isinstance(error, APIError) and error.status >= 500
+
+
+class Sender:
     """Sends the requests of one client: throttled, retried, counted.
 
     ``on_retry`` is called with a :class:`RetryEvent` before each retry's wait; ``rng`` draws
@@ -95,19 +103,30 @@ class Pipeline:
         self.retry = retry if retry is not None else RetryPolicy()
         self._on_retry = on_retry
         self._rng = rng if rng is not None else random.Random()
-        self._counters = _Counters()
+        self._counters = _zeroed()
+
+    def with_options(
+        self, *, transport: Transport | None = None, retry: RetryPolicy | None = None
+    ) -> Sender:
+        """A sender sharing this one's throttle and counters, with another transport or policy."""
+        view = copy.copy(self)
+        view._transport = transport or self._transport
+        view.retry = retry or self.retry
+        return view
 
     @property
     def stats(self) -> ClientStats:
         """The counters now (an immutable copy)."""
-        return self._counters.snapshot()
+        return ClientStats(**self._counters)
 
     async def send(
         self, request: Request, interpret: Callable[[Request, Response], T]
     ) -> tuple[T, int]:
         """The interpreted result of ``request`` and the number of attempts it took.
 
-        Raises the last attempt's error, its ``attempts`` set, once the retry policy gives up.
+        Raises the last attempt's error, its ``attempts`` set, once the retry policy gives up;
+        for a request that is not idempotent, a :class:`MaybeAppliedError` (caused by that error)
+        when the API may have applied it.
         """
         loop = asyncio.get_running_loop()
         counters, throttle = self._counters, self.throttle
@@ -116,14 +135,14 @@ class Pipeline:
         while True:
             permit = await throttle.acquire(request.rate_limit_key)
             attempts += 1
-            counters.requests += 1
-            counters.throttle_wait += permit.waited
+            counters["requests"] += 1
+            counters["throttle_wait"] += permit.waited
             error: APIError | TransportError
             try:
                 response = await self._transport.send(request)
             except TransportError as exc:
                 throttle.release(permit)
-                counters.transport_errors += 1
+                counters["transport_errors"] += 1
                 error = exc
             except BaseException:
                 throttle.release(permit)
@@ -132,17 +151,26 @@ class Pipeline:
                 await throttle.observe(permit, response.status, response.headers)
                 status = response.status
                 if status == 429:
-                    counters.rate_limited += 1
+                    counters["rate_limited"] += 1
                 elif status == 449:
-                    counters.queued += 1
+                    counters["queued"] += 1
                 elif status >= 500:
-                    counters.server_errors += 1
+                    counters["server_errors"] += 1
                 try:
                     return interpret(request, response), attempts
                 except (APIError, TransportError) as exc:
                     error = exc
             if isinstance(error, QueuedError):
                 queued += 1
+            if not request.idempotent and maybe_applied(error):
+                error.attempts = attempts
+                raise MaybeAppliedError(
+                    f"no sure answer ({error}); the request may have been applied, so it was "
+                    "not sent again: check before repeating it",
+                    method=request.method,
+                    path=request.path,
+                    attempts=attempts,
+                ) from error
             delay = self.retry.next_delay(
                 error,
                 attempts=attempts,
@@ -160,7 +188,7 @@ class Pipeline:
         self, request: Request, attempt: int, error: AelystError, delay: float
     ) -> None:
         counters = self._counters
-        counters.retries += 1
+        counters["retries"] += 1
         what = error.status if isinstance(error, APIError) else type(error).__name__
         if isinstance(error, RateLimitError):
             what = f"429 (Retry-After {error.retry_after})"
@@ -178,5 +206,5 @@ class Pipeline:
             except Exception:
                 log.exception("aelyst_async: the on_retry hook raised; ignored")
         if delay > 0:
-            counters.retry_wait += delay
+            counters["retry_wait"] += delay
             await asyncio.sleep(delay)

@@ -11,6 +11,7 @@ installed and falls back to shape checks otherwise; it never makes a DNS look-up
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 from types import ModuleType
 from urllib.parse import urlsplit
@@ -21,36 +22,31 @@ _LANGUAGE_SHAPE = re.compile(r"[a-z]{2}")
 _COUNTRY_SHAPE = re.compile(r"[A-Z]{2}")
 
 
-def _optional(module: str) -> ModuleType | None:
+@functools.cache
+def optional_library(module: str) -> ModuleType | None:
+    """The ``[validation]`` extra's ``module``, imported on first use, or None if missing."""
     try:
-        return __import__(module, fromlist=["_"])
+        return importlib.import_module(module)
     except ImportError:
         return None
-
-
-_email_validator = _optional("email_validator")
-_phonenumbers = _optional("phonenumbers")
-_pycountry = _optional("pycountry")
-
-STRICT_AVAILABLE = all(m is not None for m in (_email_validator, _phonenumbers, _pycountry))
-"""True when every library of the ``[validation]`` extra is installed."""
 
 
 def check_email(value: str, *, strict: bool) -> str | None:
     """An email address: syntax only, never deliverability."""
     if not _EMAIL_SHAPE.fullmatch(value):
         return f"not a valid email address: {value!r}"
-    if strict and _email_validator is not None:
+    if strict and optional_library("email_validator") is not None:
         return _email_problem(value)
     return None
 
 
 @functools.lru_cache(maxsize=1024)  # a request often checks one address twice (path and body)
 def _email_problem(value: str) -> str | None:
-    assert _email_validator is not None
+    library = optional_library("email_validator")
+    assert library is not None
     try:
-        _email_validator.validate_email(value, check_deliverability=False, allow_smtputf8=True)
-    except _email_validator.EmailNotValidError as exc:
+        library.validate_email(value, check_deliverability=False, allow_smtputf8=True)
+    except library.EmailNotValidError as exc:
         return f"not a valid email address: {value!r} ({exc})"
     return None
 
@@ -61,17 +57,18 @@ def check_phone(value: str, *, strict: bool) -> str | None:
         return (
             f"not an E.164 phone number: {value!r} (expected '+' and digits, e.g. '+60123456789')"
         )
-    if strict and _phonenumbers is not None:
+    if strict and optional_library("phonenumbers") is not None:
         return _phone_problem(value)
     return None
 
 
 @functools.lru_cache(maxsize=1024)
 def _phone_problem(value: str) -> str | None:
-    assert _phonenumbers is not None
+    library = optional_library("phonenumbers")
+    assert library is not None
     try:
-        valid = _phonenumbers.is_valid_number(_phonenumbers.parse(value, None))
-    except _phonenumbers.NumberParseException:
+        valid = library.is_valid_number(library.parse(value, None))
+    except library.NumberParseException:
         valid = False
     return None if valid else f"not a valid phone number: {value!r}"
 
@@ -81,7 +78,8 @@ def check_language(value: str, *, strict: bool) -> str | None:
     problem = f"not an ISO 639-1 language code: {value!r} (two lower-case letters, e.g. 'en')"
     if not _LANGUAGE_SHAPE.fullmatch(value):
         return problem
-    if strict and _pycountry is not None and _pycountry.languages.get(alpha_2=value) is None:
+    pycountry = optional_library("pycountry") if strict else None
+    if pycountry is not None and pycountry.languages.get(alpha_2=value) is None:
         return problem
     return None
 
@@ -91,7 +89,8 @@ def check_country_code(value: str, *, strict: bool) -> str | None:
     problem = f"not an ISO 3166-1 alpha-2 code: {value!r} (two upper-case letters, e.g. 'MY')"
     if not _COUNTRY_SHAPE.fullmatch(value):
         return problem
-    if strict and _pycountry is not None and _pycountry.countries.get(alpha_2=value) is None:
+    pycountry = optional_library("pycountry") if strict else None
+    if pycountry is not None and pycountry.countries.get(alpha_2=value) is None:
         return problem
     return None
 

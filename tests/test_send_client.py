@@ -18,7 +18,7 @@ from aelyst_async import (
     WaitEvent,
 )
 from tests.fake_api import TOKEN, FakeAPI, Scripted
-from tests.test_pipeline import FakeTransport, answer
+from tests.test_send import FakeTransport, answer
 from tests.virtual_time import virtual_time
 
 ANA = Contact("Ana", email="ana@example.com")
@@ -32,7 +32,7 @@ def test_policies_of_the_wrong_type_are_refused() -> None:
 
 
 def test_defaults_before_any_request() -> None:
-    client = AelystClient(token=TOKEN, transport=FakeTransport())
+    client = AelystClient(token=TOKEN, _transport=FakeTransport())
     assert client.stats == ClientStats()
     snap = client.throttle_snapshot()
     assert isinstance(snap, ThrottleSnapshot)
@@ -50,13 +50,13 @@ async def test_the_client_retries_throttles_counts_and_calls_its_hooks() -> None
     )
     async with AelystClient(
         token=TOKEN,
-        transport=transport,
+        _transport=transport,
         rate_limit=RateLimitPolicy(per_path=5, workspace=20),
         retry=RetryPolicy(backoff_base=0.1),
         on_retry=retries.append,
         on_wait=waits.append,
     ) as client:
-        result, attempts = await client._upsert("email:ana@example.com", ANA)
+        result, attempts = await client.contacts.upsert_counted("email:ana@example.com", ANA)
         other = await client.contacts.create_or_update("email:bob@example.com", ANA)
     assert (result.contact_id, attempts, other.contact_id) == (7, 3, 7)
     assert [e.error.status for e in retries] == [500, 429]  # type: ignore[attr-defined]
@@ -72,7 +72,7 @@ async def test_the_client_retries_throttles_counts_and_calls_its_hooks() -> None
 @virtual_time
 async def test_the_final_error_reaches_the_caller_with_its_attempts() -> None:
     transport = FakeTransport(*[answer(503)] * 3)
-    client = AelystClient(token=TOKEN, transport=transport, retry=RetryPolicy(max_attempts=3))
+    client = AelystClient(token=TOKEN, _transport=transport, retry=RetryPolicy(max_attempts=3))
     with pytest.raises(ServerError) as caught:
         await client.contacts.create_or_update("email:ana@example.com", ANA)
     assert caught.value.attempts == 3

@@ -26,7 +26,7 @@ from aelyst_async import (
     UpsertResult,
 )
 from aelyst_async._errors import APIError
-from aelyst_async._pipeline import Pipeline
+from aelyst_async._send import Sender
 from aelyst_async._sansio import Request, Response, interpret_upsert
 from aelyst_async._throttle import Throttle
 from tests.virtual_time import virtual_time
@@ -68,7 +68,7 @@ def pipeline(
     on_retry: list[RetryEvent] | None = None,
     seed: int = 0,
 ) -> Pipeline:
-    return Pipeline(
+    return Sender(
         transport,
         throttle=Throttle(policy or RateLimitPolicy(per_path=100)),
         retry=retry or RetryPolicy(),
@@ -267,7 +267,7 @@ async def test_a_failing_on_retry_hook_is_logged_and_the_retry_goes_on(
         raise ValueError("hook bug")
 
     transport = FakeTransport(answer(500), answer(200))
-    pipe = Pipeline(transport, throttle=Throttle(RateLimitPolicy()), on_retry=broken)
+    pipe = Sender(transport, throttle=Throttle(RateLimitPolicy()), on_retry=broken)
     _, attempts = await pipe.send(REQUEST, interpret_upsert)
     assert attempts == 2
     assert "on_retry hook raised" in caplog.text
@@ -288,7 +288,7 @@ async def test_retries_are_logged_at_debug_without_bodies(caplog: pytest.LogCapt
 async def test_a_cancelled_request_hands_its_permit_back() -> None:
     transport = FakeTransport(latency=10.0)
     throttle = Throttle(RateLimitPolicy(per_path=1))
-    pipe = Pipeline(transport, throttle=throttle)
+    pipe = Sender(transport, throttle=throttle)
     task = asyncio.create_task(pipe.send(REQUEST, interpret_upsert))
     await asyncio.sleep(1.0)
     task.cancel()

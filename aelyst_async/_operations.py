@@ -1,0 +1,116 @@
+"""Each API call as data: its method, path template, how its answer becomes a result, and
+whether sending it twice is safe. Building and interpreting are generic (:mod:`._sansio`), so
+adding a call is a few lines here plus a resource method.
+
+>>> CONTACT_GET.method, CONTACT_GET.path
+('GET', '/contact/{identifier}')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+import attrs
+
+from ._convert import record_from_wire, upsert_result_from_wire, wire_int
+from ._models import UpsertResult
+from ._records import ContactChannel, ContactRecord
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@attrs.frozen
+class Operation(Generic[T]):
+    """One API call.
+
+    ``path``: a template whose ``{name}`` parts are filled with one percent-encoded segment each;
+    ``result``: the parsed JSON answer -> the call's result (raises ValueError/TypeError when the
+    answer is not ``shape``), or None when the call returns nothing and its body is not read;
+    ``idempotent``: whether the API applying it twice has the effect of applying it once.
+    """
+
+    method: str
+    path: str
+    result: Callable[[Any], T] | None
+    idempotent: bool = True
+    shape: str = "JSON"
+
+
+@attrs.frozen
+class Page(Generic[R]):
+    """One page of a list: its ``items`` and the cursor of the next page (None at the end)."""
+
+    items: tuple[R, ...]
+    next_cursor: str | None
+
+
+def _contact_id(body: Any) -> int:
+    return wire_int(body, "contactId")
+
+
+def _message_id(body: Any) -> int:
+    return wire_int(body, "messageId")
+
+
+def next_cursor(pagination: Any) -> str | None:
+    """The ``cursorId`` query value of ``pagination.next`` (None or absent at the end)."""
+    if pagination is None:
+        return None
+    if not isinstance(pagination, dict):
+        raise ValueError("pagination is not an object")
+    url = pagination.get("next")
+    if url is None or url == "":
+        return None
+    if not isinstance(url, str):
+        raise ValueError("pagination.next is not a URL")
+    values = parse_qs(urlsplit(url).query).get("cursorId")
+    if not values or not values[0]:
+        raise ValueError(f"pagination.next has no cursorId: {url[:200]!r}")
+    return values[0]
+
+
+def page_of(cls: type[R]) -> Callable[[Any], Page[R]]:
+    """A reader of ``{"items": [...], "pagination": {"next": ...}}`` pages of ``cls``."""
+
+    def read(body: Any) -> Page[R]:
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            raise ValueError("no items list in the response")
+        items = tuple(record_from_wire(item, cls) for item in body["items"])
+        return Page(items, next_cursor(body.get("pagination")))
+
+    return read
+
+
+def record(cls: type[R]) -> Callable[[Any], R]:
+    """A reader of one ``cls`` object."""
+    return lambda body: record_from_wire(body, cls)
+
+
+CONTACT_ID = '{"contactId": <int>}'
+PAGE = '{"items": [...], "pagination": {...}}'
+
+CONTACT_UPSERT: Operation[UpsertResult] = Operation(
+    "POST", "/contact/create_or_update/{identifier}", upsert_result_from_wire, shape=CONTACT_ID
+)
+CONTACT_REKEY = attrs.evolve(CONTACT_UPSERT, idempotent=False)
+"""A create-or-update that changes the email or phone its identifier names: sent twice, it
+could create a second contact."""
+CONTACT_GET = Operation("GET", "/contact/{identifier}", record(ContactRecord))
+CONTACT_CREATE: Operation[None] = Operation("POST", "/contact/{identifier}", None, idempotent=False)
+CONTACT_UPDATE = Operation("PUT", "/contact/{identifier}", _contact_id, shape=CONTACT_ID)
+CONTACT_DELETE = Operation("DELETE", "/contact/{identifier}", _contact_id, shape=CONTACT_ID)
+CONTACT_MERGE = Operation("POST", "/contact/merge", _contact_id, idempotent=False, shape=CONTACT_ID)
+CONTACT_LIST = Operation("POST", "/contact/list", page_of(ContactRecord), shape=PAGE)
+CONTACT_ADD_TAGS = Operation("POST", "/contact/{identifier}/tag", _contact_id, shape=CONTACT_ID)
+CONTACT_REMOVE_TAGS = Operation(
+    "DELETE", "/contact/{identifier}/tag", _contact_id, shape=CONTACT_ID
+)
+CONTACT_LIFECYCLE: Operation[None] = Operation(
+    "POST", "/contact/{identifier}/lifecycle/update", None
+)
+CONTACT_CHANNELS = Operation(
+    "GET", "/contact/{identifier}/channels", page_of(ContactChannel), shape=PAGE
+)

@@ -1,0 +1,57 @@
+"""Listing as ``async for``: one generic paginator over the API's cursor pages.
+
+>>> async for record in client.contacts.list(search="ana"):
+...     print(record.id)
+>>> async for page in client.contacts.list().pages():
+...     print(len(page.items), page.next_cursor)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Generic, TypeVar
+
+from ._errors import TransportError
+from ._operations import Page
+
+R = TypeVar("R")
+FetchPage = Callable[["str | None"], Awaitable[Page[R]]]
+
+
+class Paginator(Generic[R]):
+    """An async iterator over the items of every page, fetched lazily: the next page is
+    requested only when the current one is used up (never more than one page ahead), each page
+    its own throttled request. Breaking out of the loop stops it; nothing is left running.
+
+    :meth:`pages` iterates whole :class:`Page` values instead (``items``, ``next_cursor``).
+    """
+
+    def __init__(self, fetch: FetchPage[R], *, cursor: str | None = None) -> None:
+        self._fetch = fetch
+        self._cursor = cursor
+
+    def __aiter__(self) -> AsyncIterator[R]:
+        return self._items()
+
+    async def _items(self) -> AsyncIterator[R]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    async def pages(self) -> AsyncIterator[Page[R]]:
+        """Each page in turn, from the first (or the ``cursor`` given) to the last.
+
+        Raises :class:`TransportError` when the API hands back a cursor it already gave
+        (a pagination loop), instead of fetching forever.
+        """
+        cursor = self._cursor
+        seen: set[str] = set()
+        while True:
+            page = await self._fetch(cursor)
+            yield page
+            cursor = page.next_cursor
+            if cursor is None:
+                return
+            if cursor in seen:
+                raise TransportError(f"the API repeated the page cursor {cursor[:100]!r}")
+            seen.add(cursor)

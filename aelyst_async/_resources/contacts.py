@@ -1,0 +1,436 @@
+"""``client.contacts``: the contact endpoints.
+
+>>> record = await client.contacts.get("email:ana@example.com")
+>>> await client.contacts.add_tags(record.id and f"id:{record.id}", ["vip"])
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any, get_args
+
+from .._bulk import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_PROGRESS_INTERVAL,
+    DEFAULT_SETTLE_DELAY,
+    BulkItems,
+    Clock,
+    ProgressCallback,
+    Sleep,
+    bulk_upsert,
+    upsert_many,
+)
+from .._convert import contact_to_wire
+from .._core import Core
+from .._errors import (
+    AelystError,
+    ContactValidationError,
+    MaybeAppliedError,
+    NotFoundError,
+    ValidationProblem,
+)
+from .._journal import PathLike
+from .._models import (
+    BulkOutcome,
+    BulkReport,
+    Contact,
+    ContactUpdate,
+    Identifier,
+    UnsetType,
+    UpsertResult,
+)
+from .._operations import (
+    CONTACT_ADD_TAGS,
+    CONTACT_CHANNELS,
+    CONTACT_CREATE,
+    CONTACT_DELETE,
+    CONTACT_GET,
+    CONTACT_LIFECYCLE,
+    CONTACT_LIST,
+    CONTACT_MERGE,
+    CONTACT_REKEY,
+    CONTACT_REMOVE_TAGS,
+    CONTACT_UPDATE,
+    CONTACT_UPSERT,
+)
+from .._paginate import Paginator
+from .._records import (
+    ContactChannel,
+    ContactFilter,
+    ContactRecord,
+    FilterCategory,
+    FilterOperator,
+)
+from .._validate import check_text, validate_contact, validate_tags
+
+log = logging.getLogger("aelyst_async")
+DEFAULT_PAGE_SIZE = 100
+_CATEGORIES = frozenset(get_args(FilterCategory))
+_OPERATORS = frozenset(get_args(FilterOperator))
+
+
+def rekeys(identifier: Identifier, contact: Contact | ContactUpdate) -> bool:
+    """Whether ``contact`` changes the email or phone that ``identifier`` names: then a
+    create-or-update sent twice may create a second contact."""
+    if identifier.kind == "id":
+        return False
+    new = getattr(contact, identifier.kind)
+    if isinstance(new, UnsetType):
+        return False
+    if new is None:
+        return True
+    if identifier.kind == "email":
+        return bool(new.casefold() != identifier.value.casefold())
+    return bool(new != identifier.value)
+
+
+class Contacts:
+    """The contact endpoints, reached as ``client.contacts``."""
+
+    def __init__(self, core: Core) -> None:
+        self._core = core
+
+    def _checked(
+        self, identifier: Identifier | str, contact: Contact | ContactUpdate
+    ) -> tuple[Identifier, dict[str, Any]]:
+        problems = validate_contact(contact, self._core.validation)
+        return self._core.identifier(identifier, problems), contact_to_wire(contact)
+
+    async def create_or_update(
+        self, identifier: Identifier | str, contact: Contact
+    ) -> UpsertResult:
+        """Update the first contact matching ``identifier``, or create one.
+
+        Fields of ``contact`` left UNSET are not sent; ``None`` clears a field. When ``contact``
+        changes the email or phone the identifier names, a lost answer is resolved by looking
+        the contact up before sending again, so a retry never creates a second contact.
+        Raises :class:`ContactValidationError` (nothing sent) or an :class:`AelystError`.
+
+        >>> await client.contacts.create_or_update("email:ana@example.com", Contact("Ana"))
+        UpsertResult(contact_id=1)
+        """
+        result, _ = await self.upsert_counted(identifier, contact)
+        return result
+
+    async def upsert_counted(
+        self, identifier: Identifier | str, contact: Contact
+    ) -> tuple[UpsertResult, int]:
+        """:meth:`create_or_update`'s result and the attempts it took (bulk's send callable)."""
+        if not isinstance(contact, Contact):
+            raise ContactValidationError(
+                [ValidationProblem("contact", f"expected a Contact, got {type(contact).__name__}")]
+            )
+        ident, body = self._checked(identifier, contact)
+        params = {"identifier": ident}
+        if not rekeys(ident, contact):
+            result, attempts = await self._core.call(CONTACT_UPSERT, params, body=body)
+            return result, attempts
+        return await self._rekeying_upsert(ident, contact, body)
+
+    async def _rekeying_upsert(
+        self, ident: Identifier, contact: Contact, body: dict[str, Any]
+    ) -> tuple[UpsertResult, int]:
+        attempts = 0
+        rounds = self._core.sender.retry.max_attempts
+        while True:
+            try:
+                result, used = await self._core.call(
+                    CONTACT_REKEY, {"identifier": ident}, body=body
+                )
+            except MaybeAppliedError as exc:
+                attempts += exc.attempts
+                rounds -= 1
+                try:
+                    applied = await self._rekey_applied(ident, contact)
+                except AelystError:
+                    applied = None  # the look-up failed too: the answer stays unknown
+                if isinstance(applied, int) and not isinstance(applied, bool):
+                    return UpsertResult(applied), attempts
+                if applied is None or rounds <= 0:
+                    exc.attempts = attempts
+                    raise
+                log.debug("aelyst_async: re-keying upsert %s was not applied; sending again", ident)
+                continue
+            return result, attempts + used
+
+    async def _rekey_applied(self, ident: Identifier, contact: Contact) -> int | bool | None:
+        """After a lost answer: the contact id if the re-keying upsert landed, False if it
+        surely did not, None if that cannot be told."""
+        try:
+            await self.get(ident)
+            return False  # the identifier still names a contact: the change did not land
+        except NotFoundError:
+            pass
+        new = getattr(contact, ident.kind)
+        if not isinstance(new, str):
+            return None  # the field was cleared: nothing left to look the contact up by
+        try:
+            return (await self.get(Identifier(ident.kind, new))).id
+        except NotFoundError:
+            return False
+
+    def upsert_many(
+        self,
+        items: BulkItems,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        settle_delay: float = DEFAULT_SETTLE_DELAY,
+        buffer: int | None = None,
+        journal: PathLike | None = None,
+        on_progress: ProgressCallback | None = None,
+        total: int | None = None,
+        progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+    ) -> AsyncGenerator[BulkOutcome, None]:
+        """Upsert many contacts; yields one :class:`BulkOutcome` per item as each finishes.
+
+        ``items``: a sync or async iterable of :class:`Contact` (identified by its email, else
+        its phone) or ``(identifier, Contact)`` pairs, read lazily. At most ``concurrency``
+        requests are in flight; items of one identifier run one at a time in input order,
+        ``settle_delay`` seconds apart after a possible create. ``journal``: a JSONL file of
+        outcomes; an existing one makes the run skip the items it records as succeeded.
+        ``on_progress`` receives a :class:`BulkProgress`. Close the stream early with
+        ``contextlib.aclosing`` to cancel the requests in flight.
+
+        >>> async with aclosing(client.contacts.upsert_many(contacts)) as outcomes:
+        ...     async for outcome in outcomes:
+        ...         print(outcome.index, outcome.ok, outcome.error)
+        """
+        return upsert_many(
+            _BulkShim(self),
+            items,
+            concurrency=concurrency,
+            settle_delay=settle_delay,
+            buffer=buffer,
+            journal=journal,
+            on_progress=on_progress,
+            total=total,
+            progress_interval=progress_interval,
+            clock=clock,
+            sleep=sleep,
+        )
+
+    async def bulk_upsert(
+        self,
+        items: BulkItems,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        settle_delay: float = DEFAULT_SETTLE_DELAY,
+        buffer: int | None = None,
+        journal: PathLike | None = None,
+        on_progress: ProgressCallback | None = None,
+        total: int | None = None,
+        progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+    ) -> BulkReport:
+        """Upsert many contacts and return a :class:`BulkReport` (counts and failures only).
+
+        Options as for :meth:`upsert_many`. If the call is cancelled, the requests in flight are
+        cancelled; the outcomes that finished are in the ``journal``, when one is given.
+
+        >>> report = await client.contacts.bulk_upsert(contacts, journal="import.journal")
+        >>> report.total, report.succeeded, report.failed, report.skipped
+        """
+        return await bulk_upsert(
+            _BulkShim(self),
+            items,
+            concurrency=concurrency,
+            settle_delay=settle_delay,
+            buffer=buffer,
+            journal=journal,
+            on_progress=on_progress,
+            total=total,
+            progress_interval=progress_interval,
+            clock=clock,
+            sleep=sleep,
+        )
+
+    async def get(self, identifier: Identifier | str) -> ContactRecord:
+        """The contact ``identifier`` names; raises :class:`NotFoundError` when there is none.
+
+        >>> record = await client.contacts.get("id:7")
+        >>> record.first_name, record.tags, record.created_at
+        """
+        ident = self._core.identifier(identifier)
+        return await self._core.result(CONTACT_GET, {"identifier": ident})
+
+    async def create(self, identifier: Identifier | str, contact: Contact) -> None:
+        """Create a contact keyed by an ``email:`` or ``phone:`` identifier.
+
+        Not idempotent: after a timeout, a lost answer or a 5xx it raises
+        :class:`MaybeAppliedError` instead of sending it again. Raises :class:`ConflictError`
+        (409) when the contact exists.
+
+        >>> await client.contacts.create("email:ana@example.com", Contact("Ana"))
+        """
+        ident, body = self._checked(identifier, contact)
+        if ident.kind == "id":
+            raise ContactValidationError(
+                [ValidationProblem("identifier", "create takes an email: or phone: identifier")]
+            )
+        await self._core.call(CONTACT_CREATE, {"identifier": ident}, body=body)
+
+    async def update(self, identifier: Identifier | str, update: ContactUpdate | Contact) -> int:
+        """Change the fields set in ``update`` (UNSET left alone, None cleared); returns the
+        contact id. Raises :class:`NotFoundError` when no contact matches.
+
+        >>> await client.contacts.update("id:7", ContactUpdate(last_name="Silva"))
+        7
+        """
+        ident, body = self._checked(identifier, update)
+        return await self._core.result(CONTACT_UPDATE, {"identifier": ident}, body=body)
+
+    async def delete(self, identifier: Identifier | str) -> int:
+        """Delete the contact; returns its id. Raises :class:`NotFoundError` when none matches.
+
+        >>> await client.contacts.delete("id:7")
+        7
+        """
+        ident = self._core.identifier(identifier)
+        return await self._core.result(CONTACT_DELETE, {"identifier": ident})
+
+    async def merge(
+        self, keep: int, merge: int, update: ContactUpdate | Contact | None = None
+    ) -> int:
+        """Merge contact ``merge`` into contact ``keep`` (ids); ``update`` sets fields on the
+        result. Returns the kept id. Not idempotent (see :meth:`create`).
+
+        >>> await client.contacts.merge(7, 9, ContactUpdate(first_name="Ana"))
+        7
+        """
+        problems = [
+            ValidationProblem(name, f"must be a positive int contact id, not {value!r}")
+            for name, value in (("keep", keep), ("merge", merge))
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ]
+        if not problems and keep == merge:
+            problems.append(ValidationProblem("merge", "must differ from keep"))
+        fields: dict[str, Any] = {}
+        if update is not None:
+            problems += validate_contact(update, self._core.validation)
+            if not problems:
+                fields = contact_to_wire(update)
+        if problems:
+            raise ContactValidationError(problems)
+        body = {"contactIds": [keep, merge], **fields}
+        return await self._core.result(CONTACT_MERGE, body=body)
+
+    def list(
+        self,
+        *,
+        search: str | None = None,
+        filter: ContactFilter | Mapping[str, Any] | None = None,
+        timezone: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Paginator[ContactRecord]:
+        """Every contact matching ``search`` (name, email or phone) and ``filter``, as an
+        async iterator fetching ``page_size`` (1-100) contacts a request.
+
+        >>> async for record in client.contacts.list(search="ana"):
+        ...     print(record.id, record.email)
+        """
+        body: dict[str, Any] = {"search": search, "timezone": timezone, "filter": None}
+        problems: list[ValidationProblem] = []
+        if search is not None:
+            problems += check_text("search", search, mode="off")
+        if timezone is not None:
+            problems += check_text("timezone", timezone, mode="off")
+        if filter is not None:
+            wire_filter, filter_problems = _filter_to_wire(filter)
+            problems += filter_problems
+            body["filter"] = wire_filter
+        if problems:
+            raise ContactValidationError(problems)
+        return self._core.paginate(
+            CONTACT_LIST, page_size=page_size, body={k: v for k, v in body.items() if v is not None}
+        )
+
+    async def add_tags(self, identifier: Identifier | str, tags: Sequence[str]) -> int:
+        """Add 1-10 tags (each 1-255 characters); returns the contact id.
+
+        >>> await client.contacts.add_tags("id:7", ["vip", "2026"])
+        7
+        """
+        return await self._tags(CONTACT_ADD_TAGS, identifier, tags)
+
+    async def remove_tags(self, identifier: Identifier | str, tags: Sequence[str]) -> int:
+        """Remove 1-10 tags; returns the contact id.
+
+        >>> await client.contacts.remove_tags("id:7", ["vip"])
+        7
+        """
+        return await self._tags(CONTACT_REMOVE_TAGS, identifier, tags)
+
+    async def _tags(self, operation: Any, identifier: Identifier | str, tags: Any) -> int:
+        ident = self._core.identifier(identifier)
+        problems = validate_tags(tags, self._core.validation)
+        if problems:
+            raise ContactValidationError(problems)
+        result: int = await self._core.result(operation, {"identifier": ident}, body=list(tags))
+        return result
+
+    async def update_lifecycle(self, identifier: Identifier | str, name: str | None) -> None:
+        """Move the contact to lifecycle stage ``name``; ``None`` removes its stage.
+
+        >>> await client.contacts.update_lifecycle("id:7", "Customer")
+        """
+        ident = self._core.identifier(identifier)
+        if name is not None:
+            problems = check_text("name", name, mode=self._core.validation)
+            if problems:
+                raise ContactValidationError(problems)
+        await self._core.call(CONTACT_LIFECYCLE, {"identifier": ident}, body={"name": name})
+
+    def list_channels(
+        self, identifier: Identifier | str, *, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> Paginator[ContactChannel]:
+        """The channels the contact is reachable on, as an async iterator.
+
+        >>> async for channel in client.contacts.list_channels("id:7"):
+        ...     print(channel.id, channel.source)
+        """
+        ident = self._core.identifier(identifier)
+        return self._core.paginate(CONTACT_CHANNELS, {"identifier": ident}, page_size=page_size)
+
+
+def _filter_to_wire(
+    value: ContactFilter | Mapping[str, Any],
+) -> tuple[dict[str, Any] | None, list[ValidationProblem]]:
+    if isinstance(value, ContactFilter):
+        wire = value.to_wire()
+    elif isinstance(value, Mapping):
+        wire = dict(value)
+    else:
+        return None, [
+            ValidationProblem(
+                "filter", f"must be a ContactFilter or a dict, got {type(value).__name__}"
+            )
+        ]
+    keys = [key for key in wire if key in ("$and", "$or")]
+    if len(keys) != 1 or len(wire) != 1 or not isinstance(wire[keys[0]], list):
+        return None, [ValidationProblem("filter", 'must be {"$and": [...]} or {"$or": [...]}')]
+    problems: list[ValidationProblem] = []
+    for i, condition in enumerate(wire[keys[0]]):
+        where = f"filter.{keys[0]}[{i}]"
+        if not isinstance(condition, Mapping):
+            problems.append(ValidationProblem(where, "must be an object"))
+            continue
+        if condition.get("category") not in _CATEGORIES:
+            problems.append(
+                ValidationProblem(f"{where}.category", f"must be one of {sorted(_CATEGORIES)}")
+            )
+        if condition.get("operator") not in _OPERATORS:
+            problems.append(
+                ValidationProblem(f"{where}.operator", f"must be one of {sorted(_OPERATORS)}")
+            )
+    return wire, problems
+
+
+class _BulkShim:
+    """Hands bulk the one thing it needs: a send callable. (Temporary: replaced by BulkOptions.)"""
+
+    def __init__(self, contacts: Contacts) -> None:
+        self._upsert = contacts.upsert_counted
