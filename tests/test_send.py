@@ -26,8 +26,8 @@ from aelyst_async import (
     UpsertResult,
 )
 from aelyst_async._errors import APIError
-from aelyst_async._send import Sender
 from aelyst_async._sansio import Request, Response, interpret_upsert
+from aelyst_async._send import Sender
 from aelyst_async._throttle import Throttle
 from tests.virtual_time import virtual_time
 
@@ -67,7 +67,7 @@ def pipeline(
     policy: RateLimitPolicy | None = None,
     on_retry: list[RetryEvent] | None = None,
     seed: int = 0,
-) -> Pipeline:
+) -> Sender:
     return Sender(
         transport,
         throttle=Throttle(policy or RateLimitPolicy(per_path=100)),

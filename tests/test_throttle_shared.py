@@ -17,8 +17,8 @@ import pytest
 
 from aelyst_async import LimitStore, RateLimitPolicy, RetryPolicy
 from aelyst_async._learning import WorkspaceLearner
-from aelyst_async._send import Sender
 from aelyst_async._sansio import interpret_upsert
+from aelyst_async._send import Sender
 from aelyst_async._throttle import CountingLimitStore, Throttle
 from tests.test_throttle_simulation import Kind, SimulatedAPI, upsert
 from tests.virtual_time import run, virtual_time
