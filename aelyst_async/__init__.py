@@ -30,10 +30,20 @@ from ._models import (
     BulkOutcome,
     BulkReport,
     Contact,
+    ContactUpdate,
     CustomField,
     Identifier,
     UnsetType,
     UpsertResult,
+)
+from ._operations import Page
+from ._paginate import Paginator
+from ._records import (
+    Assignee,
+    ContactChannel,
+    ContactFilter,
+    ContactRecord,
+    FilterCondition,
 )
 from ._retry import RetryPolicy
 from ._send import ClientStats, RetryEvent
@@ -45,6 +55,7 @@ __all__ = [
     "APIError",
     "AelystClient",
     "AelystError",
+    "Assignee",
     "AuthenticationError",
     "BadRequestError",
     "BulkOutcome",
@@ -53,14 +64,21 @@ __all__ = [
     "ClientStats",
     "ConflictError",
     "Contact",
+    "ContactChannel",
+    "ContactFilter",
+    "ContactRecord",
+    "ContactUpdate",
     "ContactValidationError",
     "CustomField",
+    "FilterCondition",
     "Identifier",
     "IdentifierError",
     "JournalError",
     "LimitStore",
     "MaybeAppliedError",
     "NotFoundError",
+    "Page",
+    "Paginator",
     "QueuedError",
     "RateLimitError",
     "RateLimitPolicy",
