@@ -13,23 +13,12 @@ import os
 import platform
 from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from ._bulk import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_PROGRESS_INTERVAL,
-    DEFAULT_SETTLE_DELAY,
-    BulkItems,
-    Clock,
-    ProgressCallback,
-    Sleep,
-    bulk_upsert,
-    upsert_many,
-)
-from ._journal import PathLike
+from ._bulk import BulkItems, BulkKeywords, BulkOptions, bulk_upsert, upsert_many
 from ._models import BulkOutcome, BulkReport, Contact, Identifier, UpsertResult
 from ._pipeline import ClientStats, Pipeline, RetryEvent
 from ._retry import RetryPolicy
@@ -37,6 +26,9 @@ from ._sansio import Request, Response, ValidationMode, build_upsert_request, in
 from ._throttle import RateLimitPolicy, Throttle, ThrottleSnapshot, WaitEvent
 from ._transport import AiohttpTransport, Transport
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 DEFAULT_BASE_URL = "https://api.aelyst.ai/v1"
 USER_AGENT = (
@@ -101,18 +93,7 @@ class Contacts:
         return result
 
     def upsert_many(
-        self,
-        items: BulkItems,
-        *,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        settle_delay: float = DEFAULT_SETTLE_DELAY,
-        buffer: int | None = None,
-        journal: PathLike | None = None,
-        on_progress: ProgressCallback | None = None,
-        total: int | None = None,
-        progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
-        clock: Clock | None = None,
-        sleep: Sleep | None = None,
+        self, items: BulkItems, **options: Unpack[BulkKeywords]
     ) -> AsyncGenerator[BulkOutcome, None]:
         """Upsert many contacts; yields one :class:`BulkOutcome` per item as each finishes.
 
@@ -128,34 +109,9 @@ class Contacts:
         ...     async for outcome in outcomes:
         ...         print(outcome.index, outcome.ok, outcome.error)
         """
-        return upsert_many(
-            self._client,
-            items,
-            concurrency=concurrency,
-            settle_delay=settle_delay,
-            buffer=buffer,
-            journal=journal,
-            on_progress=on_progress,
-            total=total,
-            progress_interval=progress_interval,
-            clock=clock,
-            sleep=sleep,
-        )
+        return upsert_many(self._client._upsert, items, BulkOptions(**options))
 
-    async def bulk_upsert(
-        self,
-        items: BulkItems,
-        *,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        settle_delay: float = DEFAULT_SETTLE_DELAY,
-        buffer: int | None = None,
-        journal: PathLike | None = None,
-        on_progress: ProgressCallback | None = None,
-        total: int | None = None,
-        progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
-        clock: Clock | None = None,
-        sleep: Sleep | None = None,
-    ) -> BulkReport:
+    async def bulk_upsert(self, items: BulkItems, **options: Unpack[BulkKeywords]) -> BulkReport:
         """Upsert many contacts and return a :class:`BulkReport` (counts and failures only).
 
         Options as for :meth:`upsert_many`. If the call is cancelled, the requests in flight are
@@ -164,19 +120,7 @@ class Contacts:
         >>> report = await client.contacts.bulk_upsert(contacts, journal="import.journal")
         >>> report.total, report.succeeded, report.failed, report.skipped
         """
-        return await bulk_upsert(
-            self._client,
-            items,
-            concurrency=concurrency,
-            settle_delay=settle_delay,
-            buffer=buffer,
-            journal=journal,
-            on_progress=on_progress,
-            total=total,
-            progress_interval=progress_interval,
-            clock=clock,
-            sleep=sleep,
-        )
+        return await bulk_upsert(self._client._upsert, items, BulkOptions(**options))
 
 
 class AelystClient:
