@@ -74,6 +74,8 @@ class Gauge:
     overlaps: int = 0
     seen: list[Seen] = attrs.field(factory=list)
     hold: Callable[[str], bool] = lambda _identifier: False
+    key: Callable[[str], str] = lambda identifier: identifier
+    """Which identifiers count as one contact for ``per_identifier`` / ``overlaps``."""
     held: int = 0
     release: asyncio.Event = attrs.field(factory=asyncio.Event)
 
@@ -85,8 +87,9 @@ class Gauge:
         identifier = unquote(path[len(UPSERT) :])
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        count = self.per_identifier.get(identifier, 0) + 1
-        self.per_identifier[identifier] = count
+        contact = self.key(identifier)
+        count = self.per_identifier.get(contact, 0) + 1
+        self.per_identifier[contact] = count
         self.overlaps += count > 1
         try:
             if self.hold(identifier):
@@ -100,7 +103,7 @@ class Gauge:
             return await handler(request)
         finally:
             self.in_flight -= 1
-            self.per_identifier[identifier] -= 1
+            self.per_identifier[contact] -= 1
 
 
 @asynccontextmanager

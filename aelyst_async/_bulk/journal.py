@@ -232,8 +232,8 @@ class Journal:
         if file is not None:
             try:
                 file.close()
-            except OSError:
-                log.warning("journal %s: closing failed", self.path, exc_info=True)
+            except OSError:  # after a failed write (reported then), the flush fails again
+                log.debug("journal %s: closing failed", self.path, exc_info=True)
 
     def __enter__(self) -> Journal:
         return self

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import stat
 import sys
@@ -35,6 +36,7 @@ from .display import Display, Failure, describe_error, write_report
 from .rows import FORMATS, Row, RowReader, detect_format
 from .runwide import RunWideFailure
 
+log = logging.getLogger("aelyst_async.cli")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
@@ -225,6 +227,13 @@ def run_upsert(args: argparse.Namespace) -> int:
             with RowReader(args.file, fmt, **options) as counter:
                 total = counter.count()
         reader = RowReader(args.file, fmt, **options)
+        log.info(
+            "reading %s: %s, delimiter %r, %s rows",
+            args.file,
+            fmt,
+            reader.delimiter,
+            "unknown" if total is None else total,
+        )
     except FileFormatError as exc:
         return usage_error(str(exc))
     display = Display(args.progress, total)
