@@ -19,7 +19,7 @@ import attrs
 
 from ._errors import AelystError, APIError, QueuedError, RateLimitError, TransportError
 from ._retry import RetryPolicy
-from ._sansio import Request, Response
+from ._sansio import RateLimit, Request, Response
 from ._throttle import Throttle
 from ._transport import Transport
 
@@ -129,7 +129,9 @@ class Pipeline:
                 throttle.release(permit)
                 raise
             else:
-                await throttle.observe(permit, response.status, response.headers)
+                await throttle.observe(
+                    permit, response.status, RateLimit.from_headers(response.headers)
+                )
                 status = response.status
                 if status == 429:
                     counters.rate_limited += 1
@@ -150,6 +152,7 @@ class Pipeline:
                 elapsed=loop.time() - started,
                 rng=self._rng,
                 retry_after_fallback=throttle.policy.period,
+                idempotent=request.idempotent,
             )
             if delay is None:
                 error.attempts = attempts
