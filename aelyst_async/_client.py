@@ -114,10 +114,15 @@ class AelystClient:
             session=session,
             redact=self._redact,
         )
+        policy = rate_limit or RateLimitPolicy()
+        check_token = getattr(policy.shared, "check_token", None)
+        if check_token is not None:
+            check_token(secret)
+        retry = retry or RetryPolicy()
         self._sender = Sender(
             self._transport,
-            throttle=Throttle(rate_limit or RateLimitPolicy(), on_wait=on_wait),
-            retry=retry or RetryPolicy(),
+            throttle=Throttle(policy, on_wait=on_wait, max_pause=retry.max_retry_after),
+            retry=retry,
             on_retry=on_retry,
         )
         self._closed = False

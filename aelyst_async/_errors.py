@@ -162,7 +162,24 @@ class QueuedError(APIError):
 
 
 class ServerError(APIError):
-    """5xx after the retries were spent."""
+    """5xx after the retries were spent; ``retry_after`` (seconds, or None) is the last answer's
+    ``Retry-After`` (a 503 may send one)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 500,
+        code: int | None = None,
+        method: str = "",
+        path: str = "",
+        attempts: int = 1,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message, status=status, code=code, method=method, path=path, attempts=attempts
+        )
+        self.retry_after = retry_after
 
 
 class TransportError(RequestError):

@@ -54,10 +54,17 @@ def _attempts(_instance: Any, _attribute: Any, value: Any) -> None:
 class RetryPolicy:
     """How a request is retried; ``attempts`` always include the first one.
 
-    - 429: after at least its ``Retry-After`` (one throttle period when it has none); the whole
-      client pauses too (see :class:`RateLimitPolicy`).
+    - 429: after its ``Retry-After`` (one throttle period when it is missing, 0 or negative: a
+      floor, never a retry storm); the whole client pauses too (see :class:`RateLimitPolicy`).
+      A ``Retry-After`` over ``max_retry_after`` seconds fails the call at once with
+      :class:`RateLimitError` (its ``retry_after`` the server's value); the client's pause is
+      bounded by the same cap.
     - 5xx, connection errors and timeouts: exponential backoff with full jitter, a delay drawn
-      from ``[0, min(backoff_max, backoff_base * 2 ** (attempt - 1))]``.
+      from ``[0, min(backoff_max, backoff_base * 2 ** (attempt - 1))]``; a 5xx's
+      ``Retry-After`` (e.g. a 503's), when it has one, is waited instead when longer, and one
+      over ``max_retry_after`` gives up.
+    - A request that is not idempotent is sent again only when the API surely did not apply
+      it: after a 429, a 449, or a :class:`TransportError` whose ``request_sent`` is False.
     - 429, 5xx and transport errors share ``max_attempts``.
     - 449 has its own budget: it waits ``queued_delay`` seconds (+-20% jitter) and is retried
       until ``queued_max_wait`` seconds have passed since the request's first attempt (the last
@@ -76,6 +83,9 @@ class RetryPolicy:
     queued_max_wait: float = attrs.field(
         default=600.0, validator=_number("queued_max_wait", minimum=0)
     )
+    max_retry_after: float = attrs.field(
+        default=120.0, validator=_number("max_retry_after", minimum=0)
+    )
 
     def backoff(self, attempts: int, rng: random.Random) -> float:
         """Full-jitter exponential backoff after ``attempts`` failed attempts."""
@@ -91,13 +101,17 @@ class RetryPolicy:
         queued: int = 0,
         elapsed: float = 0.0,
         retry_after_fallback: float = 1.0,
+        idempotent: bool = True,
     ) -> float | None:
         """Seconds to wait before the next attempt after ``error``, or None to give up.
 
         ``attempts``: attempts made so far (1 after the first), ``queued`` how many of them were
         answered 449, ``elapsed`` seconds since the first attempt was sent. ``error`` is what the
-        last attempt produced.
+        last attempt produced; ``retry_after_fallback`` the wait after a 429 without a usable
+        ``Retry-After``; ``idempotent`` whether the request may be applied twice safely.
         """
+        if not idempotent and not _surely_not_applied(error):
+            return None
         if isinstance(error, QueuedError):
             left = self.queued_max_wait - elapsed
             if left <= 0:
@@ -109,7 +123,17 @@ class RetryPolicy:
         )
         if not retryable or attempts - queued >= self.max_attempts:
             return None
+        hint: float | None = getattr(error, "retry_after", None)
+        if hint is not None and hint > self.max_retry_after:
+            return None  # the server asks for longer than the caller accepts: fail at once
         if isinstance(error, RateLimitError):
-            wait = error.retry_after
-            return retry_after_fallback if wait is None else wait
-        return self.backoff(attempts - queued, rng)
+            return hint if hint is not None and hint > 0 else retry_after_fallback
+        backoff = self.backoff(attempts - queued, rng)
+        return max(backoff, hint) if hint is not None else backoff
+
+
+def _surely_not_applied(error: AelystError) -> bool:
+    """The API did not apply the request: it refused it (429, 449) or never received it."""
+    if isinstance(error, (RateLimitError, QueuedError)):
+        return True
+    return isinstance(error, TransportError) and not error.request_sent

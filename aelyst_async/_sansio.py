@@ -295,7 +295,16 @@ def error_for(
             limit=facts.limit,
             remaining=facts.remaining,
         )
-    cls = _ERRORS_BY_STATUS.get(status) or (ServerError if status >= 500 else APIError)
+    if status >= 500:
+        return ServerError(
+            message,
+            status=status,
+            code=code,
+            method=method,
+            path=path,
+            retry_after=response.rate_limit.retry_after,
+        )
+    cls = _ERRORS_BY_STATUS.get(status, APIError)
     return cls(message, status=status, code=code, method=method, path=path)
 
 

@@ -148,7 +148,7 @@ class Sender:
                 throttle.release(permit)
                 raise
             else:
-                await throttle.observe(permit, response.status, response.headers)
+                await throttle.observe(permit, response.status, response.rate_limit)
                 status = response.status
                 if status == 429:
                     counters["rate_limited"] += 1
@@ -178,6 +178,7 @@ class Sender:
                 elapsed=loop.time() - started,
                 rng=self._rng,
                 retry_after_fallback=throttle.policy.period,
+                idempotent=request.idempotent,
             )
             if delay is None:
                 error.attempts = attempts

@@ -285,6 +285,22 @@ class RedisLimitStore:
         state = "unavailable" if self._down else "available"
         return f"<RedisLimitStore namespace={self.namespace!r} {state}>"
 
+    def check_token(self, token: str) -> None:
+        """Refuse this store for a client whose ``token`` appears in the namespace (it would be
+        written in clear in every Redis key name). The client calls it with the token it uses
+        when the store is attached; the error never repeats the token.
+
+        Raises ValueError.
+
+        >>> store.check_token(token)
+        """
+        if isinstance(token, str) and len(token) >= 4 and token in self.namespace:
+            raise ValueError(
+                "RedisLimitStore: the namespace contains the client's API token; it would be "
+                "stored in Redis key names in clear: use RedisLimitStore.namespace_for_token("
+                "token) instead"
+            )
+
     @property
     def available(self) -> bool:
         """False from a failure until Redis answers again."""

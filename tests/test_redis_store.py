@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from aelyst_async import AelystClient, Contact, RateLimitPolicy, WaitEvent
+from aelyst_async._sansio import RateLimit
 from aelyst_async._throttle import CountingLimitStore, Throttle
 from aelyst_async.redis import RedisLimitStore
 from aelyst_async.sandbox import Sandbox
@@ -128,10 +129,18 @@ async def test_throttles_share_the_pause_and_the_learned_rate(
     )
     for i in range(10):
         permit = await a.acquire(f"{KEY}{i}")
-        await a.observe(permit, 200, {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4"})
+        await a.observe(
+            permit,
+            200,
+            RateLimit.from_headers({"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4"}),
+        )
     permit = await a.acquire(KEY)
     # refused although its path had budget: the workspace limit; no Retry-After: one period
-    await a.observe(permit, 429, {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4"})
+    await a.observe(
+        permit,
+        429,
+        RateLimit.from_headers({"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4"}),
+    )
     learned = a.snapshot().workspace_rate
     assert learned is not None and 9 <= learned <= 11 * 0.97  # what everyone sent before it
     permit = await b.acquire(KEY)
@@ -277,6 +286,24 @@ def test_the_namespace_must_not_contain_the_token(monkeypatch: pytest.MonkeyPatc
     assert derived.startswith("aelyst:") and "s3cr3t" not in derived
     assert RedisLimitStore.namespace_for_token("other") != derived
     RedisLimitStore.from_url("redis://127.0.0.1:1/0", namespace=derived)
+
+
+def test_a_namespace_with_the_clients_own_token_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AELYST_API_TOKEN", raising=False)  # the client's token, not the env's
+    store = RedisLimitStore.from_url("redis://127.0.0.1:1/0", namespace="aelyst:tok-1234-abcd")
+    with pytest.raises(ValueError, match="contains the client's API token") as caught:
+        store.check_token("tok-1234-abcd")
+    chain: BaseException | None = caught.value
+    while chain is not None:  # nowhere in the error or its causes
+        assert "tok-1234-abcd" not in str(chain) and "tok-1234-abcd" not in repr(chain)
+        chain = chain.__cause__ or chain.__context__
+    store.check_token("another-token")  # a namespace without the token is fine
+    derived = RedisLimitStore.from_url(
+        "redis://127.0.0.1:1/0", namespace=RedisLimitStore.namespace_for_token("tok-1234-abcd")
+    )
+    derived.check_token("tok-1234-abcd")
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from aelyst_async import (
+    AelystError,
     APIError,
     AuthenticationError,
     BadRequestError,
@@ -141,3 +142,55 @@ def test_backoff_never_overflows() -> None:
     policy = RetryPolicy(max_attempts=10_000, backoff_max=30.0)
     delay = policy.next_delay(ServerError("x", status=500), attempts=5000, rng=random.Random(0))
     assert delay is not None and 0 <= delay <= 30.0
+
+
+# -- server hints and non-idempotent requests ----------------------------------------------------
+
+
+def limited(retry_after: float | None) -> RateLimitError:
+    return RateLimitError("x", status=429, retry_after=retry_after)
+
+
+def test_a_retry_after_over_the_cap_fails_at_once() -> None:
+    policy, rng = RetryPolicy(), random.Random(0)
+    assert policy.max_retry_after == 120.0
+    assert policy.next_delay(limited(120.0), attempts=1, rng=rng) == 120.0
+    assert policy.next_delay(limited(120.5), attempts=1, rng=rng) is None
+    assert RetryPolicy(max_retry_after=5).next_delay(limited(6), attempts=1, rng=rng) is None
+
+
+@pytest.mark.parametrize("retry_after", [0.0, None])
+def test_a_zero_or_missing_retry_after_waits_the_floor(retry_after: float | None) -> None:
+    delay = RetryPolicy().next_delay(
+        limited(retry_after), attempts=1, rng=random.Random(0), retry_after_fallback=1.5
+    )
+    assert delay == 1.5
+
+
+def test_a_503_retry_after_is_honoured_and_bounded() -> None:
+    error = ServerError("busy", status=503)
+    error.retry_after = 7.0  # type: ignore[attr-defined]
+    policy = RetryPolicy(backoff_base=0.1, backoff_max=0.2)
+    assert policy.next_delay(error, attempts=1, rng=random.Random(0)) == 7.0
+    error.retry_after = 500.0  # type: ignore[attr-defined]
+    assert policy.next_delay(error, attempts=1, rng=random.Random(0)) is None
+
+
+@pytest.mark.parametrize(
+    ("error", "retried"),
+    [
+        (limited(1.0), True),
+        (QueuedError("x", status=449), True),
+        (TransportError("refused", request_sent=False), True),
+        (TransportError("timeout", request_sent=True), False),
+        (ServerError("x", status=500), False),
+    ],
+)
+def test_a_non_idempotent_request_is_retried_only_when_surely_not_applied(
+    error: Exception, retried: bool
+) -> None:
+    policy, rng = RetryPolicy(), random.Random(0)
+    assert isinstance(error, AelystError)
+    assert policy.next_delay(error, attempts=1, rng=rng) is not None  # idempotent: always
+    delay = policy.next_delay(error, attempts=1, rng=rng, idempotent=False)
+    assert (delay is not None) == retried

@@ -29,8 +29,11 @@ from aelyst_async._errors import APIError
 from aelyst_async._sansio import Request, Response, interpret_upsert
 from aelyst_async._send import Sender
 from aelyst_async._throttle import Throttle
+from aelyst_async._throttle.paths import SEND_MARGIN
 from tests.virtual_time import virtual_time
 
+WINDOW = 1.0 + SEND_MARGIN
+"""A path's window as the throttle keeps it: a period from the send, plus a jitter margin."""
 REQUEST = Request("POST", "/contact/create_or_update/email:ana@example.com", {}, b"{}")
 Outcome = Response | TransportError
 
@@ -255,8 +258,8 @@ async def test_stats_count_throttle_waits() -> None:
     pipe = pipeline(transport, policy=RateLimitPolicy(per_path=1))
     for _ in range(3):
         await pipe.send(REQUEST, interpret_upsert)
-    assert pipe.stats.throttle_wait == pytest.approx(2.0, abs=1e-6)
-    assert transport.sent == pytest.approx([0, 1, 2], abs=1e-6)
+    assert pipe.stats.throttle_wait == pytest.approx(2 * WINDOW, abs=1e-6)
+    assert transport.sent == pytest.approx([0, WINDOW, 2 * WINDOW], abs=1e-6)
 
 
 @virtual_time

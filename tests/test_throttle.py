@@ -5,15 +5,21 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from aelyst_async import LimitStore, RateLimitPolicy, ThrottleSnapshot, WaitEvent
+from aelyst_async._sansio import RateLimit
 from aelyst_async._throttle import Throttle
+from aelyst_async._throttle.learning import WARM_START
+from aelyst_async._throttle.paths import SEND_MARGIN
 from tests.virtual_time import run, virtual_time
 
+WINDOW = 1.0 + SEND_MARGIN
+"""A path's window as the client keeps it: a period from the send, and a margin for jitter."""
 KEY = "POST /contact/create_or_update/email:a@example.com"
 OTHER = "POST /contact/create_or_update/email:b@example.com"
 
@@ -22,18 +28,18 @@ def now() -> float:
     return asyncio.get_running_loop().time()
 
 
-def limits(limit: int, remaining: int, retry_after: str | None = None) -> dict[str, str]:
+def limits(limit: int, remaining: int, retry_after: str | None = None) -> RateLimit:
     headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining)}
     if retry_after is not None:
         headers["Retry-After"] = retry_after
-    return headers
+    return RateLimit.from_headers(headers)
 
 
 async def call(
     throttle: Throttle,
     key: str = KEY,
     status: int = 200,
-    headers: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | RateLimit | None = None,
     latency: float = 0.0,
 ) -> float:
     """One request through the throttle: returns when it was sent."""
@@ -41,7 +47,8 @@ async def call(
     sent = now()
     if latency:
         await asyncio.sleep(latency)
-    await throttle.observe(permit, status, headers or {})
+    facts = headers if isinstance(headers, RateLimit) else RateLimit.from_headers(headers or {})
+    await throttle.observe(permit, status, facts)
     return sent
 
 
@@ -93,10 +100,10 @@ async def test_each_method_and_path_has_its_own_budget() -> None:
     a = [await call(throttle, KEY) for _ in range(3)]
     b = [await call(throttle, OTHER) for _ in range(2)]
     assert a[:2] == pytest.approx([0, 0], abs=1e-6)
-    assert a[2] == pytest.approx(1.0, abs=1e-6)  # KEY spent its 2 at t=0
-    assert b == pytest.approx([1.0, 1.0], abs=1e-6)  # OTHER was never held by KEY's budget
+    assert a[2] == pytest.approx(WINDOW, abs=1e-6)  # KEY spent its 2 at t=0
+    assert b == pytest.approx([WINDOW, WINDOW], abs=1e-6)  # OTHER was never held by KEY's budget
     other_method = await call(throttle, "GET /contact/email:a@example.com")
-    assert other_method == pytest.approx(1.0, abs=1e-6)
+    assert other_method == pytest.approx(WINDOW, abs=1e-6)
 
 
 @virtual_time
@@ -104,8 +111,8 @@ async def test_seeded_budget_never_puts_more_than_per_path_in_any_period() -> No
     throttle = Throttle(RateLimitPolicy(per_path=5, period=1.0))
     times = [await call(throttle, latency=0.01) for _ in range(23)]
     assert times[:5] == pytest.approx([0, 0.01, 0.02, 0.03, 0.04], abs=1e-6)
-    # a leaky bucket alone would let the 6th go at 0.2: the window's budget holds it
-    assert times[5] == pytest.approx(0.04 + 1.0, abs=1e-6)
+    # a leaky bucket alone would let the 6th go at 0.2: the window of the 1st send holds it
+    assert times[5] == pytest.approx(WINDOW, abs=1e-6)
     assert max_in_window(times) == 5
 
 
@@ -119,15 +126,15 @@ async def test_the_announced_limit_refits_the_bucket_limit_10_allows_10() -> Non
         await throttle.observe(permit, 200, limits(10, remaining))
     assert times == pytest.approx([0.0] * 10, abs=1e-6)
     eleventh = await call(throttle, headers=limits(10, 9))
-    assert eleventh == pytest.approx(1.0, abs=1e-6)
+    assert eleventh == pytest.approx(WINDOW, abs=1e-6)
 
 
 @virtual_time
-async def test_remaining_0_waits_a_full_period_from_that_answer() -> None:
+async def test_remaining_0_waits_a_window_from_the_send_that_spent_it_not_its_answer() -> None:
     throttle = Throttle(RateLimitPolicy(per_path=5))
-    await call(throttle, headers=limits(5, 0), latency=0.05)  # answered at 0.05
+    await call(throttle, headers=limits(5, 0), latency=0.5)  # sent at 0, answered at 0.5
     sent = await call(throttle)
-    assert sent == pytest.approx(1.05, abs=1e-6)
+    assert sent == pytest.approx(WINDOW, abs=1e-6)  # the server's window began at the send
 
 
 @virtual_time
@@ -138,7 +145,7 @@ async def test_the_servers_remaining_is_trusted_over_the_local_bucket() -> None:
     times += [await call(throttle, headers=limits(5, r)) for r in (1, 0)]
     times.append(await call(throttle))
     assert times[:3] == pytest.approx([0, 0, 0], abs=1e-6)
-    assert times[3] == pytest.approx(1.0, abs=1e-6)
+    assert times[3] == pytest.approx(WINDOW, abs=1e-6)
 
 
 @virtual_time
@@ -152,7 +159,7 @@ async def test_requests_in_flight_are_counted_against_the_servers_remaining() ->
     assert not third.done()
     await throttle.observe(second, 200, limits(5, 0))
     permit = await third
-    assert now() == pytest.approx(1.5, abs=1e-6)  # a period after the answer that spent it
+    assert now() == pytest.approx(WINDOW, abs=1e-6)  # a window after the sends that spent it
     await throttle.observe(permit, 200, limits(5, 4))
 
 
@@ -164,7 +171,7 @@ async def test_an_older_answer_does_not_override_a_newer_one() -> None:
     await throttle.observe(second, 200, limits(5, 0))  # newest: spent
     await throttle.observe(first, 200, limits(5, 4))  # older, arriving late
     sent = await call(throttle)
-    assert sent == pytest.approx(1.0, abs=1e-6)
+    assert sent == pytest.approx(WINDOW, abs=1e-6)
 
 
 @virtual_time
@@ -190,7 +197,7 @@ async def test_waiters_on_one_path_are_served_first_come_first_served() -> None:
         await asyncio.sleep(0)
     await asyncio.gather(*tasks)
     assert order == list(range(8))
-    assert now() == pytest.approx(7.0, abs=1e-5)
+    assert now() == pytest.approx(7 * WINDOW, abs=1e-5)
 
 
 @virtual_time
@@ -203,8 +210,8 @@ async def test_a_waiter_cancelled_at_its_path_leaks_no_budget() -> None:
     doomed.cancel()
     with pytest.raises(asyncio.CancelledError):
         await doomed
-    assert await later == pytest.approx(1.0, abs=1e-6)  # the cancelled one's turn, not after
-    assert await call(throttle) == pytest.approx(2.0, abs=1e-6)
+    assert await later == pytest.approx(WINDOW, abs=1e-6)  # the cancelled one's turn, not after
+    assert await call(throttle) == pytest.approx(2 * WINDOW, abs=1e-6)
 
 
 @virtual_time
@@ -263,18 +270,28 @@ async def test_a_429_with_the_path_spent_teaches_nothing_about_the_workspace() -
 
 
 @virtual_time
-async def test_success_after_a_decrease_brings_the_rate_back_but_not_above_the_best() -> None:
+async def test_a_learned_rate_in_use_without_refusals_probes_upward_within_seconds() -> None:
     throttle = Throttle(RateLimitPolicy())
     for i in range(20):
         await call(throttle, f"POST /warm/{i}", headers=limits(5, 4))
     await call(throttle, "POST /warm/x", status=429, headers=limits(5, 4, "1"))
     learned = throttle.snapshot().workspace_rate
     assert learned == pytest.approx(20 * 0.97)
-    tasks = [asyncio.create_task(call(throttle, f"POST /s/{i}")) for i in range(400)]
-    await asyncio.gather(*tasks)
+    rates: list[tuple[float, float]] = []
+
+    async def one(i: int) -> None:
+        await call(throttle, f"POST /s/{i}", latency=0.25)
+        snap = throttle.snapshot()
+        assert snap.workspace_rate is not None
+        rates.append((now(), snap.workspace_rate))
+
+    await asyncio.gather(*(one(i) for i in range(400)))
+    assert [r for _, r in rates] == sorted(r for _, r in rates)  # nothing refused: only up
+    first_rise = min(t for t, r in rates if r > learned)
+    assert first_rise <= 1.0 + 3.0  # within seconds of the pause's end
     snap = throttle.snapshot()
-    assert snap.workspace_best == pytest.approx(learned)
-    assert snap.workspace_rate == pytest.approx(learned)
+    assert snap.workspace_rate is not None and snap.workspace_rate > 2 * learned
+    assert snap.workspace_best is not None and snap.workspace_best >= learned
 
 
 # -- the client-wide pause -----------------------------------------------------------------------
@@ -293,10 +310,11 @@ async def test_a_429_pauses_every_other_task_until_its_retry_after() -> None:
 @virtual_time
 async def test_a_pause_also_holds_tasks_already_waiting() -> None:
     throttle = Throttle(RateLimitPolicy(workspace=2, period=1.0))
-    waiting = [asyncio.create_task(call(throttle, f"POST /w/{i}")) for i in range(4)]
-    await asyncio.sleep(0.6)  # 2 sent (t=0, t=0.5), 2 still waiting
-    throttle.pause(5.0)
-    times = sorted(await asyncio.gather(*waiting))
+    refused = asyncio.create_task(  # sent at 0, answered at 0.6: 429, Retry-After 5
+        call(throttle, "POST /w/0", status=429, headers=limits(5, 0, "5"), latency=0.6)
+    )
+    waiting = [asyncio.create_task(call(throttle, f"POST /w/{i}")) for i in range(1, 4)]
+    times = sorted(await asyncio.gather(refused, *waiting))
     assert times[:2] == pytest.approx([0.0, 0.5], abs=1e-6)
     assert min(times[2:]) >= 5.6 - 1e-6
 
@@ -322,7 +340,7 @@ async def test_a_429_without_retry_after_pauses_one_period() -> None:
 async def test_not_adaptive_ignores_the_headers() -> None:
     throttle = Throttle(RateLimitPolicy(per_path=2, adaptive=False))
     times = [await call(throttle, headers=limits(10, 9)) for _ in range(3)]
-    assert times[2] == pytest.approx(1.0, abs=1e-6)  # still 2 per period
+    assert times[2] == pytest.approx(WINDOW, abs=1e-6)  # still 2 per period
     await call(throttle, OTHER, status=429, headers=limits(5, 4, retry_after="30"))
     assert throttle.snapshot().paused_for == pytest.approx(1.0, abs=1e-6)  # one period
     assert throttle.snapshot().workspace_source == "none"
@@ -350,8 +368,9 @@ async def test_a_path_in_use_is_never_dropped() -> None:
     for i in range(50):
         await asyncio.sleep(0.1)
         await call(throttle, f"POST /x/{i}")
-    await throttle.observe(slow, 200, limits(5, 0))
-    assert await call(throttle, KEY) == pytest.approx(6.0, abs=1e-6)  # the answer still applied
+    await throttle.observe(slow, 200, limits(1, 0))  # the server allows 1 here, not 5
+    # the answer still applied to the budget in use: one at 5.0, the next a window later
+    assert [await call(throttle, KEY) for _ in range(2)] == pytest.approx([5.0, 5.0 + WINDOW])
 
 
 # -- observability -------------------------------------------------------------------------------
@@ -371,7 +390,7 @@ async def test_on_wait_is_called_for_each_wait_with_its_gate(
     reasons = [e.reason for e in events]
     assert reasons[:1] == ["path"] and "pause" in reasons
     assert all(e.seconds > 0 for e in events)
-    assert events[0] == WaitEvent(KEY, "path", pytest.approx(1.0, abs=1e-6))  # type: ignore[arg-type]
+    assert events[0] == WaitEvent(KEY, "path", pytest.approx(WINDOW, abs=1e-6))  # type: ignore[arg-type]
     assert any("waited" in r.getMessage() for r in caplog.records)
     assert any("429" in r.getMessage() for r in caplog.records)
 
@@ -385,7 +404,7 @@ async def test_a_failing_on_wait_hook_is_logged_and_ignored(
 
     throttle = Throttle(RateLimitPolicy(per_path=1), on_wait=broken)
     await call(throttle)
-    assert await call(throttle) == pytest.approx(1.0, abs=1e-6)
+    assert await call(throttle) == pytest.approx(WINDOW, abs=1e-6)
     assert "on_wait hook raised" in caplog.text
 
 
@@ -393,10 +412,10 @@ async def test_a_failing_on_wait_hook_is_logged_and_ignored(
 async def test_permits_report_their_wait() -> None:
     throttle = Throttle(RateLimitPolicy(per_path=1))
     first = await throttle.acquire(KEY)
-    await throttle.observe(first, 200, {})
+    await throttle.observe(first, 200, RateLimit())
     second = await throttle.acquire(KEY)
     assert first.waited == 0.0
-    assert second.waited == pytest.approx(1.0, abs=1e-6)
+    assert second.waited == pytest.approx(WINDOW, abs=1e-6)
     throttle.release(second)
 
 
@@ -475,3 +494,55 @@ async def test_a_workspace_rate_learned_elsewhere_is_adopted() -> None:
     snap = throttle.snapshot()
     assert (snap.workspace_rate, snap.workspace_source) == (20.0, "learned")
     assert store.reserved[0][2] == 20.0
+
+
+# -- bounded server hints ------------------------------------------------------------------------
+
+
+@virtual_time
+async def test_a_huge_retry_after_pauses_the_client_for_at_most_max_pause() -> None:
+    throttle = Throttle(RateLimitPolicy())
+    await call(throttle, KEY, status=429, headers={"Retry-After": "86400"})
+    assert throttle.snapshot().paused_for == pytest.approx(120.0, abs=1e-6)
+    short = Throttle(RateLimitPolicy(), max_pause=5.0)
+    await call(short, KEY, status=429, headers={"Retry-After": "1e9"})
+    assert await call(short, OTHER) == pytest.approx(5.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("retry_after", ["0", "-3"])
+@virtual_time
+async def test_a_zero_or_negative_retry_after_still_pauses_one_period(retry_after: str) -> None:
+    throttle = Throttle(RateLimitPolicy(period=2.0))
+    await call(throttle, KEY, status=429, headers={"Retry-After": retry_after})
+    assert await call(throttle, OTHER) == pytest.approx(2.0, abs=1e-6)
+
+
+# -- concurrency that follows the network --------------------------------------------------------
+
+
+@virtual_time
+async def test_suggested_concurrency_follows_littles_law_with_headroom() -> None:
+    configured = Throttle(RateLimitPolicy(workspace=100))
+    assert configured.suggested_concurrency() == math.ceil(100 * 0.25 * 1.5) + 1  # assumed RTT
+    await asyncio.gather(*(call(configured, f"POST /p/{i}", latency=0.1) for i in range(5)))
+    assert configured.suggested_concurrency() == math.ceil(100 * 0.1 * 1.5) + 1  # observed
+    slow = Throttle(RateLimitPolicy(workspace=100))
+    await asyncio.gather(*(call(slow, f"POST /p/{i}", latency=0.4) for i in range(5)))
+    assert slow.suggested_concurrency() == math.ceil(100 * 0.4 * 1.5) + 1
+    fast = Throttle(RateLimitPolicy(workspace=100_000))
+    assert fast.suggested_concurrency() == 512  # bounded
+    assert Throttle(RateLimitPolicy(adaptive=False)).suggested_concurrency() == 64
+
+
+@virtual_time
+async def test_the_warm_up_probes_an_unknown_limit_instead_of_bursting() -> None:
+    throttle = Throttle(RateLimitPolicy())
+    suggested = [throttle.suggested_concurrency()]
+    times = await asyncio.gather(
+        *(call(throttle, f"POST /p/{i}", latency=0.25) for i in range(300))
+    )
+    suggested.append(throttle.suggested_concurrency())
+    # not 300 at once: half a period's worth of the warm-up allowance, then paced at it
+    assert max_in_window([t for t in times if t < 0.25], 0.25) <= WARM_START / 2 + WARM_START / 4
+    assert sorted(times)[-1] < 3.0  # yet the allowance doubles every round trip
+    assert suggested[1] > suggested[0]  # and bulk's concurrency grows with it

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from aelyst_async._bucket import Bucket
+from aelyst_async._throttle.bucket import Bucket
 from tests.virtual_time import run, virtual_time
 
 

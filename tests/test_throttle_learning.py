@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
-from aelyst_async._learning import WorkspaceLearner
+from aelyst_async._throttle.learning import WorkspaceLearner
 
 
 def burst(
@@ -90,7 +88,7 @@ def test_a_decrease_never_raises_the_rate() -> None:
 
 def test_a_refusal_soon_after_a_decrease_steps_down_harder() -> None:
     # a first burst that straddled a fixed window's edge: 11 admitted before it, 50 after
-    learner = WorkspaceLearner(1.0)
+    learner = WorkspaceLearner(1.0, hold=5)  # nothing is promoted in between
     t = burst(learner, 61)
     learner.refused(sent_at=t, epoch=0, now=t)
     assert learner.rate == pytest.approx(61 * 0.97)
@@ -129,82 +127,55 @@ def test_a_first_refusal_with_nothing_admitted_guesses_no_rate() -> None:
     assert learner.rate == pytest.approx(20 * 0.97)
 
 
-def test_a_rate_that_holds_becomes_the_best_and_is_not_exceeded_without_a_probe() -> None:
+def learned(rate_: int = 50) -> tuple[WorkspaceLearner, float, float]:
+    """A learner that met the limit after a burst of ``rate_``: (learner, its rate, time)."""
     learner = WorkspaceLearner(1.0)
-    t = burst(learner, 50)
+    t = burst(learner, rate_)
     learner.refused(sent_at=t, epoch=0, now=t)
-    rate = learner.rate
-    assert rate is not None
-    t = steady(learner, rate, 1.0, 50.0)  # 50 periods: longer than hold, shorter than probe
-    assert learner.best == pytest.approx(rate)
-    assert learner.rate == pytest.approx(rate)
+    return learner, rate(learner), t
 
 
-def test_additive_increase_climbs_back_to_the_best_but_never_above_it() -> None:
-    learner = WorkspaceLearner(1.0)
-    t = burst(learner, 50)
-    learner.refused(sent_at=t, epoch=0, now=t)
-    best = learner.rate
-    assert best is not None
-    t = steady(learner, best, 1.0, 10.0)
-    assert learner.best == pytest.approx(best)
-    # a refusal at the best rate (noise): the rate drops to what was admitted in that period
-    learner.refused(sent_at=t, epoch=1, now=t + 0.01)
-    low = learner.rate
-    assert low is not None and low < best
-    assert learner.best == pytest.approx(best)
+def test_a_rate_in_use_becomes_the_best_then_probes_upward_within_seconds() -> None:
+    learner, start, _ = learned()
+    t = steady(learner, start, 1.0, 1.5)  # in use for longer than hold (a period)
+    assert learner.best == pytest.approx(start)
+    assert rate(learner) == pytest.approx(start * 1.05)  # one first step above, at once
     rates = []
-    for second in range(40):
-        steady(learner, rate(learner), t + second, 1.0)
+    for _ in range(6):  # every request keeps succeeding at the rate in force
+        t = steady(learner, rate(learner), t, 1.0)
         rates.append(rate(learner))
-    assert rates == sorted(rates)  # only climbs
-    assert max(rates) == pytest.approx(best)
-    step = 0.03 * best
-    assert all(b - a <= step + 1e-9 for a, b in itertools.pairwise(rates))  # additive, slow
+    assert rates == sorted(rates)
+    assert rates[-1] >= 2 * start  # the steps double: a raised limit is found in seconds
+    assert learner.best is not None and learner.best > start
 
 
-def test_a_refusal_below_the_best_lowers_the_best() -> None:
-    learner = WorkspaceLearner(1.0)
-    t = burst(learner, 50)
-    learner.refused(sent_at=t, epoch=0, now=t)
-    t = steady(learner, 48.5, 1.0, 10.0)
-    learner.refused(sent_at=t, epoch=1, now=t)  # noise at the best: best kept
-    assert learner.best == pytest.approx(48.5)
+def test_a_refusal_well_below_the_best_lowers_the_best() -> None:
+    learner, best, t = learned()
+    t = steady(learner, best, 1.0, 1.1)
+    assert learner.best == pytest.approx(best)
     t = steady(learner, 30.0, t + 1, 1.0)  # someone else now uses part of the workspace
-    learner.refused(sent_at=t, epoch=2, now=t)
+    learner.refused(sent_at=t, epoch=learner.epoch, now=t)
     assert learner.best == pytest.approx(learner.rate)
     assert rate(learner) < 35
 
 
-def test_probing_above_the_best_is_rare_and_undone_by_a_refusal() -> None:
-    learner = WorkspaceLearner(1.0, probe=60)
-    t = burst(learner, 50)
-    learner.refused(sent_at=t, epoch=0, now=t)
-    best = learner.rate
-    assert best is not None
-    t = steady(learner, best, 1.0, 55.0)
-    assert learner.rate == pytest.approx(best)  # no probe within a minute
-    while learner.rate == best:
-        t = steady(learner, best, t, 0.5)
-    assert 60.0 <= t <= 62.0
-    assert learner.rate == pytest.approx(best * 1.03)  # one step above, after a minute
-    t = steady(learner, rate(learner), t, 1.0)
-    learner.refused(sent_at=t, epoch=1, now=t)  # the probe failed
-    assert learner.rate is not None and learner.rate <= best + 1e-9
-    assert learner.best == pytest.approx(best)
-
-
-def test_a_probe_that_holds_becomes_the_new_best() -> None:
-    learner = WorkspaceLearner(1.0, probe=60)
-    t = burst(learner, 50)
-    learner.refused(sent_at=t, epoch=0, now=t)
-    best = learner.rate
-    assert best is not None
-    t = steady(learner, best, 1.0, 70.0)
-    probe = rate(learner)
-    assert probe == pytest.approx(best * 1.03)
-    steady(learner, probe, t, 6.0)
-    assert learner.best == pytest.approx(probe)
+def test_a_failed_probe_goes_back_to_the_best_and_probes_get_rarer() -> None:
+    learner, start, _ = learned()
+    t = steady(learner, start, 1.0, 1.5)  # best proven, first probe made
+    best = learner.best
+    assert best is not None and rate(learner) > best
+    gaps = []
+    for _ in range(3):
+        learner.refused(sent_at=t, epoch=learner.epoch, now=t)  # the probe is refused
+        assert rate(learner) <= best + 1e-9
+        assert learner.best == pytest.approx(best)
+        refused_at = t
+        while rate(learner) <= best + 1e-9:
+            t = steady(learner, rate(learner), t, 0.25)
+        gaps.append(t - refused_at)
+    assert gaps == sorted(gaps) and gaps[-1] > 2 * gaps[0]  # the wait between probes doubles
+    steady(learner, rate(learner), t, 200.0)
+    assert learner.best is not None and learner.best > best  # the server never refused again
 
 
 def test_an_idle_client_does_not_promote_its_rate() -> None:

@@ -16,10 +16,10 @@ from collections import deque
 import pytest
 
 from aelyst_async import LimitStore, RateLimitPolicy, RetryPolicy
-from aelyst_async._learning import WorkspaceLearner
-from aelyst_async._sansio import interpret_upsert
+from aelyst_async._sansio import RateLimit, interpret_upsert
 from aelyst_async._send import Sender
 from aelyst_async._throttle import CountingLimitStore, Throttle
+from aelyst_async._throttle.learning import WorkspaceLearner
 from tests.test_throttle_simulation import Kind, SimulatedAPI, upsert
 from tests.virtual_time import run, virtual_time
 
@@ -41,6 +41,7 @@ class MemoryStore:
         self.sent: deque[float] = deque()
         self.learned: float | None = None
         self.published: list[float] = []
+        self.booked_rates: list[float] = []  # workspace rates (per second) booked with
 
     @staticmethod
     def now() -> float:
@@ -50,6 +51,8 @@ class MemoryStore:
         self, key: str, *, limit: float, workspace: float | None, period: float
     ) -> float:
         now = self.now()
+        if workspace is not None:
+            self.booked_rates.append(workspace / period)
         step = period / workspace if workspace is not None else self.workspace_step
         at = max(now, self.pause_until, self.tat.get(key, 0.0))
         if step > 0:
@@ -138,7 +141,8 @@ def test_the_scale_makes_the_in_use_check_count_everyones_requests() -> None:
         return learner
 
     assert learner_after_busy_periods(1.0).best is None  # 10/s is not "in use" of 40/s
-    assert learner_after_busy_periods(4.0).best == 40.0  # three others send as much
+    best = learner_after_busy_periods(4.0).best  # three others send as much: proven, and up
+    assert best is not None and best >= 40.0
 
 
 def test_adopting_a_lower_rate_starts_a_new_epoch_and_restarts_the_probe_clock() -> None:
@@ -157,7 +161,9 @@ async def test_a_workspace_429_takes_a_lower_rate_another_client_published() -> 
     throttle = Throttle(RateLimitPolicy(shared=store))
     permit = await throttle.acquire(KEY)
     store.learned = 30.0  # another client met the limit in the same burst, and lowered it
-    await throttle.observe(permit, 429, {"X-RateLimit-Remaining": "3", "Retry-After": "1"})
+    await throttle.observe(
+        permit, 429, RateLimit.from_headers({"X-RateLimit-Remaining": "3", "Retry-After": "1"})
+    )
     snap = throttle.snapshot()
     assert (snap.workspace_rate, snap.workspace_source) == (30.0, "learned")
     assert store.published == []  # nothing new to publish
@@ -170,7 +176,9 @@ async def test_a_workspace_429_measures_what_every_client_sent_before_it() -> No
     loop = asyncio.get_running_loop()
     store.sent.extend(loop.time() - 0.5 + 0.01 * i for i in range(40))  # other clients' sends
     permit = await throttle.acquire(KEY)  # the 41st request of the period: refused
-    await throttle.observe(permit, 429, {"X-RateLimit-Remaining": "3", "Retry-After": "1"})
+    await throttle.observe(
+        permit, 429, RateLimit.from_headers({"X-RateLimit-Remaining": "3", "Retry-After": "1"})
+    )
     assert store.published == [pytest.approx(40 * 0.97)]
 
 
@@ -234,9 +242,12 @@ def test_clients_of_a_shared_store_send_no_faster_than_the_workspace_rate_togeth
 
     run(main())
     times = sorted(t for t, _ in api.answers)
-    # 120 requests at 20/s across three clients: no second holds more than 20 (+1 for latency)
-    assert max(sum(1 for u in times if t - 1.0 < u <= t) for t in times) <= 21
-    assert times[-1] - times[0] >= (120 - 21) / 20
+    # nothing refuses, so the clients probe above 20/s; the store paces them together at the
+    # highest rate any of them booked with: no second holds more (+1 for latency)
+    fastest = max(store.booked_rates)
+    assert 20.0 <= fastest < 20.0 * 1.5
+    assert max(sum(1 for u in times if t - 1.0 < u <= t) for t in times) <= fastest + 1
+    assert times[-1] - times[0] >= (120 - fastest - 1) / fastest
 
 
 @virtual_time
@@ -248,9 +259,11 @@ async def test_a_store_that_raises_never_fails_a_request_and_is_logged_once(
     throttle = Throttle(RateLimitPolicy(shared=store))
     for _ in range(3):
         permit = await throttle.acquire(KEY)
-        await throttle.observe(permit, 429, {"X-RateLimit-Remaining": "3", "Retry-After": "1"})
+        await throttle.observe(
+            permit, 429, RateLimit.from_headers({"X-RateLimit-Remaining": "3", "Retry-After": "1"})
+        )
     permit = await throttle.acquire(KEY)
-    await throttle.observe(permit, 200, {})
+    await throttle.observe(permit, 200, RateLimit.from_headers({}))
     assert store.calls >= 6
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1

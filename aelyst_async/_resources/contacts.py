@@ -174,7 +174,12 @@ class Contacts:
         ...     async for outcome in outcomes:
         ...         print(outcome.index, outcome.ok, outcome.error)
         """
-        return upsert_many(self.upsert_counted, items, BulkOptions(**options))
+        return upsert_many(
+            self.upsert_counted,
+            items,
+            BulkOptions(**options),
+            concurrency_hint=self._core.sender.throttle.suggested_concurrency,
+        )
 
     async def bulk_upsert(self, items: BulkItems, **options: Unpack[BulkKeywords]) -> BulkReport:
         """Upsert many contacts and return a :class:`BulkReport` (counts and failures only).
@@ -185,7 +190,12 @@ class Contacts:
         >>> report = await client.contacts.bulk_upsert(contacts, journal="import.journal")
         >>> report.total, report.succeeded, report.failed, report.skipped
         """
-        return await bulk_upsert(self.upsert_counted, items, BulkOptions(**options))
+        return await bulk_upsert(
+            self.upsert_counted,
+            items,
+            BulkOptions(**options),
+            concurrency_hint=self._core.sender.throttle.suggested_concurrency,
+        )
 
     async def get(self, identifier: Identifier | str) -> ContactRecord:
         """The contact ``identifier`` names; raises :class:`NotFoundError` when there is none.

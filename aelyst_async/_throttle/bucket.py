@@ -66,16 +66,6 @@ class Bucket:
             raise ValueError(f"bucket period must be a finite number > 0, not {period!r}")
 
     @property
-    def capacity(self) -> float | None:
-        """Tokens the bucket holds (its burst); None when unlimited."""
-        return self._capacity
-
-    @property
-    def period(self) -> float:
-        """Seconds to refill the whole capacity."""
-        return self._period
-
-    @property
     def waiting(self) -> bool:
         """True while a task holds or waits for this bucket's turn."""
         return self._queued > 0

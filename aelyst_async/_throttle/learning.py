@@ -1,0 +1,283 @@
+"""Learning the workspace limit that no header announces (pure: times are passed in).
+
+The API may refuse a request with 429 although its path still had budget: a hidden limit for
+all requests of the workspace together. :class:`WorkspaceLearner` turns those refusals, the
+requests sent and the admitted ones into the rate (requests per period) of the workspace gate:
+
+- **Warm-up**: before the first such 429 the limit is unknown. Instead of bursting into it, the
+  gate runs at :attr:`allowance`: ``WARM_START`` per period, doubled every round trip (at least
+  ``WARM_TICK`` periods) while it holds requests back, like TCP's slow start.
+- **Decrease** on such a 429: the server had just admitted as many requests as it allows, so
+  count the admitted requests *sent* in the period up to the refused one (the server's window
+  they landed in: a request sent later landed later, whatever the answer times) and run at
+  ``count * (1 - margin)``. A decrease is bounded by what was observed: never above the rate in
+  force, never below half of it in one step. 429s of requests sent before that decrease (same
+  "epoch") answer the old rate and teach nothing. Admitted requests of that window still in
+  flight when the 429 arrives raise the count later. The count starts no earlier than the end of
+  the last pause of a whole period (the server's window was empty then). A first burst that
+  straddles a fixed window's edge counts two windows and overestimates: a refusal within
+  ``SOON_PERIODS`` of the last decrease reveals it, and the rate then drops by ``3 * margin``.
+- **Increase**, within seconds, whatever the latency: after ``hold`` periods without a refusal
+  while the rate is in use (requests *sent* in the last period, answered or not, reach
+  ``BUSY_SHARE`` of it), the rate counts as working (``best``). Below ``best`` it climbs back by
+  ``step``; at ``best`` it probes one ``step`` higher once ``probe_wait`` has passed since the
+  last probe. Each success doubles ``step`` (a raised limit is found in a few periods); a probe
+  that is refused goes back to ``best`` and doubles ``probe_wait`` (up to ``probe`` periods), so
+  a limit that did not move is probed ever more rarely; any other refusal (at or below
+  ``best``, or counting well below it) means the limit came down: it becomes the new ``best``.
+- **Shared budget** (several processes behind one shared store, each seeing only its own
+  answers): the throttle passes :meth:`refused` a ``count`` measured by the store, and sets
+  ``scale`` (everyone's requests per request of this process, recently) for the "in use" check.
+
+>>> learner = WorkspaceLearner(1.0)
+>>> for i in range(50):
+...     learner.admitted(sent_at=0.001 * i, now=0.01)
+>>> learner.refused(sent_at=0.05, epoch=0, now=0.06)
+True
+>>> learner.rate
+48.5
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import attrs
+
+MARGIN = 0.03
+HOLD_PERIODS = 1.0
+SOON_PERIODS = 5.0
+"""A refusal this soon after a decrease shows the decrease was not enough."""
+PROBE_PERIODS = 60.0
+"""The longest wait between probes above the best rate (after probes that keep failing)."""
+FIRST_STEP = 0.05
+"""The first step of an increase, as a share of the rate."""
+MIN_RATE = 1.0
+BUSY_SHARE = 0.97
+"""A rate counts as 'in use' when at least this share of it was sent in the last period."""
+WARM_START = 20.0
+"""Requests per period before anything is known of the workspace limit."""
+WARM_TICK = 0.05
+"""The shortest time (in periods) between two doublings of the warm-up allowance."""
+RTT_WEIGHT = 0.125
+SMALL_DROP = 0.1
+"""A new rate within this share of the best (or the previous) one answers a small overshoot:
+no client-wide pause is needed."""
+
+
+@attrs.define
+class _Decrease:
+    """The window counted at the last decrease, for late admitted answers to raise the count."""
+
+    start: float
+    end: float
+    count: float
+    cap: float
+
+
+class WorkspaceLearner:
+    """AIMD-like search of the workspace rate, in requests per ``period``; see the module doc."""
+
+    def __init__(
+        self,
+        period: float,
+        *,
+        margin: float = MARGIN,
+        hold: float = HOLD_PERIODS,
+        probe: float = PROBE_PERIODS,
+        min_rate: float = MIN_RATE,
+    ) -> None:
+        self.period = period
+        self.margin, self.min_rate = margin, min_rate
+        self._hold, self._probe_max = hold * period, probe * period
+        self.rate: float | None = None
+        """The rate learned (requests per period); None until the first workspace 429."""
+        self.best: float | None = None
+        """The highest rate observed to work: in use for ``hold`` periods without a 429."""
+        self.epoch = 0
+        """Bumped on every decrease; tag requests with it when they are sent."""
+        self.scale = 1.0
+        """Requests of every process sharing the budget per request of this one (for 'in use')."""
+        self.rtt: float | None = None
+        """Smoothed round trip of admitted requests (seconds)."""
+        self.warm = WARM_START
+        self._warmed = -math.inf
+        self._held = -math.inf
+        self._admitted: deque[float] = deque()  # send times of admitted requests, ~2 periods
+        self._sent: deque[float] = deque()  # send times of every request, ~1 period
+        self._changed = -math.inf
+        self._probed = -math.inf
+        self._probe_wait = hold * period
+        self._step = 0.0
+        self._decrease: _Decrease | None = None
+        self._clear = -math.inf
+        self._decreased = -math.inf
+        self._small_epoch: int | None = None
+
+    @property
+    def allowance(self) -> float:
+        """The rate in force: the learned one, or the warm-up's while none is learned."""
+        return self.warm if self.rate is None else self.rate
+
+    @property
+    def proven(self) -> float | None:
+        """The rate to tell others: the learned one, but not a probe above the best."""
+        if self.rate is None or self.best is None:
+            return self.rate
+        return min(self.rate, self.best)
+
+    def small_overshoot(self, epoch: int) -> bool:
+        """True when requests sent in ``epoch`` overshot the limit by little: the decrease that
+        ended that epoch was at most ``SMALL_DROP`` (a probe, or noise at the limit)."""
+        return epoch == self._small_epoch
+
+    def sent(self, at: float, *, held: bool = False) -> None:
+        """A request was sent at ``at`` (for the 'in use' check); ``held``: it had to wait for
+        the rate in force (the warm-up allowance grows only while it holds requests back)."""
+        sent = self._sent
+        if held:
+            self._held = at
+        sent.append(at)
+        horizon = at - self.period
+        while sent[0] <= horizon:
+            sent.popleft()
+
+    def admitted(self, sent_at: float, now: float) -> bool:
+        """A request sent at ``sent_at`` was not refused; True when the rate changed."""
+        sample = max(0.0, now - sent_at)
+        self.rtt = sample if self.rtt is None else self.rtt + RTT_WEIGHT * (sample - self.rtt)
+        horizon = now - 2 * self.period
+        admitted = self._admitted
+        admitted.append(sent_at)
+        while admitted and admitted[0] < horizon:
+            admitted.popleft()
+        if self.rate is None:
+            return self._warm_up(now)
+        changed = self._refine(sent_at)
+        return self._increase(now) or changed
+
+    def refused(
+        self, sent_at: float, epoch: int, now: float, *, count: float | None = None
+    ) -> bool:
+        """A request sent at ``sent_at`` (of ``epoch``) met the hidden limit; True if lowered.
+
+        ``count``: the admitted requests of that window when measured elsewhere (e.g. by a
+        shared store, for every process); None to count this learner's admitted requests.
+        """
+        if epoch != self.epoch:
+            return False
+        start = sent_at - self.period
+        if start < self._clear <= sent_at:
+            start = self._clear
+        measured = count is not None
+        own = self._count(start, sent_at)
+        count = own if count is None else max(count, own * self.scale)
+        before = self.rate
+        if count > 0:
+            rate = count * (1.0 - self.margin)
+        elif before is not None:
+            rate = before * 0.5
+        else:
+            # nothing of ours got in (other senders share the workspace): no evidence of the
+            # limit yet, and guessing the floor would starve this client; the pause holds it
+            return False
+        if before is not None:
+            rate = min(max(rate, before * 0.5), before)
+            if now - self._decreased < SOON_PERIODS * self.period:
+                # refused again before the last estimate could hold: it was too high (a burst
+                # that straddled a fixed window's edge counts two windows), so step down harder
+                rate = min(rate, before * (1.0 - 3 * self.margin))
+        rate = max(self.min_rate, rate)
+        best = self.best
+        if before is not None and best is not None:
+            if before > best and rate >= best * (1.0 - 3 * self.margin):
+                # a probe failed: back to what worked, and probe more rarely
+                rate = min(rate, best)
+                self._probe_wait = min(2 * self._probe_wait, self._probe_max)
+            else:  # refused at what seemed to work: the limit came down
+                self.best = rate
+                self._probe_wait = self._hold
+        self._small_epoch = self.epoch if self._small(before, rate) else None
+        self.rate = rate
+        self.epoch += 1
+        self._step = FIRST_STEP * rate
+        self._changed = self._probed = self._decreased = now
+        # late admitted answers refine a count made here, not one measured elsewhere
+        self._decrease = None if measured else _Decrease(start, sent_at, count, before or math.inf)
+        return True
+
+    def cleared(self, at: float) -> None:
+        """Nothing was sent for a whole period before ``at``: the server's window was empty."""
+        self._clear = max(self._clear, at)
+
+    def adopt(self, rate: float, now: float) -> None:
+        """Take a rate learned elsewhere (e.g. by another process through a shared store)."""
+        rate = max(self.min_rate, rate)
+        if self.rate is None or rate < self.rate:
+            self._small_epoch = self.epoch if self._small(self.rate, rate) else None
+            self.epoch += 1  # requests sent before answer the old rate: they teach nothing
+        self.rate = rate
+        self._step = FIRST_STEP * rate
+        self._changed = self._probed = now
+        self._decrease = None
+
+    def _small(self, before: float | None, after: float) -> bool:
+        """Whether going from ``before`` to ``after`` answers a small overshoot."""
+        if before is None:
+            return False
+        worked = before if self.best is None else min(before, self.best)
+        return after >= worked * (1.0 - SMALL_DROP)
+
+    def _count(self, start: float, end: float) -> int:
+        return sum(1 for t in self._admitted if start < t <= end)
+
+    def _in_use(self, now: float, seconds: float | None = None) -> float:
+        """Requests sent (or admitted, by send time) in the last ``seconds``, everyone's."""
+        since = now - (self.period if seconds is None else seconds)
+        recent = sum(1 for t in self._sent if t > since)
+        return self.scale * max(recent, self._count(since, now))
+
+    def _warm_up(self, now: float) -> bool:
+        tick = max(self.rtt or 0.0, WARM_TICK * self.period)
+        if now - self._warmed < tick:
+            return False
+        busy = now - self._held <= tick
+        self._warmed = now
+        if busy:
+            self.warm *= 2
+        return busy
+
+    def _refine(self, sent_at: float) -> bool:
+        last = self._decrease
+        if last is None or not last.start < sent_at <= last.end:
+            return False
+        last.count += 1
+        rate = max(self.min_rate, min(last.cap, last.count * (1.0 - self.margin)))
+        if self.rate is not None and rate > self.rate:
+            self.rate = rate
+            return True
+        return False
+
+    def _increase(self, now: float) -> bool:
+        rate = self.rate
+        assert rate is not None
+        in_use = self._in_use(now)
+        # several processes sharing: each sees a share of the answers, so hold that much longer
+        if now - self._changed < self._hold * self.scale or in_use < BUSY_SHARE * rate:
+            return False
+        self._changed = now
+        if self.best is None or rate > self.best:
+            self.best = rate  # in use for ``hold`` periods without a 429: it works
+            self._probe_wait = self._hold  # and a probe that held keeps probing soon
+        best = self.best
+        step = max(self._step, 0.01)
+        if rate < best:
+            self.rate = min(best, rate + step)
+        elif now - self._probed >= self._probe_wait * self.scale:  # n sharing: 1/n as often
+            self._probed = now
+            self.rate = rate + step
+        else:
+            return False
+        self._step = 2 * step
+        return True

@@ -1,0 +1,166 @@
+"""The per method + path gate: one budget per key, FIFO per key, memory bounded by keys in use.
+
+The server counts each method + path in windows of ``period`` seconds that start when it
+*receives* requests, so a budget is scheduled from send times, never from answer times: it keeps
+the send times of the requests of the window (a log of at most ``limit`` entries), and a request
+may be sent once the ``limit``-th most recent send is more than a ``period`` (plus a small margin
+for the network's jitter) in the past. No window, fixed or sliding, then sees more than
+``limit`` of them, whatever the round trip.
+
+The server's headers correct that view: ``X-RateLimit-Limit`` sets ``limit`` (up or down), and an
+``X-RateLimit-Remaining`` lower than the log accounts for (another process used the path) adds
+the missing requests to the log at the send time of the answered request.
+
+A key's turn is held from the moment its request passes this gate until it is sent (the later
+gates may make it wait): the log is therefore only ever written by the head of a key's line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections import OrderedDict, deque
+
+SEND_MARGIN = 0.02
+"""Extra share of a period between a send and the one ``limit`` later (the network's jitter)."""
+
+
+class Turn:
+    """A FIFO turn for the requests of one key: taken at once when free, cancel-safe."""
+
+    __slots__ = ("_held", "_waiters")
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiters: deque[asyncio.Future[None]] | None = None
+
+    @property
+    def busy(self) -> bool:
+        """True while a task holds or waits for the turn."""
+        return self._held or bool(self._waiters)
+
+    async def take(self) -> bool:
+        """Wait for the turn; True when that meant suspending."""
+        if not self.busy:
+            self._held = True
+            return False
+        if self._waiters is None:
+            self._waiters = deque()
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.give()  # handed the turn just as it was cancelled: pass it on
+            else:
+                self._waiters.remove(waiter)
+            raise
+        return True
+
+    def give(self) -> None:
+        """Hand the turn to the next waiter, or free it."""
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # it holds the turn now
+                return
+        self._held = False
+
+
+class PathBudget:
+    """One method + path: its turn and the send times of its current server window."""
+
+    __slots__ = ("active", "limit", "log", "period", "seq", "turn", "users")
+
+    def __init__(self, limit: int, period: float, now: float) -> None:
+        self.limit, self.period = limit, period
+        self.log: list[tuple[float, int]] = []  # (send time, sequence number), oldest first
+        self.seq = 0  # requests sent; each request's sequence number
+        self.turn = Turn()
+        self.users = 0  # requests waiting for or holding a permit
+        self.active = now  # last send or answer
+
+    def ready_in(self, now: float) -> float:
+        """Seconds until the server's window has room for one more (0 or less: now)."""
+        log, limit = self.log, self.limit
+        if len(log) < limit:
+            return 0.0
+        return log[-limit][0] + self.period * (1.0 + SEND_MARGIN) - now
+
+    def sent(self, now: float) -> int:
+        """Log a request sent now; its sequence number."""
+        self.seq += 1
+        self.log.append((now, self.seq))
+        self._trim()
+        self.active = now
+        return self.seq
+
+    def answered(
+        self, seq: int, sent_at: float, limit: int | None, remaining: int | None, now: float
+    ) -> None:
+        """Apply the server's view of its window from the answer to request ``seq``."""
+        self.active = now
+        if limit is not None and limit >= 1:
+            self.limit = limit
+        if remaining is None:
+            return
+        used = self.limit - remaining  # the server's count of its window, ``seq`` included
+        horizon = sent_at - self.period * (1.0 + SEND_MARGIN)
+        known = sum(1 for t, s in self.log if t > horizon and s <= seq)
+        for _ in range(used - known):  # sent by others: they count until ``seq``'s window ends
+            bisect.insort(self.log, (sent_at, seq))
+        self._trim()
+
+    def _trim(self) -> None:
+        excess = len(self.log) - self.limit
+        if excess > 0:
+            del self.log[:excess]
+
+
+class Paths:
+    """The budgets of the keys in use; idle ones are dropped (least recently used first)."""
+
+    def __init__(self, per_path: int, period: float) -> None:
+        self._per_path, self._period = per_path, period
+        self._budgets: OrderedDict[str, PathBudget] = OrderedDict()
+        self._swept = float("-inf")
+
+    def __len__(self) -> int:
+        return len(self._budgets)
+
+    def clear(self) -> None:
+        self._budgets.clear()
+        self._swept = float("-inf")
+
+    def enter(self, key: str, now: float) -> PathBudget:
+        """The budget of ``key``, counting one more user until :meth:`leave`."""
+        budgets = self._budgets
+        budget = budgets.get(key)
+        if budget is None:
+            if now - self._swept >= self._period:
+                self._sweep(now)
+            budget = budgets[key] = PathBudget(self._per_path, self._period, now)
+        else:
+            budgets.move_to_end(key)
+        budget.users += 1
+        return budget
+
+    def leave(self, key: str, budget: PathBudget, now: float) -> None:
+        budget.users -= 1
+        budget.active = now
+        if self._budgets.get(key) is budget:
+            self._budgets.move_to_end(key)
+
+    def _sweep(self, now: float) -> None:
+        self._swept = now
+        budgets, horizon = self._budgets, now - self._period * (1.0 + SEND_MARGIN)
+        for _ in range(len(budgets)):
+            key, budget = next(iter(budgets.items()))
+            if budget.active > horizon:
+                break
+            if budget.users:
+                budgets.move_to_end(key)
+            else:
+                del budgets[key]

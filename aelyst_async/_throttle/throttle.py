@@ -1,0 +1,234 @@
+"""Keeping a client's requests just under the API's rate limits: :class:`Throttle`.
+
+Every request passes three gates, in order, before it is sent:
+
+1. **Its path** (method + path, identifier included; :mod:`.paths`): scheduled from the send
+   times of the server's current window and the limit its headers announce.
+2. **The workspace** (:mod:`.workspace`), FIFO over all requests: the client-wide pause after a
+   429 (its ``Retry-After``, bounded by ``max_pause``; one period when it has none or 0), then
+   the workspace rate: configured, learned from 429s (:mod:`.learning`), or probed.
+3. **The shared store** (:mod:`.shared`), when the policy has one: the budgets of every process
+   using it, and their pause.
+
+Times are the event loop's (``loop.time()``); nothing here sleeps but the loop.
+
+>>> throttle = Throttle(RateLimitPolicy(per_path=5))
+>>> permit = await throttle.acquire("POST /contact/create_or_update/id:1")
+>>> ...send...
+>>> await throttle.observe(permit, response.status, RateLimit.from_headers(response.headers))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable
+
+from .._sansio import RateLimit
+from .paths import PathBudget, Paths
+from .policy import RateLimitPolicy, ThrottleSnapshot, WaitEvent, WaitReason
+from .shared import SharedBudget
+from .workspace import WorkspaceGate
+
+log = logging.getLogger("aelyst_async")
+
+MAX_PAUSE = 120.0
+"""Default bound on the client-wide pause a ``Retry-After`` may ask (``RetryPolicy``'s)."""
+CONCURRENCY_BOUNDS = (1, 512)
+UNLIMITED_CONCURRENCY = 64
+"""Suggested when no workspace rate applies at all (none configured, learning off)."""
+ASSUMED_RTT = 0.25
+"""Seconds assumed for a round trip before any answer (the API is 100-400 ms away)."""
+HEADROOM = 1.5
+RTT_WEIGHT = 0.125
+
+
+class Permit:
+    """Leave to send one request; hand it back to :meth:`Throttle.observe` or ``release``."""
+
+    __slots__ = ("_budget", "epoch", "key", "sent_at", "seq", "waited")
+
+    def __init__(
+        self, key: str, budget: PathBudget, seq: int, sent_at: float, waited: float
+    ) -> None:
+        self.key, self._budget, self.seq = key, budget, seq
+        self.sent_at, self.waited = sent_at, waited
+        self.epoch = 0
+
+
+class Throttle:
+    """The rate-limit gates of one client (see the module docstring).
+
+    ``on_wait`` is called with a :class:`WaitEvent` after each wait at a gate; ``max_pause``
+    bounds the client-wide pause one ``Retry-After`` can cause (seconds).
+    """
+
+    def __init__(
+        self,
+        policy: RateLimitPolicy,
+        *,
+        on_wait: Callable[[WaitEvent], None] | None = None,
+        max_pause: float = MAX_PAUSE,
+    ) -> None:
+        self.policy = policy
+        self.max_pause = max_pause
+        self._period = policy.period
+        self._on_wait = on_wait
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._paths = Paths(policy.per_path, policy.period)
+        learn = policy.workspace is None and policy.adaptive
+        self._gate = WorkspaceGate(policy.workspace, policy.period, learn=learn)
+        store = policy.shared
+        self._shared = None if store is None else SharedBudget(store, self._gate, policy.period)
+        self._rtt: float | None = None
+
+    async def acquire(self, key: str) -> Permit:
+        """Wait until a request on ``key`` (``"METHOD /path"``) may be sent; FIFO, cancel-safe."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._bind(loop)
+        now = entered = loop.time()
+        budget = self._paths.enter(key, now)
+        gate, waited, held = self._gate, 0.0, False
+        try:
+            suspended = await budget.turn.take()
+            try:
+                # The key's turn is held until its request is sent, so no other request of the
+                # key passes the path gate meanwhile. Answers to earlier requests may still
+                # arrive while this one waits at the later gates, spending the path or pausing
+                # the client: then it goes through the gates again.
+                while True:
+                    now = loop.time()
+                    while (delay := budget.ready_in(now)) > 0:
+                        await asyncio.sleep(delay)
+                        now, suspended = loop.time(), True
+                    if suspended:
+                        waited += self._waited(key, "path", now - entered)
+                    reason: WaitReason = "pause" if gate.paused_for(now) > 0 else "workspace"
+                    if await gate.acquire():
+                        held = held or reason == "workspace"
+                        waited += self._waited(key, reason, loop.time() - now)
+                        now = loop.time()
+                    if self._shared is not None:
+                        delay = await self._shared.reserve(key, budget.limit, now)
+                        if delay > 0:
+                            await asyncio.sleep(delay)
+                            waited += self._waited(key, "shared", delay)
+                        now = loop.time()
+                    if budget.ready_in(now) <= 0 and gate.paused_for(now) <= 0:
+                        break
+                    entered, suspended = now, False
+                seq = budget.sent(now)
+            finally:
+                budget.turn.give()
+        except BaseException:
+            self._paths.leave(key, budget, loop.time())
+            raise
+        permit = Permit(key, budget, seq, now, waited)
+        learner = gate.learner
+        if learner is not None:
+            learner.sent(now, held=held)
+            permit.epoch = learner.epoch
+        if self._shared is not None:
+            self._shared.sent(now)
+        return permit
+
+    async def observe(self, permit: Permit, status: int, facts: RateLimit) -> None:
+        """Learn from the answer to a permitted request (every answer, not only errors).
+
+        ``facts``: the answer's rate-limit headers, parsed once (``RateLimit.from_headers``).
+        """
+        now = self._now()
+        budget = permit._budget
+        self._paths.leave(permit.key, budget, now)
+        sample = max(0.0, now - permit.sent_at)
+        self._rtt = sample if self._rtt is None else self._rtt + RTT_WEIGHT * (sample - self._rtt)
+        if not self.policy.adaptive:
+            facts = RateLimit()
+        budget.answered(permit.seq, permit.sent_at, facts.limit, facts.remaining, now)
+        gate, shared = self._gate, self._shared
+        learner, changed = gate.learner, False
+        if status == 429:
+            workspace = facts.remaining is not None and facts.remaining > 0
+            if learner is not None and workspace:
+                if shared is not None:
+                    changed = await shared.refused(learner, permit.sent_at, permit.epoch)
+                else:
+                    changed = learner.refused(permit.sent_at, permit.epoch, now)
+            # a small overshoot (a probe, noise at the limit): stepping the rate back is enough
+            if not (workspace and learner is not None and learner.small_overshoot(permit.epoch)):
+                wait = self._pause_seconds(facts.retry_after)
+                gate.pause(permit.key, wait, now)
+                if shared is not None:
+                    await shared.pause(wait)
+        elif learner is not None:
+            changed = learner.admitted(permit.sent_at, now)
+        if changed:
+            gate.changed()
+            if shared is not None and learner is not None and learner.proven is not None:
+                await shared.publish(learner.proven)
+
+    def release(self, permit: Permit) -> None:
+        """Hand back a permit whose request got no answer (transport error, cancellation)."""
+        self._paths.leave(permit.key, permit._budget, self._now())
+
+    def suggested_concurrency(self) -> int:
+        """Requests to keep in flight to use the rate in force (Little's law, with headroom).
+
+        The workspace rate in force times the observed round trip (``ASSUMED_RTT`` before any
+        answer) times ``HEADROOM``, within ``CONCURRENCY_BOUNDS``; ``UNLIMITED_CONCURRENCY``
+        when no workspace rate applies.
+
+        >>> throttle.suggested_concurrency()   # e.g. 50/s x 0.25 s x 1.5 + 1
+        20
+        """
+        rate = self._gate.rate
+        if rate is None:
+            return UNLIMITED_CONCURRENCY
+        rtt = ASSUMED_RTT if self._rtt is None else self._rtt
+        low, high = CONCURRENCY_BOUNDS
+        needed = round(rate / self._period * rtt * HEADROOM, 6)  # no float noise over a whole
+        return max(low, min(high, math.ceil(needed) + 1))
+
+    def snapshot(self) -> ThrottleSnapshot:
+        """The state now: see :class:`ThrottleSnapshot`."""
+        gate = self._gate
+        paused_for = 0.0 if self._loop is None else max(0.0, gate.paused_for(self._now()))
+        learner = gate.learner
+        return ThrottleSnapshot(
+            period=self._period,
+            paths=len(self._paths),
+            workspace_rate=gate.proven_or_configured,
+            workspace_source=gate.source,
+            workspace_best=learner.best if learner is not None else None,
+            paused_for=paused_for,
+        )
+
+    def _pause_seconds(self, retry_after: float | None) -> float:
+        if not self.policy.adaptive or retry_after is None or not retry_after > 0:
+            return self._period  # none, 0 or negative: a floor, never a retry storm
+        return min(retry_after, self.max_pause)
+
+    def _now(self) -> float:
+        loop = self._loop or asyncio.get_running_loop()
+        return loop.time()
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start afresh on a new event loop (limiters and locks belong to one loop)."""
+        self._loop = loop
+        self._paths.clear()
+        self._gate.reset(loop.time())
+        if self._shared is not None:
+            self._shared.reset()
+
+    def _waited(self, key: str, reason: WaitReason, seconds: float) -> float:
+        if seconds <= 0:
+            return 0.0
+        log.debug("aelyst_async: %s waited %.3fs (%s)", key, seconds, reason)
+        if self._on_wait is not None:
+            try:
+                self._on_wait(WaitEvent(key, reason, seconds))
+            except Exception:
+                log.exception("aelyst_async: the on_wait hook raised; ignored")
+        return seconds
