@@ -155,3 +155,21 @@ async def test_update_status_errors() -> None:
     with pytest.raises(ServerError):
         await client.conversations.update_status("id:7", "open")
     assert len(transport.sent) == 5  # the 400 once, the 5xx until max_attempts (4)
+
+
+@virtual_time
+async def test_a_view_with_validation_off_sends_what_strict_refuses() -> None:
+    client, transport = scripted_client(COMMENTED)
+    with pytest.raises(ContactValidationError):
+        await client.comments.create("id:7", "x" * 1001)
+    await client.with_options(validation="off").comments.create("id:7", "x" * 1001)
+    assert transport.sent[0].json() == {"text": "x" * 1001}
+
+
+@virtual_time
+async def test_a_closed_client_sends_nothing() -> None:
+    client, transport = scripted_client()
+    await client.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.conversations.assign("id:7", 42)
+    assert transport.sent == []
