@@ -40,10 +40,20 @@ from ._models import (
     BulkOutcome,
     BulkReport,
     Contact,
+    ContactUpdate,
     CustomField,
     Identifier,
     UnsetType,
     UpsertResult,
+)
+from ._operations import Page
+from ._paginate import Paginator
+from ._records import (
+    Assignee,
+    ContactChannel,
+    ContactFilter,
+    ContactRecord,
+    FilterCondition,
 )
 from ._retry import RetryPolicy
 from ._send import ClientStats, RetryEvent
@@ -64,6 +74,7 @@ __all__ = [
     "APIError",
     "AelystClient",
     "AelystError",
+    "Assignee",
     "AttachmentMessage",
     "AuthenticationError",
     "BadRequestError",
@@ -74,11 +85,16 @@ __all__ = [
     "ClosingNote",
     "ConflictError",
     "Contact",
+    "ContactChannel",
+    "ContactFilter",
+    "ContactRecord",
+    "ContactUpdate",
     "ContactValidationError",
     "CustomField",
     "CustomFieldDefinition",
     "CustomPayloadMessage",
     "EmailMessage",
+    "FilterCondition",
     "Identifier",
     "IdentifierError",
     "JournalError",
@@ -87,6 +103,8 @@ __all__ = [
     "MessageRecord",
     "MessageStatus",
     "NotFoundError",
+    "Page",
+    "Paginator",
     "QueuedError",
     "QuickReplyMessage",
     "RateLimitError",

@@ -17,6 +17,8 @@ from aelyst_async import (
     BadRequestError,
     ConflictError,
     Contact,
+    ContactValidationError,
+    CustomField,
     Identifier,
     IdentifierError,
     NotFoundError,
@@ -215,3 +217,40 @@ def test_identifier_constructors() -> None:
     for bad in (0, -5, True, "7"):
         with pytest.raises(IdentifierError):
             Identifier.id(bad)  # type: ignore[arg-type]
+
+
+def test_an_http_date_retry_after_is_measured_against_the_responses_date() -> None:
+    headers = {
+        "Retry-After": "Sun, 21 Oct 2001 07:28:30 GMT",
+        "Date": "Sun, 21 Oct 2001 07:28:00 GMT",
+    }
+    # this machine's clock is far from the server's: the server's own Date decides
+    assert RateLimit.from_headers(headers).retry_after == 30.0
+    undated = RateLimit.from_headers({"Retry-After": "Sun, 21 Oct 2001 07:28:30 GMT"})
+    assert undated.retry_after == 0.0  # that moment has passed on this machine's clock
+    garbled = RateLimit.from_headers({**headers, "Date": "yesterday"})
+    assert garbled.retry_after == 0.0
+
+
+def test_a_lone_surrogate_is_that_fields_validation_error_in_every_mode() -> None:
+    for mode in ("strict", "basic", "off"):
+        with pytest.raises(ContactValidationError) as info:
+            build_upsert_request(
+                "id:1",
+                Contact("Ana\ud800", custom_fields=[CustomField("Plan", "x\udfff")]),
+                validation=mode,  # type: ignore[arg-type]
+            )
+        assert [e.field for e in info.value.errors] == ["first_name", "custom_fields[0].value"]
+    with pytest.raises(IdentifierError, match="surrogate"):
+        Identifier.email("a\ud800@example.com")
+
+
+def test_custom_fields_may_be_any_iterable() -> None:
+    contact = Contact("Ana", custom_fields=(CustomField(f"F{i}", i) for i in range(2)))
+    request = build_upsert_request("id:1", contact)
+    assert json.loads(request.body)["custom_fields"] == [
+        {"name": "F0", "value": 0},
+        {"name": "F1", "value": 1},
+    ]
+    with pytest.raises(ContactValidationError, match="custom_fields"):
+        build_upsert_request("id:1", Contact("Ana", custom_fields=7))  # type: ignore[arg-type]

@@ -72,17 +72,12 @@ _OPERATORS = frozenset(get_args(FilterOperator))
 
 def rekeys(identifier: Identifier, contact: Contact | ContactUpdate) -> bool:
     """Whether ``contact`` changes the email or phone that ``identifier`` names: then a
-    create-or-update sent twice may create a second contact."""
+    create-or-update sent twice may create a second contact. Any difference counts, case
+    included: whether the API matches emails case-insensitively is not documented."""
     if identifier.kind == "id":
         return False
     new = getattr(contact, identifier.kind)
-    if isinstance(new, UnsetType):
-        return False
-    if new is None:
-        return True
-    if identifier.kind == "email":
-        return bool(new.casefold() != identifier.value.casefold())
-    return bool(new != identifier.value)
+    return not isinstance(new, UnsetType) and new != identifier.value
 
 
 class Contacts:

@@ -1,0 +1,222 @@
+"""Retry safety: a call that is not idempotent is sent again only when the API surely did not
+apply it; a re-keying upsert never creates a second contact; redirects are not followed; the
+token never rides in an error's cause chain."""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from aelyst_async import (
+    AelystClient,
+    APIError,
+    Contact,
+    Identifier,
+    MaybeAppliedError,
+    RetryPolicy,
+    ServerError,
+    TransportError,
+)
+from aelyst_async._resources.contacts import rekeys
+from aelyst_async._sansio import Request, Response
+from tests.fake_api import TOKEN, FakeAPI, Scripted
+from tests.virtual_time import virtual_time
+
+Handler = Callable[[Request], "Response | TransportError"]
+
+
+def reply(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Response:
+    if body is None:
+        body = {"contactId": 7} if status < 300 else {"code": status, "message": "nope"}
+    return Response(status, headers or {}, json.dumps(body).encode())
+
+
+class ScriptTransport:
+    """Answers each request with the next outcome of a script (or a handler's answer)."""
+
+    def __init__(self, *script: Response | TransportError, handler: Handler | None = None):
+        self.script = list(script)
+        self.handler = handler
+        self.requests: list[Request] = []
+
+    async def send(self, request: Request) -> Response:
+        self.requests.append(request)
+        outcome = self.handler(request) if self.handler else self.script.pop(0)
+        if isinstance(outcome, TransportError):
+            raise outcome
+        return outcome
+
+    def with_timeout(self, timeout: float) -> ScriptTransport:
+        return self
+
+    async def aclose(self) -> None:
+        pass
+
+
+def client_on(transport: ScriptTransport, **options: Any) -> AelystClient:
+    return AelystClient(token=TOKEN, _transport=transport, **options)
+
+
+LOST = TransportError("ServerDisconnectedError", request_sent=True)
+NOT_SENT = TransportError("ClientConnectorError", request_sent=False)
+
+
+@virtual_time
+async def test_create_is_not_sent_again_after_a_5xx_or_a_lost_answer() -> None:
+    for failure in (reply(500), reply(503), LOST):
+        transport = ScriptTransport(failure, reply(200, {}))
+        async with client_on(transport) as client:
+            with pytest.raises(MaybeAppliedError, match="may have been applied") as info:
+                await client.contacts.create("email:ana@example.com", Contact("Ana"))
+        assert len(transport.requests) == 1
+        assert isinstance(info.value.__cause__, (ServerError, TransportError))
+        assert info.value.attempts == 1
+
+
+@virtual_time
+async def test_create_is_sent_again_when_the_api_surely_did_not_apply_it() -> None:
+    transport = ScriptTransport(
+        reply(429, headers={"Retry-After": "1"}), NOT_SENT, reply(449), reply(200, {})
+    )
+    async with client_on(transport, retry=RetryPolicy(queued_delay=1)) as client:
+        await client.contacts.create("email:ana@example.com", Contact("Ana"))
+    assert len(transport.requests) == 4
+
+
+@virtual_time
+async def test_idempotent_calls_still_retry_after_a_lost_answer() -> None:
+    transport = ScriptTransport(LOST, reply(500), reply(200, {"contactId": 7}))
+    async with client_on(transport) as client:
+        assert await client.contacts.update("id:7", Contact("Ana")) == 7
+    assert len(transport.requests) == 3
+
+
+class Directory:
+    """A stateful fake API for create_or_update and get, keyed by email; it can apply an
+    upsert and then lose the answer, as a dropped connection does."""
+
+    def __init__(self, lose: int) -> None:
+        self.contacts: dict[int, str] = {}
+        self.lose = lose
+        self.upserts = 0
+
+    def handle(self, request: Request) -> Response | TransportError:
+        kind_value = request.path.rsplit("/", 1)[1]
+        email = kind_value.removeprefix("email:")
+        found = next((cid for cid, e in self.contacts.items() if e == email), None)
+        if request.method == "GET":
+            if found is None:
+                return reply(404, {"code": 404, "message": "Contact not found"})
+            return reply(200, {"id": found, "email": email})
+        self.upserts += 1
+        new_email = json.loads(request.body).get("email", email)
+        if found is None:
+            found = len(self.contacts) + 1
+        self.contacts[found] = new_email
+        if self.lose:
+            self.lose -= 1
+            return LOST
+        return reply(200, {"contactId": found})
+
+
+@virtual_time
+async def test_a_rekeying_upsert_whose_answer_is_lost_never_creates_a_second_contact() -> None:
+    directory = Directory(lose=1)
+    directory.contacts[1] = "old@example.com"
+    transport = ScriptTransport(handler=directory.handle)
+    async with client_on(transport) as client:
+        result = await client.contacts.create_or_update(
+            "email:old@example.com", Contact("Ana", email="new@example.com")
+        )
+    assert result.contact_id == 1
+    assert directory.contacts == {1: "new@example.com"}
+    assert directory.upserts == 1  # found applied by looking it up: not sent again
+    assert [(r.method, r.path.rsplit("/", 1)[1]) for r in transport.requests] == [
+        ("POST", "email:old@example.com"),
+        ("GET", "email:old@example.com"),
+        ("GET", "email:new@example.com"),
+    ]
+
+
+def test_rekeying_is_any_change_of_the_named_field() -> None:
+    email = Identifier.email("ana@example.com")
+    assert rekeys(email, Contact("A", email="ANA@example.com"))
+    assert rekeys(email, Contact("A", email=None))
+    assert not rekeys(email, Contact("A", email="ana@example.com", phone="+60123456789"))
+    assert rekeys(Identifier.phone("+60123456789"), Contact("A", phone="+60123456780"))
+    assert not rekeys(Identifier.id(7), Contact("A", email="x@example.com"))
+
+
+@virtual_time
+async def test_a_rekeying_upsert_that_did_not_land_is_sent_again_once() -> None:
+    directory = Directory(lose=0)
+    directory.contacts[1] = "old@example.com"
+    transport = ScriptTransport(handler=directory.handle)
+    original = directory.handle
+    failures = [reply(502)]
+
+    def flaky(request: Request) -> Response | TransportError:
+        if request.method == "POST" and failures:
+            return failures.pop()  # refused before applying
+        return original(request)
+
+    transport.handler = flaky
+    async with client_on(transport) as client:
+        result = await client.contacts.create_or_update(
+            "email:old@example.com", Contact("Ana", email="new@example.com")
+        )
+    assert result.contact_id == 1
+    assert directory.contacts == {1: "new@example.com"}
+    assert [r.method for r in transport.requests] == ["POST", "GET", "POST"]
+
+
+@virtual_time
+async def test_an_upsert_keyed_by_what_it_keeps_is_retried_as_idempotent() -> None:
+    directory = Directory(lose=1)
+    transport = ScriptTransport(handler=directory.handle)
+    async with client_on(transport) as client:
+        result = await client.contacts.create_or_update(
+            "email:ana@example.com", Contact("Ana", email="ana@example.com", phone="+60123456789")
+        )
+    assert result.contact_id == 1 and len(directory.contacts) == 1
+    assert [r.method for r in transport.requests] == ["POST", "POST"]
+
+
+async def test_redirects_are_not_followed(fake_api: FakeAPI) -> None:
+    async with FakeAPI() as elsewhere:
+        for status in (301, 302, 307, 308):
+            fake_api.answer(
+                Scripted(status, json={}, headers={"Location": elsewhere.base_url + "/x"})
+            )
+            async with AelystClient(token=TOKEN, base_url=fake_api.base_url) as client:
+                with pytest.raises(APIError) as info:
+                    await client.contacts.create_or_update("id:1", Contact("Ana"))
+            assert info.value.status == status
+            assert "redirect" in str(info.value) and "/x" in str(info.value)
+        assert elsewhere.requests == []
+    assert len(fake_api.requests) == 4
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return seen
+
+
+async def test_the_token_is_nowhere_in_a_transport_errors_chain(fake_api: FakeAPI) -> None:
+    fake_api.answer(Scripted(headers={"X-Huge": "h" * 70_000}))
+    async with AelystClient(
+        token=TOKEN, base_url=fake_api.base_url, retry=RetryPolicy(max_attempts=1)
+    ) as client:
+        with pytest.raises(TransportError) as info:
+            await client.contacts.create_or_update("id:1", Contact("Ana"))
+    assert fake_api.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
+    for exc in _chain(info.value):
+        assert TOKEN not in repr(exc) and TOKEN not in str(exc)
+    assert TOKEN not in "".join(traceback.format_exception(info.value))
