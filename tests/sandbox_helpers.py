@@ -69,6 +69,12 @@ class Api:
         async with self.session.request(method, URL(self.sb.url + path, encoded=True)) as resp:
             return Reply(resp.status, dict(resp.headers), await resp.read())
 
+    async def admin(self, path: str, body: object) -> Reply:
+        """POST ``body`` as JSON to ``path`` under the server root, e.g. ``/_sandbox/workspace``."""
+        url = URL(self.sb.url + path, encoded=True)
+        async with self.session.post(url, data=json.dumps(body).encode()) as resp:
+            return Reply(resp.status, dict(resp.headers), await resp.read())
+
 
 Start = Callable[..., Awaitable[Api]]
 

@@ -8,7 +8,7 @@ Also on the command line: ``aelyst sandbox --port 8080``.
 """
 
 from ._app import MESSAGES, SANDBOX, Sandbox, SandboxStats, make_app, openapi_document
-from ._limits import Clock, FakeClock, Window, WindowKind
+from ._limits import Clock, FakeClock, Window, WindowKind, WorkspaceLimit
 from ._store import Store, StoredContact
 from ._validation import DEFAULT_CUSTOM_FIELDS, FIELD_TYPES, FieldSpec
 
@@ -26,6 +26,7 @@ __all__ = [
     "StoredContact",
     "Window",
     "WindowKind",
+    "WorkspaceLimit",
     "make_app",
     "openapi_document",
 ]

@@ -21,14 +21,14 @@ import random
 import re
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any, Literal
 
 import attrs
 from aiohttp import web
 
-from ._limits import Clock, Window, WindowKind
+from ._limits import Clock, Window, WindowKind, WorkspaceLimit
 from ._store import Store
 from ._validation import (
     DEFAULT_CUSTOM_FIELDS,
@@ -140,6 +140,8 @@ class Sandbox:
         lose_rate: float = 0.0,
         malformed_rate: float = 0.0,
         latency: float = 0.0,
+        latency_jitter: float = 0.0,
+        workspace_schedule: Sequence[tuple[float, int | None]] = (),
         seed: int | None = None,
         db: str | None = None,
         custom_fields: Mapping[str, str | FieldSpec] | None = None,
@@ -150,20 +152,23 @@ class Sandbox:
         rates = (fail_rate, lose_rate, malformed_rate)
         if any(not 0.0 <= r <= 1.0 for r in rates) or sum(rates) > 1.0:
             raise ValueError("fault rates must be in [0, 1] and add up to at most 1")
-        if processing < 0 or latency < 0:
-            raise ValueError("processing and latency must be >= 0")
+        if processing < 0 or latency < 0 or latency_jitter < 0:
+            raise ValueError("processing, latency and latency_jitter must be >= 0")
         self.token = token
         self.clock: Clock = clock if clock is not None else time.monotonic
         self.custom_fields = parse_field_specs(
             DEFAULT_CUSTOM_FIELDS if custom_fields is None else custom_fields
         )
         self.processing, self.latency, self.seed = processing, latency, seed
+        self.latency_jitter = latency_jitter
         self._rates = rates
         self._paths = Window(per_path, period, window)
-        self._workspace = Window(workspace, period, window) if workspace is not None else None
+        self._workspace = WorkspaceLimit(workspace, period, window, workspace_schedule)
+        self._epoch = self.clock()
         self.store = Store(db)
         self.stats = SandboxStats()
         self._random = random.Random(seed)
+        self._latency_random = random.Random(seed)
         self._created: dict[int, float] = {}
         self._created_order: deque[tuple[float, int]] = deque()
         self._host, self._port = host, port
@@ -222,18 +227,28 @@ class Sandbox:
         self.store.clear()
         self.stats = SandboxStats()
         self._paths.clear()
-        if self._workspace is not None:
-            self._workspace.clear()
+        self._workspace.reset()
+        self._epoch = self.clock()
         self._created.clear()
         self._created_order.clear()
         self._random = random.Random(self.seed)
+        self._latency_random = random.Random(self.seed)
+
+    @property
+    def workspace_limit(self) -> int | None:
+        """The hidden workspace limit in force now (requests per period), or None."""
+        return self._workspace.current(self.clock() - self._epoch)
+
+    def set_workspace_limit(self, limit: int | None) -> None:
+        """Change the hidden workspace limit now (``None`` lifts it); the schedule goes on."""
+        self._workspace.set(limit, self.clock() - self._epoch)
 
     # -- routing ---------------------------------------------------------------------------------
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         raw_path = request.raw_path.partition("?")[0]  # still percent-encoded: %2F never splits
         if raw_path.startswith("/_sandbox/"):
-            return self._introspect(request, raw_path[len("/_sandbox/") :])
+            return await self._introspect(request, raw_path[len("/_sandbox/") :])
         if raw_path == "/v1/openapi.json" and request.method == "GET":
             return self._openapi(request)
         match = _UPSERT_RAW.fullmatch(raw_path)
@@ -243,7 +258,17 @@ class Sandbox:
             return _json(405, {"code": 405, "message": "Method Not Allowed"}, {"Allow": "POST"})
         return _json(404, {"code": 404, "message": "Not Found"})
 
-    def _introspect(self, request: web.Request, name: str) -> web.Response:
+    async def _workspace_admin(self, request: web.Request) -> web.Response:
+        if request.method == "POST":
+            ok, body = load_json(await request.read())
+            limit = body.get("limit", ...) if ok and isinstance(body, dict) else ...
+            valid = limit is None or (type(limit) is int and limit >= 1)
+            if limit is ... or not valid:
+                return _json(400, {"code": 400, "message": "limit: an integer >= 1 or null"})
+            self.set_workspace_limit(limit)
+        return _json(200, {"limit": self.workspace_limit})
+
+    async def _introspect(self, request: web.Request, name: str) -> web.Response:
         if (request.method, name) == ("GET", "stats"):
             return _json(200, {**self.stats.as_dict(), "contacts": len(self.store)})
         if (request.method, name) == ("GET", "contacts"):
@@ -251,6 +276,8 @@ class Sandbox:
         if (request.method, name) == ("POST", "reset"):
             self.reset()
             return _json(200, {"reset": True})
+        if name == "workspace" and request.method in ("GET", "POST"):
+            return await self._workspace_admin(request)
         if (request.method, name) == ("GET", "openapi.json"):
             return self._openapi(request)
         return _json(404, {"code": 404, "message": "Not Found"})
@@ -280,16 +307,17 @@ class Sandbox:
         if not self._authorized(request):
             headers["X-RateLimit-Remaining"] = str(remaining)
             return await self._answer(*_error(401), headers)
-        if retry_after is None and self._workspace is not None:
-            retry_after = self._workspace.check("workspace", now)[1]
+        workspace = self._workspace.window(now - self._epoch)
+        if retry_after is None and workspace is not None:
+            retry_after = workspace.check("workspace", now)[1]
             self.stats.workspace_limited += retry_after is not None
         if retry_after is not None:
             headers["X-RateLimit-Remaining"] = str(remaining)
             headers["Retry-After"] = str(retry_after)
             return await self._answer(*_error(429), headers)
         headers["X-RateLimit-Remaining"] = str(self._paths.take(key, now))
-        if self._workspace is not None:
-            self._workspace.take("workspace", now)
+        if workspace is not None:
+            workspace.take("workspace", now)
 
         identifier = parse_identifier(raw_identifier)
         ok, body = load_json(await request.read())
@@ -351,8 +379,11 @@ class Sandbox:
         return None
 
     async def _sleep(self) -> None:
-        if self.latency > 0:
-            await asyncio.sleep(self.latency)
+        delay = self.latency
+        if self.latency_jitter > 0:
+            delay += self._latency_random.uniform(-self.latency_jitter, self.latency_jitter)
+        if delay > 0:
+            await asyncio.sleep(delay)
 
     async def _answer(
         self, status: int, payload: object, headers: Mapping[str, str], *, cut: bool = False
