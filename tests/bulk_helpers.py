@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import unquote
@@ -11,7 +11,15 @@ from urllib.parse import unquote
 import attrs
 from aiohttp import web
 
-from aelyst_async import AelystClient, Contact, RateLimitPolicy, RetryPolicy
+from aelyst_async import (
+    AelystClient,
+    BulkOutcome,
+    BulkReport,
+    Contact,
+    RateLimitPolicy,
+    RetryPolicy,
+)
+from aelyst_async._bulk import BulkOptions, SendOne, bulk_upsert, upsert_many
 from aelyst_async.sandbox import FakeClock, Sandbox
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -66,6 +74,8 @@ class Gauge:
     overlaps: int = 0
     seen: list[Seen] = attrs.field(factory=list)
     hold: Callable[[str], bool] = lambda _identifier: False
+    key: Callable[[str], str] = lambda identifier: identifier
+    """Which identifiers count as one contact for ``per_identifier`` / ``overlaps``."""
     held: int = 0
     release: asyncio.Event = attrs.field(factory=asyncio.Event)
 
@@ -77,8 +87,9 @@ class Gauge:
         identifier = unquote(path[len(UPSERT) :])
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        count = self.per_identifier.get(identifier, 0) + 1
-        self.per_identifier[identifier] = count
+        contact = self.key(identifier)
+        count = self.per_identifier.get(contact, 0) + 1
+        self.per_identifier[contact] = count
         self.overlaps += count > 1
         try:
             if self.hold(identifier):
@@ -92,7 +103,7 @@ class Gauge:
             return await handler(request)
         finally:
             self.in_flight -= 1
-            self.per_identifier[identifier] -= 1
+            self.per_identifier[contact] -= 1
 
 
 @asynccontextmanager
@@ -120,3 +131,32 @@ def fake_sleep(clock: FakeClock) -> Callable[[float], Awaitable[None]]:
 def person(i: int, **fields: Any) -> Contact:
     """A valid contact with a unique email."""
     return Contact(f"Person{i}", email=f"person{i}@example.com", **fields)
+
+
+def send_of(client: AelystClient) -> SendOne:
+    """The one send callable the client hands bulk (the seam the bulk tests drive)."""
+    return client.contacts.upsert_counted
+
+
+def timed_outcomes(
+    client: AelystClient,
+    items: Any,
+    clock: Callable[[], float],
+    sleep: Callable[[float], Awaitable[object]] | None = None,
+    **options: Any,
+) -> AsyncGenerator[BulkOutcome, None]:
+    """``upsert_many`` of the client's bulk, on ``clock`` and ``sleep`` (private seams)."""
+    return upsert_many(send_of(client), items, BulkOptions(**options), clock=clock, sleep=sleep)
+
+
+async def timed_report(
+    client: AelystClient,
+    items: Any,
+    clock: Callable[[], float],
+    sleep: Callable[[float], Awaitable[object]] | None = None,
+    **options: Any,
+) -> BulkReport:
+    """``bulk_upsert`` of the client's bulk, on ``clock`` and ``sleep`` (private seams)."""
+    return await bulk_upsert(
+        send_of(client), items, BulkOptions(**options), clock=clock, sleep=sleep
+    )

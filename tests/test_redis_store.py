@@ -77,7 +77,8 @@ async def test_200_concurrent_acquirers_of_4_clients_get_200_distinct_slots(
     redis_server: RedisServer, stores: AsyncExitStack, namespace: str, budget: str
 ) -> None:
     """The script is atomic: no two requests share a slot, none is skipped, whoever books."""
-    clients = [new_store(stores, redis_server.url, namespace) for _ in range(4)]
+    # a generous timeout: 200 calls at once on a loaded 2-core machine, and atomicity is the point
+    clients = [new_store(stores, redis_server.url, namespace, timeout=10.0) for _ in range(4)]
 
     async def acquire(i: int) -> float:
         store = clients[i % 4]

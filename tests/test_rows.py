@@ -11,15 +11,17 @@ from pathlib import Path
 import pytest
 
 from aelyst_async import UNSET, Contact, ContactValidationError, CustomField
-from aelyst_async._rows import (
-    FileFormatError,
-    Row,
-    cell_number,
-    count_rows,
-    detect_format,
-    jsonl_row,
-    open_rows,
-)
+from aelyst_async._cli.columns import FileFormatError, cell_number
+from aelyst_async._cli.rows import Row, RowReader, detect_format, jsonl_row
+
+
+def open_rows(path: str, **options: object) -> RowReader:
+    return RowReader(path, **options)  # type: ignore[arg-type]
+
+
+def count_rows(path: str, fmt: str = "csv") -> int:
+    with RowReader(path, fmt) as reader:  # type: ignore[arg-type]
+        return reader.count()
 
 
 def write(tmp_path: Path, name: str, content: str | bytes) -> str:
@@ -31,8 +33,8 @@ def write(tmp_path: Path, name: str, content: str | bytes) -> str:
     return str(path)
 
 
-def read(path: str) -> list[Row]:
-    with open_rows(path) as rows:
+def read(path: str, **options: object) -> list[Row]:
+    with open_rows(path, **options) as rows:
         return list(rows)
 
 
@@ -54,11 +56,11 @@ async def test_csv_row_with_every_column(tmp_path: Path) -> None:
         "https://example.com,12,true,phone:+60123456789\n",
     )
     [row] = read(path)
-    assert row.number == 1
+    assert row.line == 2
     assert row.identifier == "phone:+60123456789"
     assert row.label == "phone:+60123456789"
     assert row.contact == Contact(
-        "Muhammad ",
+        "Muhammad",  # cell values are trimmed
         last_name="Mahin",
         phone="+60123456789",
         email="test@example.com",
@@ -83,7 +85,7 @@ async def test_csv_quoting_bom_blank_lines_and_empty_cells(tmp_path: Path) -> No
         "Cy,  ,cy@example.com\r\n"
     )
     rows = read(write(tmp_path, "q.csv", content))
-    assert [r.number for r in rows] == [1, 2, 3]
+    assert [r.line for r in rows] == [2, 6, 7]  # where each record starts; the header is 1
     ana, bob, cy = (r.contact for r in rows)
     assert ana == Contact(
         "Ana, Maria",
@@ -167,9 +169,9 @@ async def test_csv_rows_that_cannot_be_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("firstName,email,nickname,Email\nAna,a@example.com,,\n", "unknown columns 'nickname', "),
-        ("firstName,email,email\n", "column 'email' appears twice"),
-        ("firstName,cf:Seats, cf:Seats\n", "column 'cf:Seats' appears twice"),
+        ("firstName,email,nickname,Frist\nAna,a@example.com,,\n", "unknown columns 'nickname', "),
+        ("firstName,email,Email\n", "columns 'email' and 'Email' both mean email"),
+        ("firstName,cf:Seats, cf:Seats\n", "columns 'cf:Seats' and 'cf:Seats' both mean"),
         ("firstName,cf:\n", "unknown column 'cf:'"),
         ("firstName,,email\n", "column 2 of the header has no name"),
         ("email,phone\na@example.com,\n", "no firstName column"),
@@ -186,13 +188,17 @@ async def test_csv_file_errors(tmp_path: Path, content: str, message: str) -> No
 
 
 async def test_unknown_columns_message_lists_the_known_ones(tmp_path: Path) -> None:
-    path = write(tmp_path, "bad.csv", "first_name,email\n")
+    path = write(tmp_path, "bad.csv", "Frist Name,email,Telephone\n")
     with pytest.raises(FileFormatError) as info:
         open_rows(path)
     message = str(info.value)
-    assert "unknown column 'first_name'" in message
+    assert (
+        "unknown columns 'Frist Name' (did you mean firstName?), 'Telephone' (did you mean phone?)"
+        in message
+    )
     assert "firstName, lastName, phone, email, language, profilePic, countryCode" in message
     assert "identifier" in message and "cf:<Field Name>" in message
+    assert "--map 'Frist Name=firstName'" in message
 
 
 async def test_header_names_are_trimmed(tmp_path: Path) -> None:
@@ -205,20 +211,25 @@ async def test_header_only_and_counting(tmp_path: Path) -> None:
     assert read(write(tmp_path, "h.csv", "firstName,email\n")) == []
     path = write(tmp_path, "c.csv", 'firstName\nA\n\n"B\nB"\n,\nC\n')
     assert count_rows(path, "csv") == 3
-    assert [r.number for r in read(path)] == [1, 2, 3]
+    assert [r.line for r in read(path)] == [2, 4, 7]
 
 
-async def test_bytes_that_are_not_utf8_are_a_file_error(tmp_path: Path) -> None:
+async def test_bytes_that_are_not_utf8_are_a_file_error_naming_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, "latin.csv", "firstName\nJos\xe9\n".encode("latin-1"))
-    with pytest.raises(FileFormatError, match="not UTF-8"):
+    with pytest.raises(
+        FileFormatError, match=r"line 2: b'\\xe9' is not utf-8-sig text.*--encoding"
+    ):
         count_rows(path, "csv")
-    with pytest.raises(FileFormatError, match="not UTF-8"):
-        open_rows(path)
     # further in, the error comes from the rows (a file read without counting first)
     late = ("firstName\n" + "Ana\n" * 10_000 + "Jos\xe9\n").encode("latin-1")
     path = write(tmp_path, "late.csv", late)
-    with open_rows(path) as rows, pytest.raises(FileFormatError, match="not UTF-8"):
+    with open_rows(path) as rows, pytest.raises(FileFormatError, match="line 10002: "):
         list(rows)
+    # with the file's encoding it reads
+    [row] = read(
+        write(tmp_path, "cp.csv", "firstName\nJos\xe9\n".encode("cp1252")), encoding="cp1252"
+    )
+    assert row.contact == Contact("Jos\xe9")
 
 
 async def test_missing_file_and_formats(tmp_path: Path) -> None:
@@ -240,8 +251,8 @@ async def test_rows_are_read_lazily(tmp_path: Path) -> None:
     with open_rows(path) as rows:
         iterator = iter(rows)
         first = next(iterator)
-        assert first.number == 1
-        position = rows._file.buffer.tell()  # type: ignore[attr-defined]
+        assert first.line == 2
+        position = rows._binary.tell()
     assert position < 100_000  # not the whole file (about 120 kB)
 
 
@@ -256,13 +267,13 @@ async def test_jsonl_rows(tmp_path: Path) -> None:
         '   {"firstName": "Bo", "lastName": null, "phone": "+351912345678"}\n'
     )
     first, second = read(write(tmp_path, "c.jsonl", content))
-    assert (first.number, first.identifier, first.label) == (1, "id:7", "id:7")
+    assert (first.line, first.identifier, first.label) == (1, "id:7", "id:7")
     assert first.contact == Contact(
         "Ana",
         email="a@example.com",
         custom_fields=[CustomField("Seats", 3), CustomField("Notes", None)],
     )
-    assert (second.number, second.identifier, second.label) == (2, None, "phone:+351912345678")
+    assert (second.line, second.identifier, second.label) == (3, None, "phone:+351912345678")
     assert second.contact == Contact("Bo", last_name=None, phone="+351912345678")
     assert count_rows(write(tmp_path, "d.jsonl", content), "jsonl") == 2
 
@@ -273,6 +284,7 @@ async def test_jsonl_rows(tmp_path: Path) -> None:
         ("{not json", [("body", "not valid JSON: ")]),
         ('{"firstName": NaN}', [("body", "not valid JSON: NaN is not a JSON number")]),
         ("[1, 2]", [("body", "must be a JSON object, not an array")]),
+        ("[" * 100_000 + "]" * 100_000, [("body", "nested too deeply")]),
         ('{"firstName": "A", "identifier": 7}', [("identifier", "must be a string, got a number")]),
         ('{"email": "a@example.com"}', [("first_name", "is required")]),
         ('{"firstName": 1}', [("first_name", "must be a string, got a number")]),
@@ -296,7 +308,7 @@ async def test_jsonl_rows(tmp_path: Path) -> None:
 )
 async def test_jsonl_rows_that_cannot_be_read(line: str, expected: list[tuple[str, str]]) -> None:
     row = jsonl_row(4, line)
-    assert row.number == 4 and row.contact is None
+    assert row.line == 4 and row.contact is None
     found = problems(row)
     assert len(found) == len(expected)
     for (field, problem), (want_field, want_problem) in zip(found, expected, strict=True):

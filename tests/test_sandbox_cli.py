@@ -11,7 +11,8 @@ import urllib.request
 
 import pytest
 
-from aelyst_async._cli import build_parser, main
+from aelyst_async._cli import main
+from aelyst_async._cli.main import build_parser
 from tests.sandbox_helpers import EXAMPLE_BODY
 
 

@@ -6,23 +6,16 @@ The command runs its own event loop, so each test runs it in a worker thread
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
-from aelyst_async import BulkOutcome, ContactValidationError, ServerError, ValidationProblem
-from aelyst_async import _cli as cli
+from aelyst_async import ContactValidationError, ValidationProblem
 from aelyst_async._bulk import BulkProgress
-from aelyst_async._upsert_command import (
-    _Display,
-    add_upsert_command,
-    describe_error,
-    main,
-    run_upsert,
-)
+from aelyst_async._cli import main
+from aelyst_async._cli.display import Display, Failure, describe_error
 from aelyst_async.sandbox import Sandbox
 from tests.bulk_helpers import Gauge
 
@@ -30,7 +23,11 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 async def upsert(*argv: str) -> int:
-    return await asyncio.to_thread(main, list(argv))
+    """``aelyst upsert ARGV...`` through the real entry point (argparse's exit as a code)."""
+    try:
+        return await asyncio.to_thread(main, ["upsert", *argv])
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
 
 
 def write(tmp_path: Path, name: str, content: str) -> str:
@@ -48,7 +45,7 @@ def no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_the_example_file_upserts_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
     assert await upsert(str(EXAMPLES / "contacts.csv"), "--sandbox") == 0
     out = capsys.readouterr().out
-    assert out.startswith("total 300, succeeded 300, failed 0, 429s 0, elapsed ")
+    assert out.startswith("total 300, succeeded 300, failed 0, 429 responses 0, elapsed ")
 
 
 async def test_the_jsonl_example_upserts_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
@@ -67,20 +64,27 @@ async def test_the_example_with_errors_reports_each_failed_row(
     out = capsys.readouterr().out
     assert "total 40, succeeded 32, failed 8" in out
     assert (
-        "row 4 (email:ren.tanaka4+demo@example.com): country_code: not an ISO 3166-1 alpha-2 code"
+        "line 5 (email:ren.tanaka4+demo@example.com): countryCode: not an ISO 3166-1 alpha-2 code"
         in out
     )
-    assert "row 23 (phone:+351912344385): first_name: is required" in out
-    assert "row 36 (no identifier): email: no email or phone" in out
-    assert "row 19 (email:julia.jansen19+demo@example.com): 400 Validation error." in out
+    assert "line 24 (phone:+351912344385): firstName: is required" in out
+    assert "line 37 (no identifier): email: no email, phone or identifier" in out
+    assert "line 20 (email:julia.jansen19+demo@example.com): 400 Validation error." in out
+    assert "line 9 (email:maria.at.example.com): email: not a valid email address" in out
+    # listed again at the end, in file order
+    listed = out[out.index("8 failed rows, in file order:") :].splitlines()[1:9]
+    assert [int(line.split()[1]) for line in listed] == [5, 9, 14, 20, 24, 29, 33, 37]
     records = [json.loads(line) for line in report.read_text().splitlines()]
-    assert sorted(r["row"] for r in records) == [4, 8, 13, 19, 23, 28, 32, 36]
-    by_row = {r["row"]: r for r in records}
-    assert by_row[4]["identifier"] == "email:ren.tanaka4+demo@example.com"
-    assert by_row[4]["problems"][0]["field"] == "country_code"
-    assert by_row[19]["status"] == 400
-    assert by_row[32]["type"] == "IdentifierError"
-    assert all({"row", "identifier", "error"} <= set(r) for r in records)
+    assert [r["error"].split(":")[0] for r in records] == [
+        f"line {n}" for n in (5, 9, 14, 20, 24, 29, 33, 37)
+    ]
+    by_line = {int(r["error"].split(":")[0][5:]): r for r in records}
+    assert by_line[5]["email"] == "ren.tanaka4+demo@example.com"  # the original columns
+    assert by_line[5]["countryCode"] == "Portugal"
+    assert "countryCode: not an ISO 3166-1" in by_line[5]["error"]
+    assert "400 Validation error." in by_line[20]["error"]
+    assert by_line[33]["identifier"] == "mail:someone@example.com"
+    assert all(set(r) >= {"firstName", "email", "error"} for r in records)
 
 
 async def test_rows_land_in_the_server_as_typed_values(tmp_path: Path) -> None:
@@ -123,7 +127,7 @@ async def test_a_journal_resumes_and_retries_the_failed_rows(
     async with Sandbox() as sb:
         args = ("--base-url", sb.base_url, "--token", sb.token, "--journal", journal)
         assert await upsert(path, *args) == 1
-        assert "row 2 (email:b@example.com): country_code:" in capsys.readouterr().out
+        assert "line 3 (email:b@example.com): countryCode:" in capsys.readouterr().out
         assert sb.stats.requests == 2
         write(tmp_path, "c.csv", rows.format("PT"))  # the file is fixed
         assert await upsert(path, *args) == 0
@@ -144,7 +148,7 @@ async def test_dry_run_sends_nothing_and_needs_no_token(
     out = capsys.readouterr().out
     # the rows only the API can refuse (unknown list option, date format) pass a dry run
     assert "dry run: total 40, valid 34, failed 6" in out
-    assert "row 4 (email:ren.tanaka4+demo@example.com): country_code:" in out
+    assert "line 5 (email:ren.tanaka4+demo@example.com): countryCode:" in out
     assert (
         await upsert(str(EXAMPLES / "contacts-with-errors.csv"), "--dry-run", "--validation", "off")
         == 1
@@ -156,7 +160,7 @@ async def test_dry_run_sends_nothing_and_needs_no_token(
     ("content", "message"),
     [
         ("firstName,nickname\nAna,A\n", "unknown column 'nickname'"),
-        ("firstName,email,email\n", "column 'email' appears twice"),
+        ("firstName,email,email\n", "columns 'email' and 'email' both mean email"),
         ("email\na@example.com\n", "no firstName column"),
         ("", "is empty"),
     ],
@@ -193,7 +197,9 @@ async def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture
     latin = tmp_path / "latin.csv"
     latin.write_bytes("firstName\nJos\xe9\n".encode("latin-1"))
     assert await upsert(str(latin), "--sandbox") == 2
-    assert "not UTF-8" in capsys.readouterr().err
+    assert "line 2: b'\\xe9' is not utf-8-sig text; give the file's encoding with --encoding" in (
+        capsys.readouterr().err
+    )
 
 
 async def test_a_refused_token_stops_the_run(capsys: pytest.CaptureFixture[str]) -> None:
@@ -225,78 +231,59 @@ async def test_concurrency_option_bounds_requests_in_flight() -> None:
     assert len(sb.store) == 300
 
 
-@pytest.mark.skipif(
-    add_upsert_command not in cli.COMMANDS, reason="upsert is not in _cli.COMMANDS yet"
-)
 async def test_aelyst_upsert_runs_through_the_aelyst_command(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code = await asyncio.to_thread(
-        cli.main, ["upsert", str(EXAMPLES / "contacts.jsonl"), "--sandbox"]
-    )
+    code = await asyncio.to_thread(main, ["upsert", str(EXAMPLES / "contacts.jsonl"), "--sandbox"])
     assert code == 0
     assert "succeeded 12, failed 0" in capsys.readouterr().out
 
 
-async def test_the_command_registers_as_a_subcommand(tmp_path: Path) -> None:
-    parser = argparse.ArgumentParser(prog="aelyst")
-    add_upsert_command(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["upsert", "contacts.csv", "--concurrency", "4", "--journal", "j"])
-    assert args.run is run_upsert
-    assert (args.file, args.concurrency, args.journal, args.sandbox) == (
-        "contacts.csv",
-        4,
-        "j",
-        False,
-    )
-    assert (args.validation, args.dry_run, args.report, args.progress) == (
-        "strict",
-        False,
-        None,
-        "auto",
-    )
+async def test_the_command_declares_its_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        await asyncio.to_thread(main, ["upsert", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for option in (
+        "--concurrency", "--journal", "--sandbox", "--validation", "--dry-run", "--report",
+        "--progress", "--encoding", "--delimiter", "--map", "--default-country", "--timeout",
+        "--settle-delay", "--format", "--token", "--base-url",
+    ):  # fmt: skip
+        assert option in out
 
 
-def progress(done: int, elapsed: float, total: int | None = 10) -> BulkProgress:
+def progress(elapsed: float) -> BulkProgress:
     return BulkProgress(
-        done=done,
-        succeeded=done,
-        failed=0,
-        skipped=0,
-        total=total,
-        rate=2.0,
-        eta=4.0,
-        elapsed=elapsed,
+        done=0, succeeded=0, failed=0, skipped=0, total=10, rate=2.0, eta=4.0, elapsed=elapsed
     )
 
 
 async def test_plain_progress_lines_are_spaced(capsys: pytest.CaptureFixture[str]) -> None:
-    display = _Display("plain", 10, None)
+    display = Display("plain", 10)
     for done, elapsed in [(1, 0.5), (2, 5.5), (3, 6.0), (4, 11.0)]:
-        display.progress(progress(done, elapsed))
+        display.succeeded = done
+        display.progress(progress(elapsed))
     err = capsys.readouterr().err.splitlines()
     assert err == [
-        "upsert: 2/10 rows, 0 failed, 2.0 rows/s, ETA 4.0s",
-        "upsert: 4/10 rows, 0 failed, 2.0 rows/s, ETA 4.0s",
+        "upsert: 2/10 rows, 0 failed, 2.0 rows/s sent, ETA 4.0s",
+        "upsert: 4/10 rows, 0 failed, 2.0 rows/s sent, ETA 4.0s",
     ]
 
 
 async def test_the_progress_bar_and_failure_lines(capsys: pytest.CaptureFixture[str]) -> None:
-    display = _Display("bar", 10, None)
-    display.progress(progress(3, 1.0))
-    error = ServerError("Unexpected error occurred", status=500, attempts=6)
-    display.outcome(
-        4,
-        "email:a@example.com",
-        BulkOutcome(3, "email:a@example.com", False, error=error, attempts=6),
+    display = Display("bar", 10)
+    display.succeeded = 3
+    display.progress(progress(1.0))
+    display.failure(
+        Failure(5, "email:a@example.com", "500 Unexpected error occurred (after 6 attempts)", ())
     )
-    display.summary(2.0, {"429s": 1})
+    display.summary(2.0, {"429 responses": 1})
     captured = capsys.readouterr()
     assert (
-        "row 4 (email:a@example.com): 500 Unexpected error occurred (after 6 attempts)"
+        "line 5 (email:a@example.com): 500 Unexpected error occurred (after 6 attempts)"
         in captured.out
     )
-    assert "total 1, succeeded 0, failed 1, 429s 1, elapsed 2.0s" in captured.out
+    assert "total 4, succeeded 3, failed 1, 429 responses 1, elapsed 2.0s" in captured.out
     assert "3/10" in captured.err  # the bar
 
 

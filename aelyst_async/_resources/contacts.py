@@ -8,19 +8,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
-from .._bulk import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_PROGRESS_INTERVAL,
-    DEFAULT_SETTLE_DELAY,
-    BulkItems,
-    Clock,
-    ProgressCallback,
-    Sleep,
-    bulk_upsert,
-    upsert_many,
-)
+from .._bulk import BulkItems, BulkKeywords, BulkOptions, bulk_upsert, upsert_many
 from .._convert import contact_to_wire
 from .._core import Core
 from .._errors import (
@@ -30,7 +20,6 @@ from .._errors import (
     NotFoundError,
     ValidationProblem,
 )
-from .._journal import PathLike
 from .._models import (
     BulkOutcome,
     BulkReport,
@@ -63,6 +52,9 @@ from .._records import (
     FilterOperator,
 )
 from .._validate import check_text, validate_contact, validate_tags
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 log = logging.getLogger("aelyst_async")
 DEFAULT_PAGE_SIZE = 100
@@ -166,18 +158,7 @@ class Contacts:
             return False
 
     def upsert_many(
-        self,
-        items: BulkItems,
-        *,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        settle_delay: float = DEFAULT_SETTLE_DELAY,
-        buffer: int | None = None,
-        journal: PathLike | None = None,
-        on_progress: ProgressCallback | None = None,
-        total: int | None = None,
-        progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
-        clock: Clock | None = None,
-        sleep: Sleep | None = None,
+        self, items: BulkItems, **options: Unpack[BulkKeywords]
     ) -> AsyncGenerator[BulkOutcome, None]:
         """Upsert many contacts; yields one :class:`BulkOutcome` per item as each finishes.
 
@@ -193,34 +174,9 @@ class Contacts:
         ...     async for outcome in outcomes:
         ...         print(outcome.index, outcome.ok, outcome.error)
         """
-        return upsert_many(
-            _BulkShim(self),
-            items,
-            concurrency=concurrency,
-            settle_delay=settle_delay,
-            buffer=buffer,
-            journal=journal,
-            on_progress=on_progress,
-            total=total,
-            progress_interval=progress_interval,
-            clock=clock,
-            sleep=sleep,
-        )
+        return upsert_many(self.upsert_counted, items, BulkOptions(**options))
 
-    async def bulk_upsert(
-        self,
-        items: BulkItems,
-        *,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        settle_delay: float = DEFAULT_SETTLE_DELAY,
-        buffer: int | None = None,
-        journal: PathLike | None = None,
-        on_progress: ProgressCallback | None = None,
-        total: int | None = None,
-        progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
-        clock: Clock | None = None,
-        sleep: Sleep | None = None,
-    ) -> BulkReport:
+    async def bulk_upsert(self, items: BulkItems, **options: Unpack[BulkKeywords]) -> BulkReport:
         """Upsert many contacts and return a :class:`BulkReport` (counts and failures only).
 
         Options as for :meth:`upsert_many`. If the call is cancelled, the requests in flight are
@@ -229,19 +185,7 @@ class Contacts:
         >>> report = await client.contacts.bulk_upsert(contacts, journal="import.journal")
         >>> report.total, report.succeeded, report.failed, report.skipped
         """
-        return await bulk_upsert(
-            _BulkShim(self),
-            items,
-            concurrency=concurrency,
-            settle_delay=settle_delay,
-            buffer=buffer,
-            journal=journal,
-            on_progress=on_progress,
-            total=total,
-            progress_interval=progress_interval,
-            clock=clock,
-            sleep=sleep,
-        )
+        return await bulk_upsert(self.upsert_counted, items, BulkOptions(**options))
 
     async def get(self, identifier: Identifier | str) -> ContactRecord:
         """The contact ``identifier`` names; raises :class:`NotFoundError` when there is none.
@@ -422,10 +366,3 @@ def _filter_to_wire(
                 ValidationProblem(f"{where}.operator", f"must be one of {sorted(_OPERATORS)}")
             )
     return wire, problems
-
-
-class _BulkShim:
-    """Hands bulk the one thing it needs: a send callable. (Temporary: replaced by BulkOptions.)"""
-
-    def __init__(self, contacts: Contacts) -> None:
-        self._upsert = contacts.upsert_counted

@@ -1,11 +1,6 @@
-"""The ``aelyst`` command (also ``python -m aelyst_async``).
+"""``aelyst sandbox``: the local Aelyst API server in the foreground.
 
-Each subcommand lives in a function pair: ``add_<name>_command(subparsers)`` declares its
-arguments and sets ``run=<function(args) -> exit code>``; :data:`COMMANDS` lists the ``add_``
-functions that :func:`build_parser` calls. To add a subcommand, write its pair (in its own module if
-large) and append its ``add_`` function to :data:`COMMANDS`.
-
-    $ aelyst sandbox --port 8080 --processing 2 --fail-rate 0.05 --seed 1
+$ aelyst sandbox --port 8080 --processing 2 --fail-rate 0.05 --seed 1
 """
 
 from __future__ import annotations
@@ -15,18 +10,20 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._upsert_command import add_upsert_command
 
-SubParsers = Any  # argparse's _SubParsersAction, which has no public type
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0-65535, not {value}")
+    return value
 
 
-# -- aelyst sandbox ------------------------------------------------------------------------------
-
-
-def add_sandbox_command(subparsers: SubParsers) -> None:
+def add_sandbox_command(subparsers: Any) -> None:
     """Declare ``aelyst sandbox``."""
     p: argparse.ArgumentParser = subparsers.add_parser(
         "sandbox",
@@ -34,7 +31,7 @@ def add_sandbox_command(subparsers: SubParsers) -> None:
         description="Run a local Aelyst API server (Ctrl-C to stop).",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
-    p.add_argument("--port", type=int, default=8080, help="port, 0 for any (default %(default)s)")
+    p.add_argument("--port", type=_port, default=8080, help="port, 0 for any (default %(default)s)")
     p.add_argument("--token", default="sandbox-token", help="expected Bearer token")
     p.add_argument("--per-path", type=int, default=5, help="requests per period per method+path")
     p.add_argument("--period", type=float, default=1.0, help="rate-limit period in seconds")
@@ -59,7 +56,7 @@ def add_sandbox_command(subparsers: SubParsers) -> None:
 
 def run_sandbox(args: argparse.Namespace) -> int:
     """Run the sandbox until Ctrl-C or SIGTERM."""
-    from .sandbox import Sandbox
+    from ..sandbox import Sandbox
 
     fields = None
     if args.custom_field:
@@ -84,7 +81,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         asyncio.run(_serve(sandbox))
     except OSError as exc:
         print(f"aelyst sandbox: cannot serve: {exc}", file=sys.stderr)
-        return 1
+        return 2
     except KeyboardInterrupt:  # platforms without loop signal handlers
         pass
     return 0
@@ -103,25 +100,3 @@ async def _serve(sandbox: Any) -> None:
         print("Ctrl-C to stop", flush=True)
         await stop.wait()
     print("sandbox stopped", flush=True)
-
-
-# -- the command ---------------------------------------------------------------------------------
-
-COMMANDS: list[Callable[[SubParsers], None]] = [add_upsert_command, add_sandbox_command]
-"""The ``add_<name>_command`` functions of every subcommand, in help order."""
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``aelyst`` parser with every subcommand of :data:`COMMANDS`."""
-    parser = argparse.ArgumentParser(prog="aelyst", description="The Aelyst API from the shell.")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in COMMANDS:
-        add(subparsers)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``aelyst`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
-    args = build_parser().parse_args(argv)
-    result: int = args.run(args)
-    return result

@@ -1,0 +1,112 @@
+"""What a bulk run is given, and how each item becomes an entry to send or an outcome at once.
+
+An item is a :class:`Contact` (identified by its email, else its phone) or an
+``(identifier, Contact)`` pair. An item that cannot be sent (no identifier, a malformed one,
+something that is not a contact) fails at its index without a request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from typing import TypeAlias, Union
+
+import attrs
+
+from .._errors import ContactValidationError, IdentifierError, ValidationProblem
+from .._models import BulkOutcome, Contact, Identifier, UpsertResult
+
+BulkItem: TypeAlias = Union[Contact, tuple[Union[Identifier, str], Contact]]  # noqa: UP007
+"""One item of a bulk run: a Contact, or an ``(identifier, Contact)`` pair."""
+BulkItems: TypeAlias = Union[Iterable[BulkItem], AsyncIterable[BulkItem]]  # noqa: UP007
+"""The input of a bulk run: a sync or async iterable of :data:`BulkItem`."""
+SendOne: TypeAlias = Callable[[Identifier, Contact], Awaitable[tuple[UpsertResult, int]]]
+"""Sends one create-or-update: ``(result, attempts)``; raises an ``AelystError`` on failure."""
+
+
+@attrs.define(slots=True)
+class Entry:
+    """An item that can be sent: its index, identifier, ordering key and content key."""
+
+    index: int
+    identifier: Identifier
+    contact: Contact
+    label: str
+    """``str(identifier)``: what outcomes and the journal show."""
+    order: str
+    """Items with the same ``order`` run one at a time, in input order."""
+    ready: float = 0.0
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters and lone surrogates escaped (safe to print or log)."""
+    escaped = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in escaped)
+
+
+def ordering_key(identifier: Identifier) -> str:
+    """Identifiers naming one contact share a key: email addresses compare case-insensitively
+    (the API matches them so; two spellings must not race)."""
+    if identifier.kind == "email":
+        return f"email:{identifier.value.lower()}"
+    return str(identifier)
+
+
+def content_key(identifier: str, contact: Contact) -> str:
+    """A strong hash (BLAKE2b, 128 bits) of an identifier and every field of a contact: what a
+    journal matches items by."""
+    text = f"{identifier}\n{contact!r}"
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def invalid(field: str, problem: str) -> ContactValidationError:
+    """A one-problem :class:`ContactValidationError`."""
+    return ContactValidationError([ValidationProblem(field, problem)])
+
+
+def _not_utf8(field: str) -> ContactValidationError:
+    return invalid(field, "contains a lone surrogate (text that cannot be encoded as UTF-8)")
+
+
+def classify(index: int, item: object) -> Entry | BulkOutcome:
+    """An item as an :class:`Entry` to send, or its failure outcome when it cannot be sent."""
+    if isinstance(item, Contact):
+        field = "email" if isinstance(item.email, str) and item.email else "phone"
+        try:
+            identifier = item.default_identifier()
+        except IdentifierError as exc:
+            value = getattr(item, field)
+            return BulkOutcome(index, printable(f"{field}:{value}"), False, error=exc)
+        if identifier is None:
+            error = invalid(
+                "email",
+                "no email or phone to identify the contact by: "
+                "set one, or pass an (identifier, contact) pair",
+            )
+            return BulkOutcome(index, "", False, error=error)
+        contact = item
+    elif isinstance(item, tuple) and len(item) == 2:
+        raw, contact = item
+        field = "identifier"
+        try:
+            identifier = Identifier.parse(raw)
+        except IdentifierError as exc:
+            label = printable(raw) if isinstance(raw, str) else repr(raw)
+            return BulkOutcome(index, label, False, error=exc)
+        if not isinstance(contact, Contact):
+            problem = f"expected a Contact, got {type(contact).__name__}"
+            return BulkOutcome(index, str(identifier), False, error=invalid("contact", problem))
+    else:
+        problem = f"expected a Contact or an (identifier, Contact) pair, got {type(item).__name__}"
+        return BulkOutcome(index, "", False, error=invalid("contact", problem))
+    label = str(identifier)
+    try:
+        label.encode("utf-8")
+    except UnicodeEncodeError:
+        return BulkOutcome(index, printable(label), False, error=_not_utf8(field))
+    return Entry(index, identifier, contact, label, ordering_key(identifier))
+
+
+def not_utf8_contact() -> ContactValidationError:
+    """The error of a contact holding text that cannot be encoded (a lone surrogate)."""
+    return _not_utf8("contact")

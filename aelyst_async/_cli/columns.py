@@ -1,0 +1,243 @@
+"""What the columns of a contact file mean, and how a row's cells become a Contact.
+
+Headers match loosely: case, spaces, ``_`` and ``-`` are ignored against the API's wire names
+and the Python names (``First Name``, ``first_name`` and ``FIRSTNAME`` all mean ``firstName``).
+``cf:<Field Name>`` is a custom field, ``identifier`` the row's identifier, and ``error`` (the
+column a ``--report`` file adds) is ignored. ``--map 'Column=field'`` names any other column.
+
+>>> columns = Columns.from_header(["First Name", "E-mail", "cf:Seats"], {}, "c.csv")
+>>> columns.field_column["first_name"]
+'First Name'
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+
+from .._convert import WIRE_NAMES
+from .._models import UNSET, Contact, CustomField, CustomFieldValue
+
+Kind = Literal["field", "identifier", "custom", "ignore"]
+CUSTOM_PREFIX = "cf:"
+IDENTIFIER = "identifier"
+REPORT_ERROR = "error"
+STANDARD = [wire for name, wire in WIRE_NAMES.items() if name != "custom_fields"]
+_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"-?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_LOOSE = re.compile(r"[\s_\-]+")
+_PHONE_SEPARATORS = re.compile(r"[\s().\-/]+")
+
+
+class FileFormatError(ValueError):
+    """The file cannot be read as contacts at all (a usage or file error, not a row's)."""
+
+
+def loose(name: str) -> str:
+    """A header as matched: case, spaces, ``_`` and ``-`` ignored."""
+    return _LOOSE.sub("", name).casefold()
+
+
+_MEANINGS: dict[str, tuple[Kind, str]] = {IDENTIFIER: ("identifier", IDENTIFIER)}
+for _python, _wire in WIRE_NAMES.items():
+    if _python != "custom_fields":
+        _MEANINGS[loose(_python)] = _MEANINGS[loose(_wire)] = ("field", _python)
+_CANONICAL = {key: WIRE_NAMES.get(name, name) for key, (_, name) in _MEANINGS.items()}
+ACCEPTED = (
+    f"{', '.join(STANDARD)} (or their Python names, any case, spaces, _ or - ignored), "
+    f"{IDENTIFIER}, {CUSTOM_PREFIX}<Field Name>"
+)
+
+
+def meaning(name: str) -> tuple[Kind, str] | None:
+    """What a column named ``name`` holds, or None when nothing matches."""
+    stripped = name.strip()
+    if stripped[: len(CUSTOM_PREFIX)].casefold() == CUSTOM_PREFIX:
+        field = stripped[len(CUSTOM_PREFIX) :].strip()
+        return ("custom", field) if field else None
+    if loose(stripped) == REPORT_ERROR:
+        return ("ignore", REPORT_ERROR)
+    return _MEANINGS.get(loose(stripped))
+
+
+def closest(name: str) -> str | None:
+    """The accepted name closest to an unknown one (difflib), or None."""
+    found = difflib.get_close_matches(loose(name), list(_CANONICAL), n=1, cutoff=0.6)
+    return _CANONICAL[found[0]] if found else None
+
+
+def parse_map(items: Sequence[str]) -> dict[str, tuple[Kind, str]]:
+    """``--map 'Column=field'`` options -> {loose column name: meaning}.
+
+    Raises :class:`FileFormatError` naming a malformed option or an unknown field.
+    """
+    mapping: dict[str, tuple[Kind, str]] = {}
+    for item in items:
+        column, sep, field = item.partition("=")
+        if not sep or not column.strip() or not field.strip():
+            raise FileFormatError(
+                f"--map {item!r}: use --map 'Column=field', e.g. 'Nome=firstName'"
+            )
+        found = meaning(field)
+        if found is None or found[0] == "ignore":
+            hint = closest(field)
+            maybe = f" (did you mean {hint}?)" if hint else ""
+            raise FileFormatError(
+                f"--map {item!r}: unknown field {field.strip()!r}{maybe}; fields are {ACCEPTED}"
+            )
+        mapping[loose(column)] = found
+    return mapping
+
+
+@attrs.frozen
+class Columns:
+    """The meaning of each column of a CSV header, and the names the file gives the fields."""
+
+    names: tuple[str, ...]
+    """The header's cells, as in the file (trimmed)."""
+    kinds: tuple[tuple[Kind, str], ...]
+    field_column: Mapping[str, str]
+    """Python field name (and ``identifier``) -> the column naming it in the file."""
+
+    @classmethod
+    def from_header(
+        cls, header: Sequence[str], mapping: Mapping[str, tuple[Kind, str]], path: str
+    ) -> Columns:
+        """Read a header row; raises :class:`FileFormatError` naming each problem."""
+        names = [cell.strip().lstrip("\ufeff").strip() for cell in header]
+        kinds: list[tuple[Kind, str]] = []
+        field_column: dict[str, str] = {}
+        unknown: list[str] = []
+        for position, name in enumerate(names, start=1):
+            if not name:
+                raise FileFormatError(f"{path!r}: column {position} of the header has no name")
+            found = mapping.get(loose(name)) or meaning(name)
+            if found is None:
+                unknown.append(name)
+                continue
+            kind, field = found
+            key = f"{CUSTOM_PREFIX}{field}" if kind == "custom" else field
+            if kind != "ignore":
+                if key in field_column:
+                    raise FileFormatError(
+                        f"{path!r}: columns {field_column[key]!r} and {name!r} both mean "
+                        f"{WIRE_NAMES.get(key, key)}"
+                    )
+                field_column[key] = name
+            kinds.append(found)
+        if unknown:
+            described = []
+            for name in unknown:
+                hint = closest(name)
+                described.append(f"{name!r}" + (f" (did you mean {hint}?)" if hint else ""))
+            plural = "s" if len(unknown) > 1 else ""
+            raise FileFormatError(
+                f"{path!r}: unknown column{plural} {', '.join(described)}; accepted names are "
+                f"{ACCEPTED}; name another column with --map '{unknown[0]}=firstName'"
+            )
+        if "first_name" not in field_column:
+            raise FileFormatError(f"{path!r}: no firstName column (the API requires it)")
+        return cls(tuple(names), tuple(kinds), field_column)
+
+
+def cell_number(text: str) -> int | float | None:
+    """The JSON number a ``cf:`` cell stands for, or None if it is not a number."""
+    if _INT.fullmatch(text):
+        return int(text)
+    looks_decimal = any(c.isdigit() for c in text) and ("." in text or "e" in text.lower())
+    if looks_decimal and _FLOAT.fullmatch(text):
+        value = float(text)
+        if value not in (float("inf"), float("-inf")):
+            return value
+    return None
+
+
+def _optional_phonenumbers() -> Any:
+    try:
+        return __import__("phonenumbers")
+    except ImportError:  # pragma: no cover - the [validation] extra is not installed
+        return None
+
+
+_phonenumbers = _optional_phonenumbers()
+
+
+def check_region(region: str) -> str:
+    """A ``--default-country`` value, upper-cased; raises :class:`FileFormatError`."""
+    if _phonenumbers is None:  # pragma: no cover - the [validation] extra is not installed
+        raise FileFormatError(
+            "--default-country needs phonenumbers: pip install 'aelyst_async[validation]'"
+        )
+    code = region.strip().upper()
+    if code not in _phonenumbers.SUPPORTED_REGIONS:
+        raise FileFormatError(f"--default-country {region!r} is not a country code such as MY")
+    return code
+
+
+def normalize_phone(text: str, region: str | None) -> str:
+    """``text`` as E.164 when it reads as a phone number (national numbers need ``region``);
+    otherwise unchanged, for validation to report."""
+    if _phonenumbers is None:  # pragma: no cover - the [validation] extra is not installed
+        if text.startswith("+"):
+            digits = _PHONE_SEPARATORS.sub("", text[1:])
+            return f"+{digits}" if digits.isdigit() else text
+        return text
+    if region is not None and region not in _phonenumbers.SUPPORTED_REGIONS:
+        region = None
+    try:
+        number = _phonenumbers.parse(text, region)
+    except _phonenumbers.NumberParseException:
+        return text
+    if not _phonenumbers.is_possible_number(number):
+        return text
+    formatted: str = _phonenumbers.format_number(number, _phonenumbers.PhoneNumberFormat.E164)
+    return formatted
+
+
+@attrs.frozen
+class Cells:
+    """A CSV row read through its :class:`Columns`: the contact, or nothing to send."""
+
+    identifier: str | None
+    contact: Contact
+    custom_columns: tuple[str, ...]
+    """The column of each of ``contact.custom_fields``, in order."""
+
+
+def contact_from_cells(
+    columns: Columns, cells: Sequence[str], default_country: str | None
+) -> Cells:
+    """The contact a row's cells describe. Cells are trimmed; an empty cell leaves its field
+    out; phone numbers become E.164 (national ones with the row's countryCode, else
+    ``default_country``); a ``cf:`` cell that is a plain number becomes a JSON number."""
+    identifier: str | None = None
+    fields: dict[str, Any] = {}
+    custom: list[CustomField] = []
+    custom_columns: list[str] = []
+    for name, (kind, field), raw in zip(columns.names, columns.kinds, cells, strict=False):
+        cell = raw.strip()
+        if not cell:
+            continue
+        if kind == "field":
+            fields[field] = cell
+        elif kind == "identifier":
+            identifier = cell
+        elif kind == "custom":
+            number = cell_number(cell)
+            value: CustomFieldValue = cell if number is None else number
+            custom.append(CustomField(field, value))
+            custom_columns.append(name)
+    country = fields.get("country_code")
+    region = country.upper() if isinstance(country, str) else default_country
+    if "phone" in fields:
+        fields["phone"] = normalize_phone(fields["phone"], region)
+    if identifier is not None and identifier.startswith("phone:"):
+        identifier = "phone:" + normalize_phone(identifier[len("phone:") :].strip(), region)
+    contact = Contact(
+        fields.pop("first_name", ""), **fields, custom_fields=custom if custom else UNSET
+    )
+    return Cells(identifier, contact, tuple(custom_columns))

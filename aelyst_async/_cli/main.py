@@ -1,0 +1,93 @@
+"""The ``aelyst`` command: parsing, logging, exit codes.
+
+Each subcommand module has an ``add_<name>_command(subparsers)`` that declares its arguments and
+sets ``run=<function(args) -> exit code>``; :data:`COMMANDS` lists them in help order.
+
+    $ aelyst --version
+    $ AELYST_LOG=debug aelyst upsert contacts.csv --sandbox
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .._version import __version__
+from .sandbox import add_sandbox_command
+from .upsert import add_upsert_command
+
+EXIT_RUN_WIDE = 2
+LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
+COMMANDS: list[Callable[[Any], None]] = [add_upsert_command, add_sandbox_command]
+"""The ``add_<name>_command`` functions of every subcommand, in help order."""
+
+log = logging.getLogger("aelyst_async.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``aelyst`` parser with every subcommand of :data:`COMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog="aelyst",
+        description="The Aelyst API from the shell.",
+        epilog="AELYST_LOG=debug|info sends the library's log lines to stderr.",
+    )
+    parser.add_argument("--version", action="version", version=f"aelyst {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in COMMANDS:
+        add(subparsers)
+    return parser
+
+
+def _log_handler() -> logging.Handler | None:
+    """A stderr handler for the package's logger at the level of ``AELYST_LOG``, if set."""
+    level = os.environ.get("AELYST_LOG", "").strip().lower()
+    if not level:
+        return None
+    if level not in LOG_LEVELS:
+        raise ValueError(f"AELYST_LOG must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(LOG_LEVELS[level])
+    return handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``aelyst`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code.
+
+    An unexpected error is one line on stderr and exit code 2 (``AELYST_LOG=debug`` shows the
+    traceback).
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        handler = _log_handler()
+    except ValueError as exc:
+        print(f"aelyst: {exc}", file=sys.stderr)
+        return EXIT_RUN_WIDE
+    package = logging.getLogger("aelyst_async")
+    previous = package.level
+    if handler is not None:
+        package.addHandler(handler)
+        package.setLevel(handler.level)
+    try:
+        result: int = args.run(args)
+        return result
+    except OSError as exc:
+        where = f" {exc.filename!r}" if exc.filename else ""
+        print(f"aelyst {args.command}:{where} {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_RUN_WIDE
+    except Exception as exc:
+        log.debug("aelyst %s failed", args.command, exc_info=True)
+        print(
+            f"aelyst {args.command}: unexpected error: {type(exc).__name__}: {exc} "
+            "(AELYST_LOG=debug shows where)",
+            file=sys.stderr,
+        )
+        return EXIT_RUN_WIDE
+    finally:
+        if handler is not None:
+            package.removeHandler(handler)
+            package.setLevel(previous)

@@ -1,0 +1,383 @@
+"""``aelyst upsert FILE``: bulk upsert the contacts of a CSV or JSONL file.
+
+    $ aelyst upsert examples/contacts.csv --sandbox
+    $ aelyst upsert export.csv --delimiter ';' --encoding cp1252 --default-country MY \\
+          --map 'Nome=firstName' --journal import.journal --report failed.csv
+
+The file is streamed through ``client.contacts.upsert_many``; nothing is kept per row that
+succeeded. Progress goes to stderr; each failed row is printed to stdout as ``line N
+(identifier): column: problem`` as it happens and again, in file order, before the summary.
+Exit code: 0 when every row succeeded (or was done in an earlier run), 1 when some failed, 2 for
+a usage, file or run-wide error (a journal in use, an unreachable API, a refused token), 130 when
+interrupted (a rerun with the same ``--journal`` resumes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import stat
+import sys
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import AsyncExitStack, aclosing
+from typing import IO, Any
+
+import attrs
+
+from .._bulk import DEFAULT_SETTLE_DELAY, BulkItem, BulkOptions, upsert_many
+from .._bulk.items import invalid
+from .._errors import AelystError, JournalError
+from .._models import BulkOutcome, Contact, Identifier, UpsertResult
+from .._sansio import build_upsert_request
+from .columns import FileFormatError, check_region, parse_map
+from .display import Display, Failure, describe_error, write_report
+from .rows import FORMATS, Row, RowReader, detect_format
+from .runwide import RunWideFailure
+
+log = logging.getLogger("aelyst_async.cli")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, not {text}")
+    return value
+
+
+def _delimiter(text: str) -> str:
+    value = DELIMITER_NAMES.get(text.lower(), text)
+    if len(value) != 1 or value in '"\r\n':
+        raise argparse.ArgumentTypeError(f"one character (or tab), not {text!r}")
+    return value
+
+
+def add_upsert_command(subparsers: Any) -> None:
+    """Declare ``aelyst upsert``."""
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "upsert",
+        help="bulk upsert contacts from a CSV or JSONL file",
+        description=(
+            "Create or update every contact of a CSV file (a header naming the fields: "
+            "firstName, lastName, phone, email, language, profilePic, countryCode in any case "
+            "and spacing, cf:<Field Name>, identifier) or a JSONL file (one wire-format body per "
+            'line, optional "identifier"). Exit 0 when every row succeeded, 1 when some failed, '
+            "2 for a usage, file or run-wide error."
+        ),
+    )
+    add = p.add_argument
+    add("file", metavar="FILE", help="a .csv or .jsonl file of contacts ('-': stdin)")
+    add("--format", choices=FORMATS, default=None, help="the file's format (default: by name)")
+    add("--encoding", default=None, help="the file's encoding (default UTF-8, BOM or not)")
+    add("--delimiter", type=_delimiter, default=None, help="CSV delimiter (default: sniffed)")
+    add(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="read COLUMN as FIELD, e.g. --map 'Nome=firstName' (repeatable)",
+    )
+    add(
+        "--default-country",
+        default=None,
+        metavar="CC",
+        help="country of national phone numbers when the row has no countryCode, e.g. MY",
+    )
+    add("--token", default=None, help="API token (default: $AELYST_API_TOKEN)")
+    add("--base-url", default=None, help="API base URL (default: $AELYST_BASE_URL)")
+    add("--sandbox", action="store_true", help="run against an embedded local sandbox")
+    add(
+        "--concurrency",
+        type=_positive_int,
+        default=None,
+        help="requests in flight at most (default: follows the API's rate and latency)",
+    )
+    add(
+        "--journal",
+        metavar="FILE",
+        default=None,
+        help="journal of outcomes; rerun with the same file to resume (rows that succeeded "
+        "are matched by content and skipped)",
+    )
+    add(
+        "--report",
+        metavar="FILE",
+        default=None,
+        help="write the failed rows to FILE (.csv: original columns plus error; .jsonl: JSON "
+        "lines), ready to fix and re-import",
+    )
+    add("--dry-run", action="store_true", help="read and validate only; send nothing")
+    add(
+        "--validation",
+        choices=("strict", "basic", "off"),
+        default="strict",
+        help="client-side validation (default %(default)s)",
+    )
+    add(
+        "--settle-delay",
+        type=_seconds,
+        default=DEFAULT_SETTLE_DELAY,
+        metavar="SECONDS",
+        help="pause before a second row for the same contact (default %(default)s)",
+    )
+    add(
+        "--timeout",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="per-request timeout (default %(default)s)",
+    )
+    add(
+        "--progress",
+        choices=("auto", "bar", "plain", "off"),
+        default="auto",
+        help="progress on stderr: a bar on a terminal, plain lines otherwise (default auto)",
+    )
+    p.set_defaults(run=run_upsert)
+
+
+def usage_error(message: str) -> int:
+    print(f"aelyst upsert: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _is_regular_file(path: str) -> bool:
+    try:
+        return path != "-" and stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+@attrs.define
+class _Input:
+    """The rows given to bulk, by item index, until their outcome; and a file error met."""
+
+    reader: RowReader
+    display: Display
+    pending: dict[int, Row] = attrs.field(factory=dict)
+    error: FileFormatError | None = None
+
+    def items(self) -> Iterator[BulkItem]:
+        index = 0
+        try:
+            for row in self.reader:
+                error = row.error
+                if row.contact is not None and not row.label:
+                    error = invalid("email", "no email, phone or identifier for the contact")
+                if error is not None:
+                    self.display.failure(self.failure(row, error))
+                    continue
+                assert row.contact is not None
+                self.pending[index] = row
+                index += 1
+                yield (row.identifier, row.contact) if row.identifier else row.contact
+        except FileFormatError as exc:  # stop reading; the rows read so far finish
+            self.error = exc
+
+    def failure(self, row: Row, error: AelystError, label: str | None = None) -> Failure:
+        columns = self.reader.columns
+        field_column = columns.field_column if columns is not None else None
+        message = describe_error(error, row, field_column)
+        return Failure(row.line, label or row.label, message, row.source)
+
+    def outcome(self, outcome: BulkOutcome) -> None:
+        row = self.pending.pop(outcome.index)
+        if outcome.ok:
+            self.display.success(outcome.skipped)
+        else:
+            assert outcome.error is not None
+            self.display.failure(self.failure(row, outcome.error, outcome.identifier))
+
+
+def run_upsert(args: argparse.Namespace) -> int:
+    """Run ``aelyst upsert`` for parsed ``args``; the exit code."""
+    if args.sandbox and args.base_url:
+        return usage_error("--sandbox and --base-url cannot be used together")
+    if args.file == "-" and args.format is None:
+        return usage_error("reading stdin needs --format csv or --format jsonl")
+    try:
+        fmt = detect_format(args.file, args.format)
+        as_jsonl = args.report is not None and args.report.lower().endswith(".jsonl")
+        if args.report is not None and fmt == "jsonl" and not as_jsonl:
+            return usage_error("the report of a JSONL file is JSON lines: name it *.jsonl")
+        options: dict[str, Any] = {
+            "encoding": args.encoding,
+            "delimiter": args.delimiter,
+            "mapping": parse_map(args.map),
+            "default_country": check_region(args.default_country) if args.default_country else None,
+        }
+        total = None
+        if _is_regular_file(args.file):
+            with RowReader(args.file, fmt, **options) as counter:
+                total = counter.count()
+        reader = RowReader(args.file, fmt, **options)
+        log.info(
+            "reading %s: %s, delimiter %r, %s rows",
+            args.file,
+            fmt,
+            reader.delimiter,
+            "unknown" if total is None else total,
+        )
+    except FileFormatError as exc:
+        return usage_error(str(exc))
+    display = Display(args.progress, total)
+    source = _Input(reader, display)
+    try:
+        code = asyncio.run(_run(source, args))
+    except (JournalError, FileFormatError) as exc:
+        display.close()
+        return usage_error(str(exc))
+    except KeyboardInterrupt:
+        display.close()
+        done = display.succeeded + display.failed + display.skipped
+        resume = " (rerun with the same --journal to resume)" if args.journal else ""
+        print(f"aelyst upsert: interrupted after {done} rows{resume}", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    finally:
+        display.close()
+        reader.close()
+    if args.report is not None:
+        try:
+            with open(args.report, "w", encoding="utf-8", newline="") as report:
+                _write_report(report, source, as_jsonl)
+        except OSError as exc:
+            return usage_error(f"cannot write the report {args.report!r}: {exc.strerror}")
+    return code
+
+
+def _write_report(report: IO[str], source: _Input, as_jsonl: bool) -> None:
+    columns = source.reader.columns
+    write_report(
+        report,
+        source.display.failures,
+        header=columns.names if columns is not None else None,
+        delimiter=source.reader.delimiter,
+        as_jsonl=as_jsonl,
+    )
+
+
+def _validate_only(validation: Any) -> Any:
+    """A send callable that only builds (and so validates) each request: the dry run."""
+
+    async def check(identifier: Identifier, contact: Contact) -> tuple[UpsertResult, int]:
+        build_upsert_request(identifier, contact, validation=validation)
+        return UpsertResult(0), 0
+
+    return check
+
+
+async def _run(source: _Input, args: argparse.Namespace) -> int:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    display = source.display
+    async with AsyncExitStack() as stack:
+        if args.dry_run:
+            options = BulkOptions(concurrency=64, settle_delay=0.0)
+            outcomes = upsert_many(_validate_only(args.validation), source.items(), options)
+            await _consume(outcomes, source, None)
+            display.summary(loop.time() - start, dry_run=True)
+            return _finish(source, None)
+        from .._client import AelystClient
+
+        token, base_url = args.token, args.base_url
+        if args.sandbox:
+            from ..sandbox import Sandbox
+
+            sandbox = await stack.enter_async_context(Sandbox())
+            token, base_url = sandbox.token, sandbox.base_url
+        if not (token or os.environ.get("AELYST_API_TOKEN")):
+            display.close()
+            return usage_error(
+                "no API token: set AELYST_API_TOKEN or pass --token (or try --sandbox)"
+            )
+        detector = RunWideFailure()
+        try:
+            client = AelystClient(
+                token,
+                base_url=base_url,
+                validation=args.validation,
+                timeout=args.timeout,
+                on_retry=lambda event: detector.error(event.error),
+            )
+        except ValueError as exc:
+            display.close()
+            return usage_error(f"--base-url / AELYST_BASE_URL: {exc}")
+        await stack.enter_async_context(client)
+        detector.base_url = client.base_url
+        outcomes = client.contacts.upsert_many(
+            source.items(),
+            concurrency=args.concurrency,
+            settle_delay=args.settle_delay,
+            journal=args.journal,
+            on_progress=display.progress,
+            total=display.total,
+        )
+        await _consume(outcomes, source, detector)
+        stats = client.stats
+        counters = {"429 responses": stats.rate_limited}
+        if stats.queued:
+            counters["449 responses"] = stats.queued
+        if stats.retries:
+            counters["retries"] = stats.retries
+    display.summary(loop.time() - start, counters)
+    return _finish(source, detector)
+
+
+async def _consume(
+    outcomes: AsyncGenerator[BulkOutcome, None],
+    source: _Input,
+    detector: RunWideFailure | None,
+) -> None:
+    """Feed every outcome to ``source`` until the end, or until ``detector`` stops the run."""
+
+    async def consume() -> None:
+        async with aclosing(outcomes):
+            async for outcome in outcomes:
+                source.outcome(outcome)
+                if detector is not None:
+                    detector.outcome(outcome)
+                    if detector.reason is not None:
+                        return
+
+    if detector is None:
+        await consume()
+        return
+    consuming = asyncio.ensure_future(consume())
+    stopping = asyncio.ensure_future(detector.stopped.wait())
+    try:
+        await asyncio.wait({consuming, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (consuming, stopping):
+            task.cancel()
+        await asyncio.gather(stopping, return_exceptions=True)
+        try:
+            await consuming
+        except asyncio.CancelledError:
+            if not detector.stopped.is_set():
+                raise
+
+
+def _finish(source: _Input, detector: RunWideFailure | None) -> int:
+    if detector is not None and detector.reason is not None:
+        print(f"aelyst upsert: stopped: {detector.reason}", file=sys.stderr)
+        return EXIT_USAGE
+    if source.error is not None:
+        print(f"aelyst upsert: stopped reading: {source.error}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_FAILED if source.display.failed else EXIT_OK
