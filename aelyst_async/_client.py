@@ -19,7 +19,11 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from ._core import Core
+from ._resources.comments import Comments
 from ._resources.contacts import Contacts
+from ._resources.conversations import Conversations
+from ._resources.messages import Messages
+from ._resources.workspace import Workspace
 from ._retry import RetryPolicy
 from ._send import ClientStats, RetryEvent, Sender
 from ._throttle import RateLimitPolicy, Throttle, ThrottleSnapshot, WaitEvent
@@ -134,6 +138,10 @@ class AelystClient:
             self._sender, validation=validation, redact=self._redact, ensure_open=self._ensure_open
         )
         self.contacts = Contacts(core)
+        self.messages = Messages(core)
+        self.comments = Comments(core)
+        self.conversations = Conversations(core)
+        self.workspace = Workspace(core)
 
     def with_options(
         self,

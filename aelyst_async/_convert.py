@@ -20,6 +20,7 @@ from attrs import fields as attrs_fields
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._errors import ContactValidationError, ValidationProblem
+from ._message_models import MessageRecord, MessageStatus
 from ._models import (
     Contact,
     ContactUpdate,
@@ -29,6 +30,15 @@ from ._models import (
     UpsertResult,
 )
 from ._records import Assignee, ContactChannel, ContactRecord
+from ._workspace_models import (
+    ClosingNote,
+    CustomFieldDefinition,
+    Tag,
+    Team,
+    Template,
+    User,
+    WorkspaceChannel,
+)
 
 WIRE_NAMES = {
     "first_name": "firstName",
@@ -162,7 +172,20 @@ def register_record(conv: cattrs.Converter, cls: type[Any]) -> None:
     )
 
 
-RECORDS: tuple[type[Any], ...] = (Assignee, ContactRecord, ContactChannel)
+RECORDS: tuple[type[Any], ...] = (
+    Assignee,
+    ContactRecord,
+    ContactChannel,
+    MessageStatus,
+    MessageRecord,
+    Team,
+    User,
+    CustomFieldDefinition,
+    WorkspaceChannel,
+    ClosingNote,
+    Template,
+    Tag,
+)
 """The response models read by :func:`register_record`; other resources add theirs here."""
 
 

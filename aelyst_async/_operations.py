@@ -51,10 +51,6 @@ def _contact_id(body: Any) -> int:
     return wire_int(body, "contactId")
 
 
-def _message_id(body: Any) -> int:
-    return wire_int(body, "messageId")
-
-
 def next_cursor(pagination: Any) -> str | None:
     """The ``cursorId`` query value of ``pagination.next`` (None or absent at the end)."""
     if pagination is None:

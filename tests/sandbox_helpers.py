@@ -64,9 +64,42 @@ class Api:
         async with self.session.request(method, url, data=data, headers=headers) as resp:
             return Reply(resp.status, dict(resp.headers), await resp.read())
 
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: object = None,
+        *,
+        data: bytes | None = None,
+        token: str | None = "default",
+    ) -> Reply:
+        """``method`` on ``path`` under the base URL, raw (already encoded), query included;
+        ``body`` sent as JSON unless None (``data``: raw bytes)."""
+        headers = {}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {self.sb.token if token == 'default' else token}"
+        if data is None and body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        url = URL(f"{self.sb.base_url}{path}", encoded=True)
+        async with self.session.request(method, url, data=data, headers=headers) as resp:
+            return Reply(resp.status, dict(resp.headers), await resp.read())
+
+    async def ok(self, method: str, path: str, body: object = None) -> Any:
+        """The JSON of a call that must answer 200."""
+        reply = await self.call(method, path, body)
+        assert reply.status == 200, (reply.status, reply.body)
+        return reply.json()
+
     async def get(self, path: str, method: str = "GET") -> Reply:
         """A request to ``path`` under the server root (e.g. ``/_sandbox/stats``)."""
         async with self.session.request(method, URL(self.sb.url + path, encoded=True)) as resp:
+            return Reply(resp.status, dict(resp.headers), await resp.read())
+
+    async def admin(self, path: str, body: object) -> Reply:
+        """POST ``body`` as JSON to ``path`` under the server root, e.g. ``/_sandbox/workspace``."""
+        url = URL(self.sb.url + path, encoded=True)
+        async with self.session.post(url, data=json.dumps(body).encode()) as resp:
             return Reply(resp.status, dict(resp.headers), await resp.read())
 
 

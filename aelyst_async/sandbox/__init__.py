@@ -8,24 +8,34 @@ Also on the command line: ``aelyst sandbox --port 8080``.
 """
 
 from ._app import MESSAGES, SANDBOX, Sandbox, SandboxStats, make_app, openapi_document
-from ._limits import Clock, FakeClock, Window, WindowKind
+from ._faults import FAULTS, Fault
+from ._limits import Clock, FakeClock, Window, WindowKind, WorkspaceLimit
+from ._routes import ROUTES, Route
 from ._store import Store, StoredContact
 from ._validation import DEFAULT_CUSTOM_FIELDS, FIELD_TYPES, FieldSpec
+from ._workspace import DEFAULT_LIFECYCLES, Space
 
 __all__ = [
     "DEFAULT_CUSTOM_FIELDS",
+    "DEFAULT_LIFECYCLES",
+    "FAULTS",
     "FIELD_TYPES",
     "MESSAGES",
+    "ROUTES",
     "SANDBOX",
     "Clock",
     "FakeClock",
+    "Fault",
     "FieldSpec",
+    "Route",
     "Sandbox",
     "SandboxStats",
+    "Space",
     "Store",
     "StoredContact",
     "Window",
     "WindowKind",
+    "WorkspaceLimit",
     "make_app",
     "openapi_document",
 ]

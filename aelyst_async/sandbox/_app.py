@@ -1,9 +1,11 @@
-"""The sandbox server: an ``aiohttp.web`` app serving the Aelyst contacts endpoint.
+"""The sandbox server: an ``aiohttp.web`` app serving every endpoint of the Aelyst API.
 
-Per request to ``POST /v1/contact/create_or_update/{identifier}``, in this order: auth (401) →
-the per method + path limit, then the hidden workspace limit (429, no budget used) → identifier
-and body validation (400) → injected faults (500, lost response, malformed body) → processing
-window (449) → apply (404 for an unknown ``id:``, else 200 ``{"contactId": N}``).
+Per request to an endpoint under ``/v1`` (see :data:`._routes.ROUTES`), in this order: auth
+(401) → the per method + path limit, then the hidden workspace limit (429, no budget used) → the
+JSON body (400) → the endpoint's checks (400 / 404 / 409 / 449) → an injected fault (500 before
+applying; or after applying: a lost response, a malformed body, a 500) → apply and answer.
+Anything else (a path that is no endpoint, a body over the size limit, an unexpected error) is
+answered with the documented JSON error body too.
 
 Example::
 
@@ -18,96 +20,55 @@ import hmac
 import json
 import logging
 import random
-import re
 import time
-from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
-import attrs
 from aiohttp import web
 
-from ._limits import Clock, Window, WindowKind
+from ._faults import Fault, Faults
+from ._http import MESSAGES, NOT_FOUND, ApiError, error_payload, json_response
+from ._limits import Clock, Window, WindowKind, WorkspaceLimit
+from ._routes import Route, route
+from ._state import Call, SandboxStats, State
 from ._store import Store
-from ._validation import (
-    DEFAULT_CUSTOM_FIELDS,
-    FieldSpec,
-    decode_segment,
-    load_json,
-    parse_field_specs,
-    parse_identifier,
-    validate_body,
-)
+from ._validation import DEFAULT_CUSTOM_FIELDS, FieldSpec, decode_segment, load_json
+from ._validation import parse_field_specs as _parse_field_specs
+from ._workspace import DEFAULT_LIFECYCLES, Space
+
+__all__ = ["MESSAGES", "SANDBOX", "Sandbox", "SandboxStats", "make_app", "openapi_document"]
 
 log = logging.getLogger("aelyst_async.sandbox")
 
-UPSERT_PREFIX = "/v1/contact/create_or_update/"
-_UPSERT_RAW = re.compile(re.escape(UPSERT_PREFIX) + r"([^/]+)")
-MESSAGES: Mapping[int, str] = {
-    400: "Validation error.",
-    401: "UN_AUTHORIZED",
-    404: "Contact not found",
-    429: "Too Many Requests",
-    449: "Currently in queue, try again in a few minutes",
-    500: "Unexpected error occurred",
-}
-"""The ``message`` of each error body ``{"code": N, "message": ...}``."""
-
-Fault = Literal["fail", "lose", "malformed"]
-FAULTS: tuple[Fault, ...] = ("fail", "lose", "malformed")
-
-
-@attrs.define
-class SandboxStats:
-    """Counters since start or the last reset.
-
-    ``requests`` counts the requests to the contact endpoint (any status); ``statuses`` the
-    responses sent, by status (a lost response is not sent); ``rate_limited`` every 429,
-    ``workspace_limited`` those of them due to the hidden workspace limit; ``queued`` the 449s;
-    ``creates`` / ``updates`` the writes applied (including those whose response was lost);
-    ``faults`` the injected faults by kind.
-    """
-
-    requests: int = 0
-    statuses: dict[int, int] = attrs.field(factory=dict)
-    rate_limited: int = 0
-    workspace_limited: int = 0
-    queued: int = 0
-    creates: int = 0
-    updates: int = 0
-    faults: dict[str, int] = attrs.field(factory=lambda: {"fail": 0, "lose": 0, "malformed": 0})
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready copy (status keys as strings)."""
-        data = attrs.asdict(self)
-        data["statuses"] = {str(k): v for k, v in sorted(self.statuses.items())}
-        return data
-
-
-def _json(
-    status: int, payload: object, headers: Mapping[str, str] | None = None, *, cut: bool = False
-) -> web.Response:
-    """A JSON response; ``cut`` drops the body's last byte (the malformed-body fault)."""
-    body = json.dumps(payload).encode()
-    return web.Response(
-        status=status,
-        reason="Retry With" if status == 449 else None,
-        body=body[:-1] if cut else body,
-        content_type="application/json",
-        headers=headers,
-    )
-
-
-def _error(status: int) -> tuple[int, dict[str, Any]]:
-    return status, {"code": status, "message": MESSAGES[status]}
+API_PREFIX = "/v1/"
+MAX_BODY = 1024**2
+"""Bodies above this many bytes are a 400 (``client_max_size`` of the app)."""
 
 
 def openapi_document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the endpoint shipped with the package."""
+    """The OpenAPI 3.1 document of the API shipped with the package."""
     text = resources.files(__package__).joinpath("openapi.json").read_text("utf-8")
     doc: dict[str, Any] = json.loads(text)
     return doc
+
+
+@web.middleware
+async def _json_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Whatever escapes is answered as documented JSON, never aiohttp's text pages."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        status = exc.status if exc.status in MESSAGES or exc.status < 500 else 500
+        message = MESSAGES.get(status, exc.reason)
+        return json_response(status, error_payload(status, message))
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.raw_path[:200])
+        return json_response(500, error_payload(500))
 
 
 class Sandbox:
@@ -116,12 +77,18 @@ class Sandbox:
     Options: ``token`` (expected Bearer token); ``per_path`` requests per ``period`` seconds per
     method + decoded path, over a ``window`` of kind ``"fixed"`` or ``"sliding"``; ``workspace``
     a hidden limit per ``period`` for all requests together (no header announces it);
-    ``processing`` seconds after a create during which any action on that contact gets 449;
-    ``fail_rate`` / ``lose_rate`` / ``malformed_rate`` shares of 500s, of responses lost after
-    the write was applied, and of 200s with a body that is not JSON, drawn from
-    ``random.Random(seed)``; ``latency`` real seconds slept before each answer; ``db`` a SQLite
-    file keeping contacts across restarts; ``custom_fields`` the workspace's fields
-    (``name -> "type"`` or ``"list:A,B"``); ``clock`` the time source of limits and processing.
+    ``workspace_schedule`` a list of ``(at_seconds, limit)``: from ``at_seconds`` after the
+    sandbox was made (or reset), on its clock, the hidden limit becomes ``limit`` (``None``
+    lifts it; see also :meth:`set_workspace_limit`); ``processing`` seconds after a create
+    during which any call on that contact gets 449; ``fail_rate`` / ``lose_rate`` /
+    ``malformed_rate`` / ``fail_applied_rate`` shares of calls answered 500 before applying, of
+    responses lost after applying, of 200s with a body that is not JSON, and of 500s after
+    applying, drawn from ``random.Random(seed)`` (and :meth:`inject_fault` for exact ones);
+    ``latency`` real seconds slept before each answer, each drawn uniformly from ``latency ±
+    latency_jitter`` (seeded too, never below 0); ``db`` a SQLite file keeping contacts across
+    restarts; ``custom_fields`` the workspace's fields (``name -> "type"`` or ``"list:A,B"``);
+    ``lifecycles`` its lifecycle stages; ``clock`` the time source of limits and processing;
+    ``wall_clock`` the unix time of ``created_at`` values (``time.time`` by default).
 
     ``async with`` binds ``host:port`` (an ephemeral loopback port by default); ``app`` is the
     ``aiohttp.web.Application`` for use without binding (e.g. with ``aiohttp.test_utils``).
@@ -135,44 +102,100 @@ class Sandbox:
         period: float = 1.0,
         window: WindowKind = "fixed",
         workspace: int | None = None,
+        workspace_schedule: Sequence[tuple[float, int | None]] = (),
         processing: float = 0.0,
         fail_rate: float = 0.0,
         lose_rate: float = 0.0,
         malformed_rate: float = 0.0,
+        fail_applied_rate: float = 0.0,
         latency: float = 0.0,
+        latency_jitter: float = 0.0,
         seed: int | None = None,
         db: str | None = None,
         custom_fields: Mapping[str, str | FieldSpec] | None = None,
+        lifecycles: Sequence[str] = DEFAULT_LIFECYCLES,
         clock: Clock | None = None,
+        wall_clock: Clock | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        rates = (fail_rate, lose_rate, malformed_rate)
-        if any(not 0.0 <= r <= 1.0 for r in rates) or sum(rates) > 1.0:
-            raise ValueError("fault rates must be in [0, 1] and add up to at most 1")
-        if processing < 0 or latency < 0:
-            raise ValueError("processing and latency must be >= 0")
+        if processing < 0 or latency < 0 or latency_jitter < 0:
+            raise ValueError("processing, latency and latency_jitter must be >= 0")
+        self.faults = Faults(
+            {"fail": fail_rate, "lose": lose_rate, "malformed": malformed_rate,
+             "fail_applied": fail_applied_rate},
+            seed,
+        )  # fmt: skip
         self.token = token
         self.clock: Clock = clock if clock is not None else time.monotonic
-        self.custom_fields = parse_field_specs(
+        fields = _parse_field_specs(
             DEFAULT_CUSTOM_FIELDS if custom_fields is None else custom_fields
         )
-        self.processing, self.latency, self.seed = processing, latency, seed
-        self._rates = rates
+        space = Space(fields, lifecycles)
+        wall = wall_clock if wall_clock is not None else time.time
+        self.state = State(Store(db), space, processing, wall)
+        self.latency, self.latency_jitter, self.seed = latency, latency_jitter, seed
         self._paths = Window(per_path, period, window)
-        self._workspace = Window(workspace, period, window) if workspace is not None else None
-        self.store = Store(db)
-        self.stats = SandboxStats()
-        self._random = random.Random(seed)
-        self._created: dict[int, float] = {}
-        self._created_order: deque[tuple[float, int]] = deque()
+        self._workspace = WorkspaceLimit(workspace, period, window, workspace_schedule)
+        self._epoch = self.clock()
+        self._latency_random = random.Random(seed)
         self._host, self._port = host, port
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
-        self.app = web.Application()
+        self.app = web.Application(middlewares=[_json_errors], client_max_size=MAX_BODY)
         self.app[SANDBOX] = self
-        self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self.app.router.add_route("*", r"/{tail:[\s\S]*}", self._dispatch)
         self.app.on_cleanup.append(self._on_cleanup)
+
+    # -- state -----------------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The contacts."""
+        return self.state.store
+
+    @property
+    def space(self) -> Space:
+        """The workspace: users, channels, tags, custom fields, messages, comments, ..."""
+        return self.state.space
+
+    @property
+    def stats(self) -> SandboxStats:
+        """The counters since start or the last reset."""
+        return self.state.stats
+
+    @property
+    def custom_fields(self) -> dict[str, FieldSpec]:
+        """The workspace's custom fields by name (those created at run time included)."""
+        return self.state.space.specs
+
+    @property
+    def processing(self) -> float:
+        return self.state.processing
+
+    def reset(self) -> None:
+        """Forget contacts, the workspace's changes, counters, rate-limit windows, processing and
+        scripted faults; reseed the draws; the workspace schedule starts again."""
+        self.state.reset()
+        self._paths.clear()
+        self._workspace.reset()
+        self._epoch = self.clock()
+        self.faults.reset()
+        self._latency_random = random.Random(self.seed)
+
+    @property
+    def workspace_limit(self) -> int | None:
+        """The hidden workspace limit in force now (requests per period), or None."""
+        return self._workspace.current(self.clock() - self._epoch)
+
+    def set_workspace_limit(self, limit: int | None) -> None:
+        """Change the hidden workspace limit now (``None`` lifts it); the schedule goes on."""
+        self._workspace.set(limit, self.clock() - self._epoch)
+
+    def inject_fault(self, kind: Fault, *, times: int = 1, operation: str | None = None) -> None:
+        """Force fault ``kind`` on the next ``times`` calls of ``operation`` (e.g. ``"POST
+        /contact/{identifier}/message"``; None: any call), whatever the rates."""
+        self.faults.inject(kind, times=times, operation=operation)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -217,43 +240,52 @@ class Sandbox:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    def reset(self) -> None:
-        """Forget contacts, counters, rate-limit windows and processing; reseed the faults."""
-        self.store.clear()
-        self.stats = SandboxStats()
-        self._paths.clear()
-        if self._workspace is not None:
-            self._workspace.clear()
-        self._created.clear()
-        self._created_order.clear()
-        self._random = random.Random(self.seed)
-
     # -- routing ---------------------------------------------------------------------------------
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         raw_path = request.raw_path.partition("?")[0]  # still percent-encoded: %2F never splits
         if raw_path.startswith("/_sandbox/"):
-            return self._introspect(request, raw_path[len("/_sandbox/") :])
+            return await self._admin(request, raw_path[len("/_sandbox/") :])
         if raw_path == "/v1/openapi.json" and request.method == "GET":
             return self._openapi(request)
-        match = _UPSERT_RAW.fullmatch(raw_path)
-        if match is not None and request.method == "POST":
-            return await self._upsert(request, match.group(1))
-        if match is not None:
-            return _json(405, {"code": 405, "message": "Method Not Allowed"}, {"Allow": "POST"})
-        return _json(404, {"code": 404, "message": "Not Found"})
+        if not raw_path.startswith(API_PREFIX):
+            return json_response(404, error_payload(404, NOT_FOUND))
+        found = route(request.method, raw_path[len(API_PREFIX) :].split("/"))
+        if not found:
+            return json_response(404, error_payload(404, NOT_FOUND))
+        if isinstance(found, list):
+            allowed = ", ".join(found)
+            return json_response(405, error_payload(405, "Method Not Allowed"), {"Allow": allowed})
+        return await self._call(request, raw_path, *found)
 
-    def _introspect(self, request: web.Request, name: str) -> web.Response:
-        if (request.method, name) == ("GET", "stats"):
-            return _json(200, {**self.stats.as_dict(), "contacts": len(self.store)})
-        if (request.method, name) == ("GET", "contacts"):
-            return _json(200, self.store.contacts())
-        if (request.method, name) == ("POST", "reset"):
+    async def _admin(self, request: web.Request, name: str) -> web.Response:
+        method = request.method
+        if (method, name) == ("GET", "stats"):
+            return json_response(200, {**self.stats.as_dict(), "contacts": len(self.store)})
+        if (method, name) == ("GET", "contacts"):
+            return json_response(200, self.store.contacts())
+        if (method, name) == ("POST", "reset"):
             self.reset()
-            return _json(200, {"reset": True})
-        if (request.method, name) == ("GET", "openapi.json"):
+            return json_response(200, {"reset": True})
+        if (method, name) == ("GET", "openapi.json"):
             return self._openapi(request)
-        return _json(404, {"code": 404, "message": "Not Found"})
+        if name == "workspace" and method in ("GET", "POST"):
+            if method == "POST":
+                ok, body = load_json(await request.read())
+                limit = body.get("limit", ...) if ok and isinstance(body, dict) else ...
+                if limit is ... or not (limit is None or (type(limit) is int and limit >= 1)):
+                    return json_response(400, error_payload(400, "limit: an integer >= 1 or null"))
+                self.set_workspace_limit(limit)
+            return json_response(200, {"limit": self.workspace_limit})
+        if name == "faults" and method in ("GET", "POST"):
+            if method == "POST":
+                ok, body = load_json(await request.read())
+                try:
+                    self.inject_fault(**(body if ok and isinstance(body, dict) else {}))
+                except (TypeError, ValueError) as exc:
+                    return json_response(400, error_payload(400, f"faults: {exc}"))
+            return json_response(200, {"pending": self.faults.pending()})
+        return json_response(404, error_payload(404, NOT_FOUND))
 
     def _openapi(self, request: web.Request) -> web.Response:
         doc = openapi_document()
@@ -261,107 +293,92 @@ class Sandbox:
             {"url": f"{request.scheme}://{request.host}/v1", "description": "This sandbox"},
             *doc.get("servers", []),
         ]
-        return _json(200, doc)
+        return json_response(200, doc)
 
-    # -- the endpoint ----------------------------------------------------------------------------
+    # -- an endpoint -----------------------------------------------------------------------------
 
     def _authorized(self, request: web.Request) -> bool:
         scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            credentials.strip().encode(), self.token.encode()
-        )
+        given = credentials.strip().encode("utf-8", "surrogateescape")  # any bytes: no 500
+        return scheme.lower() == "bearer" and hmac.compare_digest(given, self.token.encode())
 
-    async def _upsert(self, request: web.Request, raw_identifier: str) -> web.StreamResponse:
-        self.stats.requests += 1
-        key = f"POST {UPSERT_PREFIX}{decode_segment(raw_identifier) or raw_identifier}"
+    async def _call(
+        self, request: web.Request, raw_path: str, endpoint: Route, params: dict[str, str]
+    ) -> web.StreamResponse:
+        stats = self.stats
+        stats.requests += 1
+        stats.operations[endpoint.name] = stats.operations.get(endpoint.name, 0) + 1
+        segments = raw_path.split("/")
+        key = f"{request.method} " + "/".join(decode_segment(s) or s for s in segments)
         now = self.clock()
         remaining, retry_after = self._paths.check(key, now)
         headers = {"X-RateLimit-Limit": str(self._paths.limit)}
         if not self._authorized(request):
             headers["X-RateLimit-Remaining"] = str(remaining)
-            return await self._answer(*_error(401), headers)
-        if retry_after is None and self._workspace is not None:
-            retry_after = self._workspace.check("workspace", now)[1]
-            self.stats.workspace_limited += retry_after is not None
+            return await self._answer(401, error_payload(401), headers)
+        workspace = self._workspace.window(now - self._epoch)
+        if retry_after is None and workspace is not None:
+            retry_after = workspace.check("workspace", now)[1]
+            stats.workspace_limited += retry_after is not None
         if retry_after is not None:
             headers["X-RateLimit-Remaining"] = str(remaining)
             headers["Retry-After"] = str(retry_after)
-            return await self._answer(*_error(429), headers)
+            return await self._answer(429, error_payload(429), headers)
         headers["X-RateLimit-Remaining"] = str(self._paths.take(key, now))
-        if self._workspace is not None:
-            self._workspace.take("workspace", now)
+        if workspace is not None:
+            workspace.take("workspace", now)
 
-        identifier = parse_identifier(raw_identifier)
-        ok, body = load_json(await request.read())
-        problems = ["body: not JSON"] if not ok else validate_body(body, self.custom_fields)
-        if identifier is None:
-            problems.insert(0, f"identifier: malformed {raw_identifier!r}")
-        if problems:
-            log.info("400 for %s: %s", key, "; ".join(problems))
-            return await self._answer(*_error(400), headers)
-        assert identifier is not None  # for mypy: problems would be non-empty
-
-        fault = self._draw_fault()
-        if fault is not None:
-            self.stats.faults[fault] += 1
-        if fault == "fail":
-            return await self._answer(*_error(500), headers)
-        status, payload = self._apply(identifier, body, now)
+        fault: Fault | None = None
+        try:
+            body = await self._body(request) if endpoint.body else None
+            query = dict(request.query)
+            url = f"{request.scheme}://{request.host}{raw_path}"
+            apply = endpoint.handler(Call(self.state, params, query, body, now, url))
+            fault = self.faults.draw(endpoint.name)
+            if fault is not None:
+                stats.faults[fault] += 1
+            if fault == "fail":
+                return await self._answer(500, error_payload(500), headers)
+            status, payload = apply()
+        except ApiError as exc:
+            log.info("%s for %s: %s", exc.status, key[:300], exc.problem or exc.message)
+            return await self._answer(exc.status, error_payload(exc.status, exc.message), headers)
         if fault == "lose":
             await self._sleep()
             if request.transport is not None:
-                request.transport.close()  # the write is applied; the client sees a disconnect
+                request.transport.close()  # applied; the client sees a disconnect
             return web.Response()
+        if fault == "fail_applied":
+            return await self._answer(500, error_payload(500), headers)
         return await self._answer(status, payload, headers, cut=fault == "malformed")
 
-    def _apply(
-        self, identifier: tuple[str, str], body: dict[str, Any], now: float
-    ) -> tuple[int, dict[str, Any]]:
-        kind, value = identifier
-        target = int(value) if kind == "id" else self.store.first_id(kind, value)
-        if kind == "id" and target not in self.store:
-            return _error(404)
-        if target is not None and self._in_processing(target, now):
-            return _error(449)
-        if target is not None:
-            self.store.update(target, body)
-            self.stats.updates += 1
-        else:  # a new contact takes the identifier's email/phone unless the body gives one
-            target = self.store.create({**body, kind: body.get(kind) or value})
-            self.stats.creates += 1
-            if self.processing > 0:
-                self._created[target] = now
-                self._created_order.append((now, target))
-        return 200, {"contactId": target}
-
-    def _in_processing(self, contact_id: int, now: float) -> bool:
-        order = self._created_order
-        while order and order[0][0] <= now - self.processing:
-            self._created.pop(order.popleft()[1], None)
-        return contact_id in self._created
-
-    def _draw_fault(self) -> Fault | None:
-        if not any(self._rates):
-            return None
-        draw = self._random.random()
-        for fault, rate in zip(FAULTS, self._rates, strict=True):
-            if draw < rate:
-                return fault
-            draw -= rate
-        return None
+    @staticmethod
+    async def _body(request: web.Request) -> Any:
+        try:
+            data = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise ApiError(400, problem=f"body: over {MAX_BODY} bytes") from None
+        ok, body = load_json(data)
+        if not ok:
+            raise ApiError(400, problem="body: not JSON")
+        return body
 
     async def _sleep(self) -> None:
-        if self.latency > 0:
-            await asyncio.sleep(self.latency)
+        delay = self.latency
+        if self.latency_jitter > 0:
+            delay += self._latency_random.uniform(-self.latency_jitter, self.latency_jitter)
+        if delay > 0:
+            await asyncio.sleep(delay)
 
     async def _answer(
         self, status: int, payload: object, headers: Mapping[str, str], *, cut: bool = False
     ) -> web.Response:
         await self._sleep()
-        self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
-        self.stats.rate_limited += status == 429
-        self.stats.queued += status == 449
-        return _json(status, payload, headers, cut=cut)
+        stats = self.stats
+        stats.statuses[status] = stats.statuses.get(status, 0) + 1
+        stats.rate_limited += status == 429
+        stats.queued += status == 449
+        return json_response(status, payload, headers, cut=cut)
 
 
 SANDBOX: web.AppKey[Sandbox] = web.AppKey("sandbox", Sandbox)

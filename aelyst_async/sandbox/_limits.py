@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 WindowKind = Literal["fixed", "sliding"]
@@ -96,6 +96,66 @@ class Window:
         else:
             horizon = now - self.period
             self._sliding = {k: v for k, v in self._sliding.items() if v and v[-1] > horizon}
+
+
+def _check_limit(limit: int | None) -> int | None:
+    if limit is not None and (type(limit) is not int or limit < 1):
+        raise ValueError(f"a workspace limit is an int >= 1 or None, not {limit!r}")
+    return limit
+
+
+class WorkspaceLimit:
+    """The hidden workspace limit: a :class:`Window` whose limit can change at run time.
+
+    ``schedule`` lists ``(at_seconds, limit)``: once ``at_seconds`` have elapsed (as passed to
+    :meth:`current`), the limit becomes ``limit`` (``None``: no limit). Counts taken in the
+    current window survive a change.
+
+    >>> w = WorkspaceLimit(100, 1.0, "fixed", [(10.0, 40), (20.0, None)])
+    >>> w.current(0.0), w.current(10.0), w.current(25.0)
+    (100, 40, None)
+    """
+
+    def __init__(
+        self,
+        limit: int | None,
+        period: float,
+        kind: WindowKind,
+        schedule: Sequence[tuple[float, int | None]] = (),
+    ) -> None:
+        self._initial = _check_limit(limit)
+        steps = sorted((float(at), _check_limit(step)) for at, step in schedule)
+        if any(not (math.isfinite(at) and at >= 0) for at, _ in steps):
+            raise ValueError("workspace schedule times must be finite and >= 0")
+        self._steps = steps
+        self._window = Window(1, period, kind)  # validates period and kind
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the initial limit at the schedule's start, with no requests counted."""
+        self._limit = self._initial
+        self._next_step = 0
+        self._window.clear()
+
+    def current(self, elapsed: float) -> int | None:
+        """The limit in force ``elapsed`` seconds after the start (applying due steps)."""
+        while self._next_step < len(self._steps) and self._steps[self._next_step][0] <= elapsed:
+            self._limit = self._steps[self._next_step][1]
+            self._next_step += 1
+        return self._limit
+
+    def set(self, limit: int | None, elapsed: float) -> None:
+        """Make ``limit`` the limit now; later steps of the schedule still apply."""
+        self.current(elapsed)
+        self._limit = _check_limit(limit)
+
+    def window(self, elapsed: float) -> Window | None:
+        """The window enforcing the limit in force, or None when there is none."""
+        limit = self.current(elapsed)
+        if limit is None:
+            return None
+        self._window.limit = limit
+        return self._window
 
 
 class FakeClock:

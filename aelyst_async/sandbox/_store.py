@@ -1,12 +1,16 @@
 """The sandbox's contacts: in memory, optionally persisted to a SQLite file.
 
 A contact is a plain dict in wire names plus its ``id``; ``custom_fields`` is a ``name -> value``
-mapping (a cleared field is absent)::
+mapping (a cleared field is absent); ``assignee`` is a user id::
 
     {"id": 1, "firstName": "Ana", "lastName": None, "phone": None, "email": "ana@example.com",
-     "language": None, "profilePic": None, "countryCode": None, "custom_fields": {"Seats": 3}}
+     "language": None, "profilePic": None, "countryCode": None, "custom_fields": {"Seats": 3},
+     "status": "open", "tags": ["vip"], "assignee": None, "lifecycle": None,
+     "created_at": 1767225600}
 
-Look-ups by email or phone are exact (case-sensitive) and return the first (lowest id) match.
+Look-ups return the first (lowest id) match. Emails match whatever their case (as address books
+and CRMs treat them: ``Ana@Example.com`` is ``ana@example.com``) and are stored as given; phones
+match exactly.
 """
 
 from __future__ import annotations
@@ -15,12 +19,24 @@ import bisect
 import copy
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._validation import STANDARD_FIELDS
 
 StoredContact = dict[str, Any]
+CONTACT_STATE: Mapping[str, Any] = {
+    "status": "open",
+    "tags": [],
+    "assignee": None,
+    "lifecycle": None,
+    "created_at": 0,
+}
+"""What a contact holds beyond its fields, with the values of a new contact."""
+
+
+def _index_key(kind: str, value: str) -> str:
+    return value.lower() if kind == "email" else value
 
 
 class Store:
@@ -58,6 +74,12 @@ class Store:
         """Every contact, by id (copies)."""
         return [copy.deepcopy(self._contacts[i]) for i in sorted(self._contacts)]
 
+    def after(self, cursor: int) -> Iterator[StoredContact]:
+        """The contacts whose id is above ``cursor``, by id (the stored dicts: do not change)."""
+        for contact_id in sorted(self._contacts):
+            if contact_id > cursor:
+                yield self._contacts[contact_id]
+
     def get(self, contact_id: int) -> StoredContact | None:
         """The contact with this id (a copy), or None."""
         found = self._contacts.get(contact_id)
@@ -65,7 +87,7 @@ class Store:
 
     def first_id(self, kind: str, value: str) -> int | None:
         """The lowest id of the contacts whose ``kind`` (``"email"``/``"phone"``) is ``value``."""
-        ids = self._index[kind].get(value)
+        ids = self._index[kind].get(_index_key(kind, value))
         return ids[0] if ids else None
 
     def find(self, kind: str, value: str) -> StoredContact | None:
@@ -81,10 +103,15 @@ class Store:
         """The first contact with this phone, or None."""
         return self.find("phone", phone)
 
-    def create(self, fields: Mapping[str, Any]) -> int:
+    def create(self, fields: Mapping[str, Any], *, created_at: int = 0) -> int:
         """Store a new contact from wire-format ``fields`` (custom fields as a list or mapping);
         returns its id."""
-        contact: StoredContact = {**dict.fromkeys(STANDARD_FIELDS), "custom_fields": {}}
+        contact: StoredContact = {
+            **dict.fromkeys(STANDARD_FIELDS),
+            "custom_fields": {},
+            **copy.deepcopy(CONTACT_STATE),
+            "created_at": created_at,
+        }
         self._apply(contact, fields)
         contact_id = self._next_id
         self._insert(contact_id, contact)
@@ -99,6 +126,12 @@ class Store:
         self._apply(contact, fields)
         self._reindex(contact_id, contact)
         self._persist(contact_id)
+
+    def delete(self, contact_id: int) -> None:
+        """Forget contact ``contact_id`` (KeyError if none)."""
+        self._unindex(contact_id, self._contacts.pop(contact_id))
+        if self._db is not None:
+            self._db.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
 
     def clear(self) -> None:
         """Forget every contact; ids start at 1 again."""
@@ -136,7 +169,7 @@ class Store:
                     contact["custom_fields"][name] = field_value
 
     def _insert(self, contact_id: int, fields: StoredContact) -> None:
-        contact = {"id": contact_id, **fields}
+        contact = {"id": contact_id, **copy.deepcopy(CONTACT_STATE), **fields}
         self._contacts[contact_id] = contact
         self._next_id = max(self._next_id, contact_id + 1)
         self._reindex(contact_id, contact)
@@ -144,15 +177,18 @@ class Store:
     def _reindex(self, contact_id: int, contact: StoredContact) -> None:
         for kind, index in self._index.items():
             if contact.get(kind) is not None:
-                bisect.insort(index.setdefault(contact[kind], []), contact_id)
+                key = _index_key(kind, contact[kind])
+                bisect.insort(index.setdefault(key, []), contact_id)
 
     def _unindex(self, contact_id: int, contact: StoredContact) -> None:
         for kind, index in self._index.items():
-            ids = index.get(contact.get(kind))  # type: ignore[arg-type]
-            if ids is not None:
-                ids.remove(contact_id)
-                if not ids:
-                    del index[contact[kind]]
+            if contact.get(kind) is None:
+                continue
+            key = _index_key(kind, contact[kind])
+            ids = index[key]
+            ids.remove(contact_id)
+            if not ids:
+                del index[key]
 
     def _persist(self, contact_id: int) -> None:
         if self._db is not None:

@@ -112,14 +112,15 @@ def parse_identifier(raw: str) -> tuple[str, str] | None:
 
 
 def load_json(body: bytes) -> tuple[bool, Any]:
-    """``(True, value)`` for strict JSON (UTF-8, no NaN/Infinity), else ``(False, None)``."""
+    """``(True, value)`` for strict JSON (UTF-8, no NaN/Infinity, nesting the parser can
+    handle), else ``(False, None)``."""
 
     def refuse(constant: str) -> Any:
         raise ValueError(constant)
 
     try:
         return True, json.loads(body.decode("utf-8"), parse_constant=refuse)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return False, None
 
 
@@ -200,13 +201,21 @@ def _check_custom_fields(items: object, fields: Mapping[str, FieldSpec]) -> list
     return problems
 
 
-def validate_body(body: object, fields: Mapping[str, FieldSpec]) -> list[str]:
-    """Every problem with an upsert body (already parsed from JSON)."""
+def validate_body(
+    body: object,
+    fields: Mapping[str, FieldSpec],
+    *,
+    partial: bool = False,
+    extra: tuple[str, ...] = (),
+) -> list[str]:
+    """Every problem with a contact body (already parsed from JSON): ``firstName`` is required
+    unless ``partial``; keys in ``extra`` are left to the caller."""
     if not isinstance(body, dict):
         return ["body: not a JSON object"]
-    problems = [f"{k}: unknown field" for k in body if k not in (*STANDARD_FIELDS, "custom_fields")]
+    known = (*STANDARD_FIELDS, "custom_fields", *extra)
+    problems = [f"{k}: unknown field" for k in body if k not in known]
     first = body.get("firstName")
-    if not isinstance(first, str) or not first.strip():
+    if (not partial or "firstName" in body) and (not isinstance(first, str) or not first.strip()):
         problems.append("firstName: required non-empty string")
     for key in STANDARD_FIELDS[1:]:
         value = body.get(key)

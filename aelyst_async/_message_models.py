@@ -1,0 +1,208 @@
+"""Messages: what ``client.messages.send`` takes, and what ``get`` / ``list`` return.
+
+A plain ``str`` is a text message; the other types are small attrs classes whose ``to_wire()``
+gives the API's ``message`` object.
+
+>>> QuickReplyMessage("Which plan?", ["Free", "Pro"]).to_wire()
+{'type': 'quick_reply', 'title': 'Which plan?', 'replies': ['Free', 'Pro']}
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Union
+
+import attrs
+
+AttachmentKind = Literal["image", "video", "audio", "file"]
+
+
+def _frozen_list(value: Any) -> Any:
+    """A list or other iterable becomes a tuple; a str or mapping is kept for checks to report."""
+    if isinstance(value, (str, bytes, Mapping, tuple)) or value is None:
+        return value
+    try:
+        return tuple(value)
+    except TypeError:
+        return value
+
+
+@attrs.frozen
+class TextMessage:
+    """A text message (a plain ``str`` passed to ``messages.send`` means the same).
+
+    >>> TextMessage("Hello").to_wire()
+    {'type': 'text', 'text': 'Hello'}
+    """
+
+    text: str
+
+    def to_wire(self) -> dict[str, Any]:
+        """The API's ``message`` object."""
+        return {"type": "text", "text": self.text}
+
+
+@attrs.frozen
+class AttachmentMessage:
+    """A file sent by URL: ``kind`` is ``"image"``, ``"video"``, ``"audio"`` or ``"file"``;
+    ``file_name`` (optional) is the name the contact sees. Also an attachment of an
+    :class:`EmailMessage`.
+
+    >>> AttachmentMessage("https://cdn.example.com/menu.pdf", file_name="menu.pdf").to_wire()
+    {'type': 'attachment', 'attachment': {'type': 'file', 'url': '...', 'fileName': 'menu.pdf'}}
+    """
+
+    url: str
+    kind: AttachmentKind = attrs.field(default="file", kw_only=True)
+    file_name: str | None = attrs.field(default=None, kw_only=True)
+
+    def attachment_to_wire(self) -> dict[str, Any]:
+        """The ``{type, url, fileName?}`` object (as in an email's ``attachments``)."""
+        wire: dict[str, Any] = {"type": self.kind, "url": self.url}
+        if self.file_name is not None:
+            wire["fileName"] = self.file_name
+        return wire
+
+    def to_wire(self) -> dict[str, Any]:
+        """The API's ``message`` object."""
+        return {"type": "attachment", "attachment": self.attachment_to_wire()}
+
+
+@attrs.frozen
+class EmailMessage:
+    """An email (on an email channel): ``text`` is the body; ``cc`` / ``bcc`` are address
+    lists; ``reply_to_message_id`` threads it under an earlier message; ``attachments`` are
+    :class:`AttachmentMessage` values. Empty and None parts are not sent.
+
+    >>> EmailMessage("Your invoice", subject="Invoice 42", cc=["boss@example.com"])
+    """
+
+    text: str
+    subject: str | None = attrs.field(default=None, kw_only=True)
+    cc: Sequence[str] = attrs.field(default=(), kw_only=True, converter=_frozen_list)
+    bcc: Sequence[str] = attrs.field(default=(), kw_only=True, converter=_frozen_list)
+    reply_to_message_id: int | None = attrs.field(default=None, kw_only=True)
+    attachments: Sequence[AttachmentMessage] = attrs.field(
+        default=(), kw_only=True, converter=_frozen_list
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The API's ``message`` object."""
+        wire: dict[str, Any] = {"type": "email", "text": self.text}
+        if self.subject is not None:
+            wire["subject"] = self.subject
+        if self.cc:
+            wire["cc"] = list(self.cc)
+        if self.bcc:
+            wire["bcc"] = list(self.bcc)
+        if self.reply_to_message_id is not None:
+            wire["replyToMessageId"] = self.reply_to_message_id
+        if self.attachments:
+            wire["attachments"] = [item.attachment_to_wire() for item in self.attachments]
+        return wire
+
+
+@attrs.frozen
+class QuickReplyMessage:
+    """A question with reply buttons: ``title`` and the ``replies`` (button texts).
+
+    >>> QuickReplyMessage("Which plan?", ["Free", "Pro"])
+    """
+
+    title: str
+    replies: Sequence[str] = attrs.field(converter=_frozen_list)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The API's ``message`` object."""
+        return {"type": "quick_reply", "title": self.title, "replies": list(self.replies)}
+
+
+@attrs.frozen
+class CustomPayloadMessage:
+    """A channel-specific message given as its JSON object (sent as is under ``payload``).
+
+    >>> CustomPayloadMessage({"text": "Hi", "buttons": [{"type": "url", "url": "https://x.y"}]})
+    """
+
+    payload: Mapping[str, Any]
+
+    def to_wire(self) -> dict[str, Any]:
+        """The API's ``message`` object."""
+        return {"type": "custom_payload", "payload": dict(self.payload)}
+
+
+@attrs.frozen
+class WhatsAppTemplateMessage:
+    """An approved WhatsApp template by ``name`` and ``language_code`` (e.g. ``"en"``), with
+    its ``components`` (header, body and button parameters, as WhatsApp's JSON objects).
+
+    >>> WhatsAppTemplateMessage("order_update", "en", components=[
+    ...     {"type": "body", "parameters": [{"type": "text", "text": "42"}]}])
+    """
+
+    name: str
+    language_code: str
+    components: Sequence[Mapping[str, Any]] = attrs.field(
+        default=(), kw_only=True, converter=_frozen_list
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The API's ``message`` object."""
+        template: dict[str, Any] = {"name": self.name, "languageCode": self.language_code}
+        if self.components:
+            template["components"] = [dict(part) for part in self.components]
+        return {"type": "whatsapp_template", "template": template}
+
+
+Message = Union[  # noqa: UP007 (a runtime union, usable on Python 3.10)
+    str,
+    TextMessage,
+    AttachmentMessage,
+    EmailMessage,
+    QuickReplyMessage,
+    CustomPayloadMessage,
+    WhatsAppTemplateMessage,
+]
+"""What ``messages.send`` takes: a ``str`` (a text message) or one of the message classes."""
+
+MESSAGE_TYPES = (
+    TextMessage,
+    AttachmentMessage,
+    EmailMessage,
+    QuickReplyMessage,
+    CustomPayloadMessage,
+    WhatsAppTemplateMessage,
+)
+
+
+@attrs.frozen(kw_only=True)
+class MessageStatus:
+    """One step of a message's delivery: ``value`` (``"pending"``, ``"sent"``,
+    ``"delivered"``, ``"read"``, ``"failed"``, ...), its ``timestamp`` (aware UTC) and, for a
+    failure, the channel's ``message``."""
+
+    value: str
+    timestamp: datetime.datetime | None = None
+    message: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class MessageRecord:
+    """A message as the API returns it (``messages.get``, ``messages.list``).
+
+    ``traffic`` is ``"incoming"`` or ``"outgoing"``; ``message`` is the API's message object
+    as sent (``{"type": "text", "text": ...}``, ...); ``status`` lists the delivery steps.
+
+    >>> record = await client.messages.get("id:7", 1042)
+    >>> record.message["text"], [step.value for step in record.status]
+    ('Hello', ['pending', 'sent'])
+    """
+
+    message_id: int
+    channel_message_id: str | None = None
+    contact_id: int | None = None
+    channel_id: int | None = None
+    traffic: str | None = None
+    message: dict[str, Any] | None = None
+    status: tuple[MessageStatus, ...] = ()

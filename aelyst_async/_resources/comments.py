@@ -1,0 +1,42 @@
+"""``client.comments``: internal notes on a contact, seen by the workspace's users only.
+
+>>> await client.comments.create("id:7", "Called, no answer. {{@user.42}} please follow up")
+"""
+
+from __future__ import annotations
+
+from .._core import Core
+from .._models import Identifier
+from .._operations import Operation
+from .._validate import check_text
+
+MAX_COMMENT_LENGTH = 1000
+
+COMMENT_CREATE: Operation[None] = Operation(
+    "POST", "/contact/{identifier}/comment", None, idempotent=False
+)
+"""Not idempotent: sent twice, the contact gets the comment twice."""
+
+
+class Comments:
+    """The comment endpoint, reached as ``client.comments``."""
+
+    def __init__(self, core: Core) -> None:
+        self._core = core
+
+    async def create(self, identifier: Identifier | str, text: str) -> None:
+        """Add a comment of 1-1,000 characters to the contact; mention a user as
+        ``{{@user.ID}}`` in ``text``.
+
+        Never sent twice: after a timeout, a lost answer or a 5xx it raises
+        :class:`MaybeAppliedError` (the comment may exist). Raises
+        :class:`ContactValidationError` naming ``text`` (blank or too long; nothing sent),
+        :class:`NotFoundError` (no such contact) or another :class:`AelystError`.
+
+        >>> await client.comments.create("id:7", "Called, no answer")
+        """
+        problems = check_text(
+            "text", text, mode=self._core.validation, max_length=MAX_COMMENT_LENGTH
+        )
+        ident = self._core.identifier(identifier, problems)
+        await self._core.call(COMMENT_CREATE, {"identifier": ident}, body={"text": text})

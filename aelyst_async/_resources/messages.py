@@ -1,0 +1,222 @@
+"""``client.messages``: send a message to a contact, read one, list them.
+
+>>> message_id = await client.messages.send("id:7", "Hello")
+>>> record = await client.messages.get("id:7", message_id)
+>>> async for record in client.messages.list("id:7"):
+...     print(record.message_id, record.traffic, record.message)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, get_args
+
+from .. import _formats
+from .._convert import wire_int
+from .._core import Core
+from .._errors import ValidationProblem
+from .._message_models import (
+    MESSAGE_TYPES,
+    AttachmentKind,
+    AttachmentMessage,
+    CustomPayloadMessage,
+    EmailMessage,
+    Message,
+    MessageRecord,
+    QuickReplyMessage,
+    TextMessage,
+    WhatsAppTemplateMessage,
+)
+from .._models import Identifier
+from .._operations import PAGE, Operation, page_of, record
+from .._paginate import Paginator
+from .._validate import ValidationMode, check_text
+from ._checks import check_choice, check_id, check_optional_text
+
+DEFAULT_PAGE_SIZE = 100
+_ATTACHMENT_KINDS = get_args(AttachmentKind)
+
+
+def _message_id(body: Any) -> int:
+    return wire_int(body, "messageId")
+
+
+MESSAGE_SEND = Operation(
+    "POST",
+    "/contact/{identifier}/message",
+    _message_id,
+    idempotent=False,
+    shape='{"messageId": <int>}',
+)
+"""Not idempotent: sent twice, the contact gets the message twice."""
+MESSAGE_GET = Operation("GET", "/contact/{identifier}/message/{message_id}", record(MessageRecord))
+MESSAGE_LIST = Operation(
+    "GET", "/contact/{identifier}/message/list", page_of(MessageRecord), shape=PAGE
+)
+
+
+class Messages:
+    """The message endpoints of a contact, reached as ``client.messages``."""
+
+    def __init__(self, core: Core) -> None:
+        self._core = core
+
+    async def send(
+        self, identifier: Identifier | str, message: Message, channel_id: int | None = None
+    ) -> int:
+        """Send ``message`` to the contact; returns the new message's id.
+
+        ``message``: a ``str`` (a text message) or a :class:`TextMessage`,
+        :class:`AttachmentMessage`, :class:`EmailMessage`, :class:`QuickReplyMessage`,
+        :class:`CustomPayloadMessage` or :class:`WhatsAppTemplateMessage`. ``channel_id``: the
+        workspace channel to send on; None sends on the contact's last interacted channel.
+
+        Never sent twice: it is re-sent only when the API surely did not get it (429, 449, a
+        connection that failed before the request was written). After a timeout, a lost
+        answer or a 5xx it raises :class:`MaybeAppliedError`: check ``messages.list`` before
+        sending again. Raises :class:`ContactValidationError` naming the field (``message``,
+        ``message.replies[1]``, ``channel_id``; nothing sent), :class:`NotFoundError` (no
+        such contact or channel), :class:`BadRequestError`, or another :class:`AelystError`.
+
+        >>> await client.messages.send("id:7", "Hello")
+        1042
+        >>> await client.messages.send("id:7", QuickReplyMessage("Plan?", ["Free", "Pro"]))
+        """
+        mode = self._core.validation
+        problems = message_problems(message, mode)
+        if channel_id is not None:
+            problems += check_id("channel_id", channel_id)
+        ident = self._core.identifier(identifier, problems)
+        wire = TextMessage(message).to_wire() if isinstance(message, str) else message.to_wire()
+        body: dict[str, Any] = {"message": wire}
+        if channel_id is not None:
+            body["channelId"] = channel_id
+        return await self._core.result(MESSAGE_SEND, {"identifier": ident}, body=body)
+
+    async def get(self, identifier: Identifier | str, message_id: int) -> MessageRecord:
+        """The contact's message ``message_id``, with its delivery ``status`` steps.
+
+        Raises :class:`NotFoundError` when the contact or the message does not exist.
+
+        >>> record = await client.messages.get("id:7", 1042)
+        >>> record.traffic, record.message, record.status[-1].value
+        ('outgoing', {'type': 'text', 'text': 'Hello'}, 'delivered')
+        """
+        ident = self._core.identifier(identifier, check_id("message_id", message_id))
+        return await self._core.result(MESSAGE_GET, {"identifier": ident, "message_id": message_id})
+
+    def list(
+        self, identifier: Identifier | str, *, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> Paginator[MessageRecord]:
+        """The contact's messages as an async iterator, ``page_size`` (1-100) a request.
+
+        >>> async for record in client.messages.list("id:7"):
+        ...     print(record.message_id, record.traffic)
+        """
+        ident = self._core.identifier(identifier)
+        return self._core.paginate(MESSAGE_LIST, {"identifier": ident}, page_size=page_size)
+
+
+def message_problems(
+    message: object, mode: ValidationMode, field: str = "message"
+) -> list[ValidationProblem]:
+    """Every problem of a message for ``messages.send``, by field path (``message.title``)."""
+    if isinstance(message, str):
+        return check_text(field, message, mode=mode)
+    if not isinstance(message, MESSAGE_TYPES):
+        names = ", ".join(cls.__name__ for cls in MESSAGE_TYPES)
+        return [
+            ValidationProblem(
+                field, f"must be a str or one of {names}, not {type(message).__name__}"
+            )
+        ]
+    if isinstance(message, TextMessage):
+        return check_text(f"{field}.text", message.text, mode=mode)
+    if isinstance(message, AttachmentMessage):
+        return _attachment_problems(message, mode, field)
+    if isinstance(message, EmailMessage):
+        return _email_problems(message, mode, field)
+    if isinstance(message, QuickReplyMessage):
+        problems = check_text(f"{field}.title", message.title, mode=mode)
+        return problems + _texts(f"{field}.replies", message.replies, mode, required=True)
+    if isinstance(message, CustomPayloadMessage):
+        return _json_object(f"{field}.payload", message.payload)
+    return _template_problems(message, mode, field)
+
+
+def _attachment_problems(
+    message: AttachmentMessage, mode: ValidationMode, field: str
+) -> list[ValidationProblem]:
+    problems = check_text(f"{field}.url", message.url, mode=mode)
+    if not problems and mode != "off" and (problem := _formats.check_http_url(message.url)):
+        problems.append(ValidationProblem(f"{field}.url", problem))
+    problems += check_choice(f"{field}.kind", message.kind, _ATTACHMENT_KINDS)
+    problems += check_optional_text(f"{field}.file_name", message.file_name, mode=mode)
+    return problems
+
+
+def _email_problems(
+    message: EmailMessage, mode: ValidationMode, field: str
+) -> list[ValidationProblem]:
+    problems = check_text(f"{field}.text", message.text, mode=mode)
+    problems += check_optional_text(f"{field}.subject", message.subject, mode=mode)
+    for part in ("cc", "bcc"):
+        addresses = getattr(message, part)
+        problems += _texts(f"{field}.{part}", addresses, mode, required=False)
+        if mode != "off" and isinstance(addresses, tuple):
+            for i, address in enumerate(addresses):
+                if isinstance(address, str) and address.strip():
+                    problem = _formats.check_email(address, strict=mode == "strict")
+                    if problem:
+                        problems.append(ValidationProblem(f"{field}.{part}[{i}]", problem))
+    if message.reply_to_message_id is not None:
+        problems += check_id(f"{field}.reply_to_message_id", message.reply_to_message_id)
+    if not isinstance(message.attachments, tuple):
+        return [*problems, ValidationProblem(f"{field}.attachments", "must be a list")]
+    for i, attachment in enumerate(message.attachments):
+        where = f"{field}.attachments[{i}]"
+        if isinstance(attachment, AttachmentMessage):
+            problems += _attachment_problems(attachment, mode, where)
+        else:
+            problems.append(
+                ValidationProblem(
+                    where, f"must be an AttachmentMessage, not {type(attachment).__name__}"
+                )
+            )
+    return problems
+
+
+def _template_problems(
+    message: WhatsAppTemplateMessage, mode: ValidationMode, field: str
+) -> list[ValidationProblem]:
+    problems = check_text(f"{field}.name", message.name, mode=mode)
+    problems += check_text(f"{field}.language_code", message.language_code, mode=mode)
+    if not isinstance(message.components, tuple):
+        return [*problems, ValidationProblem(f"{field}.components", "must be a list of objects")]
+    for i, component in enumerate(message.components):
+        problems += _json_object(f"{field}.components[{i}]", component)
+    return problems
+
+
+def _texts(
+    field: str, values: object, mode: ValidationMode, *, required: bool
+) -> list[ValidationProblem]:
+    if not isinstance(values, tuple):
+        return [ValidationProblem(field, f"must be a list of strings, not {type(values).__name__}")]
+    if required and not values:
+        return [ValidationProblem(field, "must hold at least one item")]
+    problems: list[ValidationProblem] = []
+    for i, value in enumerate(values):
+        problems += check_text(f"{field}[{i}]", value, mode=mode)
+    return problems
+
+
+def _json_object(field: str, value: object) -> list[ValidationProblem]:
+    if not isinstance(value, Mapping):
+        return [ValidationProblem(field, f"must be a JSON object, not {type(value).__name__}")]
+    try:
+        json.dumps(dict(value), allow_nan=False, ensure_ascii=False).encode()
+    except (TypeError, ValueError, RecursionError) as exc:
+        return [ValidationProblem(field, f"is not valid JSON: {exc}")]
+    return []

@@ -1,0 +1,278 @@
+"""``client.workspace``: the workspace's users, custom fields, channels, closing notes,
+templates and tags.
+
+>>> async for user in client.workspace.list_users():
+...     print(user.id, user.email, user.role)
+>>> field = await client.workspace.create_custom_field("Plan", "list", allowed_values=["Free"])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, get_args
+
+import attrs
+
+from .._core import Core
+from .._errors import ValidationProblem
+from .._models import UNSET, UnsetType
+from .._operations import PAGE, Operation, page_of, record
+from .._paginate import Paginator
+from .._validate import ValidationMode, check_text
+from .._workspace_models import (
+    ClosingNote,
+    CustomFieldDefinition,
+    CustomFieldType,
+    Tag,
+    Template,
+    User,
+    WorkspaceChannel,
+)
+from ._checks import check_choice, check_id, check_optional_text, refuse
+
+DEFAULT_PAGE_SIZE = 100
+MAX_FIELD_NAME_LENGTH = 50
+MAX_FIELD_DESCRIPTION_LENGTH = 255
+MAX_TAG_NAME_LENGTH = 255
+_DATA_TYPES: tuple[str, ...] = get_args(CustomFieldType)
+
+USER_LIST = Operation("GET", "/space/user", page_of(User), shape=PAGE)
+USER_GET = Operation("GET", "/space/user/{user_id}", record(User))
+CUSTOM_FIELD_LIST = Operation(
+    "GET", "/space/custom_field", page_of(CustomFieldDefinition), shape=PAGE
+)
+CUSTOM_FIELD_GET = Operation("GET", "/space/custom_field/{field_id}", record(CustomFieldDefinition))
+CUSTOM_FIELD_CREATE = Operation(
+    "POST", "/space/custom_field", record(CustomFieldDefinition), idempotent=False
+)
+"""Not idempotent: sent twice, it could create the field twice (or fail on the second)."""
+CHANNEL_LIST = Operation("GET", "/space/channel", page_of(WorkspaceChannel), shape=PAGE)
+CLOSING_NOTE_LIST = Operation("GET", "/space/closing_notes", page_of(ClosingNote), shape=PAGE)
+TEMPLATE_LIST = Operation(
+    "GET", "/space/channel/{channel_id}/template", page_of(Template), shape=PAGE
+)
+TAG_CREATE = Operation("POST", "/space/tag", record(Tag), idempotent=False)
+TAG_UPDATE = Operation("PUT", "/space/tag", record(Tag))
+TAG_RENAME = attrs.evolve(TAG_UPDATE, idempotent=False)
+"""An update that renames: sent again after it applied, it would find no tag by the old name."""
+TAG_DELETE: Operation[None] = Operation("DELETE", "/space/tag", None)
+
+
+class Workspace:
+    """The workspace endpoints, reached as ``client.workspace``. Listing methods return an
+    async iterator fetching ``page_size`` (1-100) items a request; ``.pages()`` gives pages."""
+
+    def __init__(self, core: Core) -> None:
+        self._core = core
+
+    def list_users(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> Paginator[User]:
+        """The workspace's users.
+
+        >>> async for user in client.workspace.list_users():
+        ...     print(user.id, user.email, user.role, user.team)
+        """
+        return self._core.paginate(USER_LIST, page_size=page_size)
+
+    async def get_user(self, user_id: int) -> User:
+        """The user ``user_id``; raises :class:`NotFoundError` when there is none.
+
+        >>> (await client.workspace.get_user(42)).email
+        'agent@example.com'
+        """
+        refuse(check_id("user_id", user_id))
+        return await self._core.result(USER_GET, {"user_id": user_id})
+
+    def list_custom_fields(
+        self, *, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> Paginator[CustomFieldDefinition]:
+        """The workspace's custom fields (what a contact's ``CustomField`` may name).
+
+        >>> names = {field.name: field.data_type
+        ...          async for field in client.workspace.list_custom_fields()}
+        """
+        return self._core.paginate(CUSTOM_FIELD_LIST, page_size=page_size)
+
+    async def get_custom_field(self, field_id: int) -> CustomFieldDefinition:
+        """The custom field ``field_id``; raises :class:`NotFoundError` when there is none.
+
+        >>> (await client.workspace.get_custom_field(3)).allowed_values
+        ('Free', 'Pro')
+        """
+        refuse(check_id("field_id", field_id))
+        return await self._core.result(CUSTOM_FIELD_GET, {"field_id": field_id})
+
+    async def create_custom_field(
+        self,
+        name: str,
+        data_type: CustomFieldType,
+        *,
+        slug: str | None = None,
+        description: str | None = None,
+        allowed_values: Sequence[str] | None = None,
+    ) -> CustomFieldDefinition:
+        """Create a custom field; returns it with its id.
+
+        ``name`` and ``slug``: at most 50 characters; ``description``: at most 255;
+        ``data_type``: ``"text"``, ``"list"``, ``"checkbox"``, ``"email"``, ``"number"``,
+        ``"url"``, ``"date"`` or ``"time"``; ``allowed_values``: the options of a ``"list"``
+        (required for it, refused for the others). Not idempotent: after a timeout, a lost
+        answer or a 5xx it raises :class:`MaybeAppliedError` (look in
+        :meth:`list_custom_fields` before trying again). Raises
+        :class:`ContactValidationError` naming the field (nothing sent),
+        :class:`ConflictError` / :class:`BadRequestError` (e.g. the name exists).
+
+        >>> await client.workspace.create_custom_field("Plan", "list", allowed_values=["Free"])
+        CustomFieldDefinition(id=3, name='Plan', ..., data_type='list', allowed_values=('Free',))
+        """
+        mode = self._core.validation
+        problems = check_text("name", name, mode=mode, max_length=MAX_FIELD_NAME_LENGTH)
+        problems += check_optional_text("slug", slug, mode=mode, max_length=MAX_FIELD_NAME_LENGTH)
+        problems += check_optional_text(
+            "description", description, mode=mode, max_length=MAX_FIELD_DESCRIPTION_LENGTH
+        )
+        problems += check_choice("data_type", data_type, _DATA_TYPES)
+        problems += _allowed_values_problems(data_type, allowed_values, mode)
+        refuse(problems)
+        body: dict[str, Any] = {"name": name, "dataType": data_type}
+        if slug is not None:
+            body["slug"] = slug
+        if description is not None:
+            body["description"] = description
+        if allowed_values is not None:
+            body["allowedValues"] = list(allowed_values)
+        return await self._core.result(CUSTOM_FIELD_CREATE, body=body)
+
+    def list_channels(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> Paginator[WorkspaceChannel]:
+        """The workspace's messaging channels (their ids are ``messages.send``'s
+        ``channel_id``).
+
+        >>> async for channel in client.workspace.list_channels():
+        ...     print(channel.id, channel.name, channel.source)
+        """
+        return self._core.paginate(CHANNEL_LIST, page_size=page_size)
+
+    def list_closing_notes(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> Paginator[ClosingNote]:
+        """The closing-note categories a conversation can be closed with.
+
+        >>> [note.category async for note in client.workspace.list_closing_notes()]
+        ['Resolved', 'Spam']
+        """
+        return self._core.paginate(CLOSING_NOTE_LIST, page_size=page_size)
+
+    def list_templates(
+        self, channel_id: int, *, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> Paginator[Template]:
+        """The WhatsApp templates of channel ``channel_id``.
+
+        >>> async for template in client.workspace.list_templates(3):
+        ...     print(template.name, template.language_code, template.status)
+        """
+        refuse(check_id("channel_id", channel_id))
+        return self._core.paginate(TEMPLATE_LIST, {"channel_id": channel_id}, page_size=page_size)
+
+    async def create_tag(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        color_code: str | None = None,
+        emoji: str | None = None,
+    ) -> Tag:
+        """Create a workspace tag (``name``: 1-255 characters); returns it with its id.
+
+        Not idempotent: after a timeout, a lost answer or a 5xx it raises
+        :class:`MaybeAppliedError`. Raises :class:`ContactValidationError` naming the field
+        (nothing sent), :class:`ConflictError` / :class:`BadRequestError` (e.g. the tag exists).
+
+        >>> await client.workspace.create_tag("vip", color_code="#ffd700", emoji="⭐")
+        Tag(id=5, name='vip', description=None, color_code='#ffd700', emoji='⭐')
+        """
+        mode = self._core.validation
+        problems = check_text("name", name, mode=mode, max_length=MAX_TAG_NAME_LENGTH)
+        optional = {"description": description, "colorCode": color_code, "emoji": emoji}
+        problems += _optional_texts(optional, mode)
+        refuse(problems)
+        body = {"name": name, **{k: v for k, v in optional.items() if v is not None}}
+        return await self._core.result(TAG_CREATE, body=body)
+
+    async def update_tag(
+        self,
+        current_name: str,
+        *,
+        name: str | UnsetType = UNSET,
+        description: str | UnsetType | None = UNSET,
+        color_code: str | UnsetType | None = UNSET,
+        emoji: str | UnsetType | None = UNSET,
+    ) -> Tag:
+        """Change the tag named ``current_name``: rename it to ``name`` (1-255 characters) and
+        set ``description``, ``color_code`` or ``emoji``. What is left UNSET is not changed;
+        ``None`` clears. Returns the tag as it now is.
+
+        A rename is not idempotent (sent again, it would find no tag by the old name): after a
+        timeout, a lost answer or a 5xx it raises :class:`MaybeAppliedError`. Raises
+        :class:`NotFoundError` when no tag has that name.
+
+        >>> await client.workspace.update_tag("vip", name="VIP", emoji=None)
+        Tag(id=5, name='VIP', description=None, color_code='#ffd700', emoji=None)
+        """
+        mode = self._core.validation
+        problems = check_text(
+            "current_name", current_name, mode=mode, max_length=MAX_TAG_NAME_LENGTH
+        )
+        if not isinstance(name, UnsetType):
+            problems += check_text("name", name, mode=mode, max_length=MAX_TAG_NAME_LENGTH)
+        optional = {"description": description, "colorCode": color_code, "emoji": emoji}
+        problems += _optional_texts(
+            {k: v for k, v in optional.items() if not isinstance(v, UnsetType)}, mode
+        )
+        refuse(problems)
+        new_name = current_name if isinstance(name, UnsetType) else name
+        body = {
+            "currentName": current_name,
+            "name": new_name,
+            **{k: v for k, v in optional.items() if not isinstance(v, UnsetType)},
+        }
+        operation = TAG_UPDATE if new_name == current_name else TAG_RENAME
+        return await self._core.result(operation, body=body)
+
+    async def delete_tag(self, name: str) -> None:
+        """Delete the workspace tag ``name`` (from every contact too).
+
+        Raises :class:`NotFoundError` when no tag has that name (which a retry after a lost
+        answer may also meet, when the first attempt deleted it).
+
+        >>> await client.workspace.delete_tag("VIP")
+        """
+        mode = self._core.validation
+        refuse(check_text("name", name, mode=mode, max_length=MAX_TAG_NAME_LENGTH))
+        await self._core.call(TAG_DELETE, body={"name": name})
+
+
+_PYTHON_NAMES = {"description": "description", "colorCode": "color_code", "emoji": "emoji"}
+
+
+def _optional_texts(values: Mapping[str, object], mode: ValidationMode) -> list[ValidationProblem]:
+    problems: list[ValidationProblem] = []
+    for wire, value in values.items():
+        problems += check_optional_text(_PYTHON_NAMES[wire], value, mode=mode)
+    return problems
+
+
+def _allowed_values_problems(
+    data_type: object, values: object, mode: ValidationMode
+) -> list[ValidationProblem]:
+    if values is None:
+        if data_type == "list":
+            return [ValidationProblem("allowed_values", "is required for data_type 'list'")]
+        return []
+    if data_type != "list" and data_type in _DATA_TYPES:
+        return [ValidationProblem("allowed_values", "is only for data_type 'list'")]
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
+        name = type(values).__name__
+        return [ValidationProblem("allowed_values", f"must be a list of strings, not {name}")]
+    if not values:
+        return [ValidationProblem("allowed_values", "must hold at least one value")]
+    problems: list[ValidationProblem] = []
+    for i, value in enumerate(values):
+        problems += check_text(f"allowed_values[{i}]", value, mode=mode)
+    return problems

@@ -1,0 +1,108 @@
+"""Every endpoint of the API under ``/v1``, and the router matching raw path segments.
+
+Matching works on the still percent-encoded segments, so ``%2F`` inside an identifier never
+splits it. A path matching several templates goes to the one with the most literal segments
+(``/contact/merge`` is not a contact called ``merge``); a path matching no template is a 404,
+one matching with another method a 405 naming the allowed ones.
+
+>>> route("GET", ["contact", "id:7", "message", "list"])[0].name
+'GET /contact/{identifier}/message/list'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from . import _contact_actions as actions
+from . import _contacts as contacts
+from . import _messages as messages
+from . import _space as space
+from ._state import Handler
+
+
+@attrs.frozen
+class Route:
+    """An endpoint: ``method``, path ``template`` under ``/v1`` and its handler; ``body`` when
+    it takes a JSON body."""
+
+    method: str
+    template: str
+    handler: Handler
+    body: bool = False
+
+    @property
+    def name(self) -> str:
+        """``"METHOD /template"``, e.g. ``"GET /contact/{identifier}"``."""
+        return f"{self.method} {self.template}"
+
+    @property
+    def segments(self) -> list[str]:
+        return self.template.strip("/").split("/")
+
+    def match(self, segments: Sequence[str]) -> dict[str, str] | None:
+        """The raw path parameters if ``segments`` fit the template, else None."""
+        template = self.segments
+        if len(template) != len(segments):
+            return None
+        params: dict[str, str] = {}
+        for expected, raw in zip(template, segments, strict=True):
+            if expected.startswith("{"):
+                if not raw:
+                    return None
+                params[expected[1:-1]] = raw
+            elif expected != raw:
+                return None
+        return params
+
+    @property
+    def literals(self) -> int:
+        return sum(not s.startswith("{") for s in self.segments)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("POST", "/contact/create_or_update/{identifier}", contacts.upsert, body=True),
+    Route("POST", "/contact/merge", contacts.merge, body=True),
+    Route("POST", "/contact/list", contacts.list_contacts, body=True),
+    Route("GET", "/contact/{identifier}", contacts.get),
+    Route("POST", "/contact/{identifier}", contacts.create, body=True),
+    Route("PUT", "/contact/{identifier}", contacts.update, body=True),
+    Route("DELETE", "/contact/{identifier}", contacts.delete),
+    Route("POST", "/contact/{identifier}/tag", actions.add_tags, body=True),
+    Route("DELETE", "/contact/{identifier}/tag", actions.remove_tags, body=True),
+    Route("POST", "/contact/{identifier}/lifecycle/update", actions.update_lifecycle, body=True),
+    Route("GET", "/contact/{identifier}/channels", actions.list_channels),
+    Route("POST", "/contact/{identifier}/conversation/assignee", actions.assign, body=True),
+    Route("POST", "/contact/{identifier}/conversation/status", actions.update_status, body=True),
+    Route("POST", "/contact/{identifier}/comment", actions.comment, body=True),
+    Route("POST", "/contact/{identifier}/message", messages.send, body=True),
+    Route("GET", "/contact/{identifier}/message/list", messages.list_messages),
+    Route("GET", "/contact/{identifier}/message/{messageId}", messages.get),
+    Route("GET", "/space/user", space.list_users),
+    Route("GET", "/space/user/{id}", space.get_user),
+    Route("GET", "/space/custom_field", space.list_custom_fields),
+    Route("POST", "/space/custom_field", space.create_custom_field, body=True),
+    Route("GET", "/space/custom_field/{id}", space.get_custom_field),
+    Route("GET", "/space/channel", space.list_channels),
+    Route("GET", "/space/channel/{id}/template", space.list_templates),
+    Route("GET", "/space/closing_notes", space.list_closing_notes),
+    Route("POST", "/space/tag", space.create_tag, body=True),
+    Route("PUT", "/space/tag", space.update_tag, body=True),
+    Route("DELETE", "/space/tag", space.delete_tag, body=True),
+)
+"""Every endpoint the sandbox serves."""
+
+
+def route(method: str, segments: Sequence[str]) -> tuple[Route, dict[str, str]] | list[str]:
+    """The route and raw parameters for a request, or the methods the path allows (empty: the
+    path is no endpoint)."""
+    matches = [(r, p) for r in ROUTES if (p := r.match(segments)) is not None]
+    if not matches:
+        return []
+    best = max(r.literals for r, _ in matches)
+    matches = [(r, p) for r, p in matches if r.literals == best]
+    for found in matches:
+        if found[0].method == method:
+            return found
+    return sorted({r.method for r, _ in matches})

@@ -1,0 +1,158 @@
+"""Messages, comments, conversations and the workspace against the sandbox, end to end; and
+under injected lost answers and 500s, a message or comment is never stored twice."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+
+from aelyst_async import (
+    AelystClient,
+    ConflictError,
+    Contact,
+    ContactValidationError,
+    MaybeAppliedError,
+    NotFoundError,
+    QuickReplyMessage,
+    RateLimitPolicy,
+    RetryPolicy,
+)
+from aelyst_async.sandbox import FakeClock, Sandbox
+
+SEND = "POST /contact/{identifier}/message"
+LIMIT = 10_000
+
+
+@asynccontextmanager
+async def connected(**options: object) -> AsyncIterator[tuple[Sandbox, AelystClient, str]]:
+    """A sandbox, a client of it, and the identifier of one contact on it."""
+    options.setdefault("clock", FakeClock())  # stands still: no rate-limit window ever ends
+    async with (
+        Sandbox(per_path=LIMIT, **options) as sb,  # type: ignore[arg-type]
+        AelystClient(
+            token=sb.token,
+            base_url=sb.base_url,
+            rate_limit=RateLimitPolicy(per_path=LIMIT),
+            retry=RetryPolicy(backoff_base=0.0),
+        ) as client,
+    ):
+        result = await client.contacts.create_or_update("email:ana@example.com", Contact("Ana"))
+        yield sb, client, f"id:{result.contact_id}"
+
+
+async def first_channel(client: AelystClient) -> int:
+    async for channel in client.workspace.list_channels():
+        return channel.id
+    raise AssertionError("the sandbox has no channel")
+
+
+async def test_messages_are_sent_read_and_listed() -> None:
+    async with connected() as (_, client, ana):
+        channel = await first_channel(client)
+        first = await client.messages.send(ana, "Hello", channel_id=channel)
+        second = await client.messages.send(ana, QuickReplyMessage("Plan?", ["Free", "Pro"]))
+        record = await client.messages.get(ana, first)
+        assert (record.message_id, record.channel_id) == (first, channel)
+        assert record.message == {"type": "text", "text": "Hello"}
+        assert record.status and record.status[0].value == "sent"
+        listed = [r.message_id async for r in client.messages.list(ana, page_size=1)]
+        assert listed == [first, second]
+        with pytest.raises(NotFoundError):
+            await client.messages.get(ana, second + 100)
+
+
+async def test_comments_and_conversations_reach_the_contact() -> None:
+    async with connected() as (_, client, ana):
+        await client.comments.create(ana, "Called, no answer")
+        user = await anext(aiter(client.workspace.list_users()))
+        await client.conversations.assign(ana, user.id)
+        assert (await client.contacts.get(ana)).assignee.id == user.id  # type: ignore[union-attr]
+        await client.conversations.assign(ana, None)
+        assert (await client.contacts.get(ana)).assignee is None
+        note = await anext(aiter(client.workspace.list_closing_notes()))
+        await client.conversations.update_status(ana, "close", category=note.category)
+        assert (await client.contacts.get(ana)).status == "close"
+        with pytest.raises(NotFoundError):
+            await client.comments.create("id:999", "nobody")
+
+
+async def test_workspace_calls() -> None:
+    async with connected() as (_, client, _ana):
+        users = [user async for user in client.workspace.list_users(page_size=1)]
+        assert users and await client.workspace.get_user(users[0].id) == users[0]
+        created = await client.workspace.create_custom_field(
+            "Tier", "list", allowed_values=["Bronze", "Gold"]
+        )
+        assert await client.workspace.get_custom_field(created.id) == created
+        assert created in [f async for f in client.workspace.list_custom_fields()]
+        with pytest.raises(ConflictError):
+            await client.workspace.create_custom_field("Tier", "text")
+        channel = await first_channel(client)
+        templates = [t async for t in client.workspace.list_templates(channel)]
+        assert all(t.name for t in templates)
+        tag = await client.workspace.create_tag("gold", color_code="#ffd700")
+        renamed = await client.workspace.update_tag("gold", name="Gold")
+        assert (renamed.id, renamed.name, renamed.color_code) == (tag.id, "Gold", "#ffd700")
+        await client.workspace.delete_tag("Gold")
+        with pytest.raises(NotFoundError):
+            await client.workspace.delete_tag("Gold")
+        with pytest.raises(ContactValidationError):
+            await client.workspace.create_tag("")
+
+
+@pytest.mark.parametrize("fault", ["lose", "fail_applied", "malformed", "fail"])
+async def test_a_message_is_never_stored_twice_after_an_injected_fault(fault: str) -> None:
+    async with connected() as (sb, client, ana):
+        channel = await first_channel(client)
+        sb.inject_fault(fault, operation=SEND)  # type: ignore[arg-type]
+        with pytest.raises(MaybeAppliedError):
+            await client.messages.send(ana, "once", channel_id=channel)
+        texts = [r.message["text"] async for r in client.messages.list(ana)]  # type: ignore[index]
+        assert texts == ([] if fault == "fail" else ["once"])
+
+
+async def test_under_random_faults_every_message_is_stored_at_most_once() -> None:
+    async with connected(lose_rate=0.2, fail_applied_rate=0.1, fail_rate=0.1, seed=7) as (
+        sb,
+        client,
+        ana,
+    ):
+        sb.faults.reset()  # the setup is done: faults from here on
+        channel = await first_channel(client)
+        answered, unsure = [], []
+        for n in range(40):
+            try:
+                answered.append(await client.messages.send(ana, f"m{n}", channel_id=channel))
+            except MaybeAppliedError:
+                unsure.append(f"m{n}")
+        assert answered and unsure  # the faults did happen
+        stored = collections.Counter()
+        async for record in client.with_options(retry=RetryPolicy(max_attempts=50)).messages.list(
+            ana
+        ):
+            stored[record.message["text"]] += 1  # type: ignore[index]
+        assert max(stored.values()) == 1
+        assert {f"m{n}" for n in range(40)} - set(unsure) <= set(stored)
+
+
+@pytest.mark.parametrize("fault", ["lose", "fail_applied"])
+async def test_comments_fields_and_tags_are_never_created_twice(fault: str) -> None:
+    async with connected() as (sb, client, ana):
+        contact_id = int(ana.removeprefix("id:"))
+        calls = [
+            ("POST /contact/{identifier}/comment", client.comments.create(ana, "once")),
+            ("POST /space/custom_field", client.workspace.create_custom_field("Seats2", "number")),
+            ("POST /space/tag", client.workspace.create_tag("once")),
+        ]
+        for operation, call in calls:
+            sb.inject_fault(fault, operation=operation)  # type: ignore[arg-type]
+            with pytest.raises(MaybeAppliedError):
+                await call
+        space = sb.state.space
+        assert [c["text"] for c in space.comments[contact_id]] == ["once"]
+        assert [f.name async for f in client.workspace.list_custom_fields()].count("Seats2") == 1
+        assert "once" in space.tags
+        assert sb.stats.operations["POST /space/tag"] == 1
