@@ -23,6 +23,7 @@ from aelyst_async import (
 )
 from aelyst_async._resources.contacts import rekeys
 from aelyst_async._sansio import Request, Response
+from aelyst_async.sandbox import FakeClock, Sandbox
 from tests.fake_api import TOKEN, FakeAPI, Scripted
 from tests.virtual_time import virtual_time
 
@@ -220,3 +221,26 @@ async def test_the_token_is_nowhere_in_a_transport_errors_chain(fake_api: FakeAP
     for exc in _chain(info.value):
         assert TOKEN not in repr(exc) and TOKEN not in str(exc)
     assert TOKEN not in "".join(traceback.format_exception(info.value))
+
+
+async def test_200_rekeying_upserts_under_lost_answers_leave_200_contacts() -> None:
+    """The issue's case: changing each contact's email while 30% of answers are lost after the
+    change was applied (and 10% more are 500s after applying) creates no contact."""
+    pairs = [
+        (f"email:old{i}@example.com", Contact(f"Ana{i}", email=f"new{i}@example.com"))
+        for i in range(200)
+    ]
+    async with Sandbox(
+        clock=FakeClock(), per_path=1000, lose_rate=0.3, fail_applied_rate=0.1, seed=11
+    ) as sb:
+        for i in range(200):
+            sb.store.create({"firstName": f"Ana{i}", "email": f"old{i}@example.com"})
+        async with AelystClient(
+            token=sb.token, base_url=sb.base_url, retry=RetryPolicy(backoff_base=0.0)
+        ) as client:
+            report = await client.contacts.bulk_upsert(pairs, concurrency=16, settle_delay=0)
+        assert sb.stats.faults["lose"] > 50  # the faults did happen
+        contacts = sb.store.contacts()
+    assert (report.total, report.succeeded, report.failed) == (200, 200, 0)
+    assert len(contacts) == 200
+    assert sorted(c["email"] for c in contacts) == sorted(f"new{i}@example.com" for i in range(200))
