@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -42,18 +42,26 @@ class Sent:
         return json.loads(self.body)
 
 
-class ScriptedTransport:
-    """Answers each request with the next scripted Response (or raises the TransportError)."""
+Handler = Callable[[Request], "Response | TransportError"]
 
-    def __init__(self, *script: Response | TransportError) -> None:
+
+class ScriptedTransport:
+    """Answers each request with the next scripted Response (or raises the TransportError);
+    with a ``handler``, with what the handler answers instead (a stateful fake API)."""
+
+    def __init__(self, *script: Response | TransportError, handler: Handler | None = None):
         self.script = list(script)
+        self.handler = handler
         self.sent: list[Sent] = []
 
     async def send(self, request: Request) -> Response:
         self.sent.append(Sent(request.method, request.path, request.body, request.idempotent))
-        if not self.script:
+        if self.handler is not None:
+            outcome = self.handler(request)
+        elif not self.script:
             raise AssertionError(f"unscripted request {request.method} {request.path}")
-        outcome = self.script.pop(0)
+        else:
+            outcome = self.script.pop(0)
         if isinstance(outcome, TransportError):
             raise outcome
         return outcome

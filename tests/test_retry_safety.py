@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import traceback
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,40 +24,19 @@ from aelyst_async._resources.contacts import rekeys
 from aelyst_async._sansio import Request, Response
 from aelyst_async.sandbox import FakeClock, Sandbox
 from tests.fake_api import TOKEN, FakeAPI, Scripted
+from tests.resource_helpers import ScriptedTransport
+from tests.resource_helpers import reply as scripted_reply
 from tests.virtual_time import virtual_time
-
-Handler = Callable[[Request], "Response | TransportError"]
 
 
 def reply(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Response:
-    if body is None:
-        body = {"contactId": 7} if status < 300 else {"code": status, "message": "nope"}
-    return Response(status, headers or {}, json.dumps(body).encode())
+    """An answer: ``{"contactId": 7}`` for a success, the API's error body otherwise."""
+    if body is None and status < 300:
+        body = {"contactId": 7}
+    return scripted_reply(status, body, headers)
 
 
-class ScriptTransport:
-    """Answers each request with the next outcome of a script (or a handler's answer)."""
-
-    def __init__(self, *script: Response | TransportError, handler: Handler | None = None):
-        self.script = list(script)
-        self.handler = handler
-        self.requests: list[Request] = []
-
-    async def send(self, request: Request) -> Response:
-        self.requests.append(request)
-        outcome = self.handler(request) if self.handler else self.script.pop(0)
-        if isinstance(outcome, TransportError):
-            raise outcome
-        return outcome
-
-    def with_timeout(self, timeout: float) -> ScriptTransport:
-        return self
-
-    async def aclose(self) -> None:
-        pass
-
-
-def client_on(transport: ScriptTransport, **options: Any) -> AelystClient:
+def client_on(transport: ScriptedTransport, **options: Any) -> AelystClient:
     return AelystClient(token=TOKEN, _transport=transport, **options)
 
 
@@ -69,31 +47,31 @@ NOT_SENT = TransportError("ClientConnectorError", request_sent=False)
 @virtual_time
 async def test_create_is_not_sent_again_after_a_5xx_or_a_lost_answer() -> None:
     for failure in (reply(500), reply(503), LOST):
-        transport = ScriptTransport(failure, reply(200, {}))
+        transport = ScriptedTransport(failure, reply(200, {}))
         async with client_on(transport) as client:
             with pytest.raises(MaybeAppliedError, match="may have been applied") as info:
                 await client.contacts.create("email:ana@example.com", Contact("Ana"))
-        assert len(transport.requests) == 1
+        assert len(transport.sent) == 1
         assert isinstance(info.value.__cause__, (ServerError, TransportError))
         assert info.value.attempts == 1
 
 
 @virtual_time
 async def test_create_is_sent_again_when_the_api_surely_did_not_apply_it() -> None:
-    transport = ScriptTransport(
+    transport = ScriptedTransport(
         reply(429, headers={"Retry-After": "1"}), NOT_SENT, reply(449), reply(200, {})
     )
     async with client_on(transport, retry=RetryPolicy(queued_delay=1)) as client:
         await client.contacts.create("email:ana@example.com", Contact("Ana"))
-    assert len(transport.requests) == 4
+    assert len(transport.sent) == 4
 
 
 @virtual_time
 async def test_idempotent_calls_still_retry_after_a_lost_answer() -> None:
-    transport = ScriptTransport(LOST, reply(500), reply(200, {"contactId": 7}))
+    transport = ScriptedTransport(LOST, reply(500), reply(200, {"contactId": 7}))
     async with client_on(transport) as client:
         assert await client.contacts.update("id:7", Contact("Ana")) == 7
-    assert len(transport.requests) == 3
+    assert len(transport.sent) == 3
 
 
 class Directory:
@@ -128,7 +106,7 @@ class Directory:
 async def test_a_rekeying_upsert_whose_answer_is_lost_never_creates_a_second_contact() -> None:
     directory = Directory(lose=1)
     directory.contacts[1] = "old@example.com"
-    transport = ScriptTransport(handler=directory.handle)
+    transport = ScriptedTransport(handler=directory.handle)
     async with client_on(transport) as client:
         result = await client.contacts.create_or_update(
             "email:old@example.com", Contact("Ana", email="new@example.com")
@@ -136,7 +114,7 @@ async def test_a_rekeying_upsert_whose_answer_is_lost_never_creates_a_second_con
     assert result.contact_id == 1
     assert directory.contacts == {1: "new@example.com"}
     assert directory.upserts == 1  # found applied by looking it up: not sent again
-    assert [(r.method, r.path.rsplit("/", 1)[1]) for r in transport.requests] == [
+    assert [(r.method, r.path.rsplit("/", 1)[1]) for r in transport.sent] == [
         ("POST", "email:old@example.com"),
         ("GET", "email:old@example.com"),
         ("GET", "email:new@example.com"),
@@ -156,7 +134,7 @@ def test_rekeying_is_any_change_of_the_named_field() -> None:
 async def test_a_rekeying_upsert_that_did_not_land_is_sent_again_once() -> None:
     directory = Directory(lose=0)
     directory.contacts[1] = "old@example.com"
-    transport = ScriptTransport(handler=directory.handle)
+    transport = ScriptedTransport(handler=directory.handle)
     original = directory.handle
     failures = [reply(502)]
 
@@ -172,19 +150,19 @@ async def test_a_rekeying_upsert_that_did_not_land_is_sent_again_once() -> None:
         )
     assert result.contact_id == 1
     assert directory.contacts == {1: "new@example.com"}
-    assert [r.method for r in transport.requests] == ["POST", "GET", "POST"]
+    assert [r.method for r in transport.sent] == ["POST", "GET", "POST"]
 
 
 @virtual_time
 async def test_an_upsert_keyed_by_what_it_keeps_is_retried_as_idempotent() -> None:
     directory = Directory(lose=1)
-    transport = ScriptTransport(handler=directory.handle)
+    transport = ScriptedTransport(handler=directory.handle)
     async with client_on(transport) as client:
         result = await client.contacts.create_or_update(
             "email:ana@example.com", Contact("Ana", email="ana@example.com", phone="+60123456789")
         )
     assert result.contact_id == 1 and len(directory.contacts) == 1
-    assert [r.method for r in transport.requests] == ["POST", "POST"]
+    assert [r.method for r in transport.sent] == ["POST", "POST"]
 
 
 async def test_redirects_are_not_followed(fake_api: FakeAPI) -> None:
