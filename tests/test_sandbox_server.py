@@ -11,7 +11,16 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from aelyst_async.sandbox import SANDBOX, FakeClock, Sandbox, _app, make_app
+from aelyst_async.sandbox import (
+    ROUTES,
+    SANDBOX,
+    FakeClock,
+    Sandbox,
+    _app,
+    make_app,
+    openapi_document,
+)
+from aelyst_async.sandbox._openapi import build_document
 from tests.sandbox_helpers import EXAMPLE_BODY, Api, Start, error_body, sandboxes
 
 JSON = "application/json"
@@ -317,6 +326,26 @@ async def test_openapi_document(start: Start, path: str) -> None:
         assert example == {"code": int(status), "message": _app.MESSAGES[int(status)]}
     example = operation["requestBody"]["content"][JSON]["example"]
     assert example == EXAMPLE_BODY
+    assert {path for path in doc["paths"]} == {r.template for r in ROUTES}
+    assert sum(len(methods) for methods in doc["paths"].values()) == len(ROUTES) == 28
+
+
+def test_the_shipped_openapi_json_is_the_built_document() -> None:
+    assert openapi_document() == build_document()
+
+
+async def test_the_served_document_follows_the_workspace(start: Start) -> None:
+    api = await start()
+    await api.call("POST", "/space/custom_field", {"name": "Tier", "dataType": "number"})
+    doc = (await api.get("/v1/openapi.json")).json()
+    names = [
+        item["properties"]["name"]["const"]
+        for item in doc["components"]["schemas"]["ContactBody"]["properties"]["custom_fields"][
+            "anyOf"
+        ][0]["items"]["oneOf"]
+    ]
+    assert names[-1] == "Tier"
+    assert "Tier" not in json.dumps(openapi_document())
 
 
 async def test_sqlite_keeps_contacts_across_restarts(tmp_path: Any) -> None:

@@ -68,7 +68,6 @@ def test_documented_body_is_valid() -> None:
         {"custom_fields": [{"value": "Pro"}]},
         {"custom_fields": [{"name": "Shoe size", "value": "42"}]},
         {"custom_fields": [{"name": "Plan", "value": "Pro", "type": "list"}]},
-        {"custom_fields": [{"name": "Plan", "value": "Pro"}, {"name": "Plan", "value": "Free"}]},
         {"contactId": 1},
     ],
 )

@@ -30,6 +30,7 @@ from aiohttp import web
 from ._faults import Fault, Faults
 from ._http import MESSAGES, NOT_FOUND, ApiError, error_payload, json_response
 from ._limits import Clock, Window, WindowKind, WorkspaceLimit
+from ._openapi import build_document
 from ._routes import Route, route
 from ._state import Call, SandboxStats, State
 from ._store import Store
@@ -47,7 +48,7 @@ MAX_BODY = 1024**2
 
 
 def openapi_document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the API shipped with the package."""
+    """The OpenAPI 3.1 document shipped with the package (the default workspace's)."""
     text = resources.files(__package__).joinpath("openapi.json").read_text("utf-8")
     doc: dict[str, Any] = json.loads(text)
     return doc
@@ -288,7 +289,7 @@ class Sandbox:
         return json_response(404, error_payload(404, NOT_FOUND))
 
     def _openapi(self, request: web.Request) -> web.Response:
-        doc = openapi_document()
+        doc = build_document(self.space)
         doc["servers"] = [
             {"url": f"{request.scheme}://{request.host}/v1", "description": "This sandbox"},
             *doc.get("servers", []),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._http import invalid, obj, only_keys, required_text, text
+from ._http import as_int, invalid, obj, only_keys, required_text, text
 from ._paging import page_params, paginate
 from ._state import Apply, Call, Result, State
 from ._workspace import EMAIL_CHANNEL, PHONE_CHANNEL
@@ -117,8 +117,8 @@ def assign(call: Call) -> Apply:
             (
                 u["id"]
                 for u in users
-                if (type(wanted) is int and u["id"] == wanted)
-                or (isinstance(wanted, str) and u["email"].lower() == wanted.lower())
+                if (as_int(wanted) is not None and u["id"] == as_int(wanted))
+                or (isinstance(wanted, str) and u["email"] == wanted)
             ),
             None,
         )

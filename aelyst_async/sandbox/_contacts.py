@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from ._filters import compile_filter, matches_search
-from ._http import ApiError, invalid, obj, only_keys
+from ._http import ApiError, as_int, invalid, obj, only_keys
 from ._paging import page_params, paginate
 from ._state import Apply, Call, Result
 from ._validation import STANDARD_FIELDS, validate_body
@@ -107,15 +107,12 @@ def merge(call: Call) -> Apply:
     fields, messages, comments and channels move; the merged contact is deleted."""
     state = call.state
     body = _checked_body(call, partial=True, extra=("contactIds",))
-    ids = body.get("contactIds")
-    if (
-        not isinstance(ids, list)
-        or len(ids) != 2
-        or any(type(i) is not int for i in ids)
-        or ids[0] == ids[1]
-    ):
+    given = body.get("contactIds")
+    keep, merged = [as_int(i) for i in given] if isinstance(given, list) and len(given) == 2 else (
+        None, None)  # fmt: skip
+    if keep is None or merged is None or keep == merged or min(keep, merged) < 0:
         raise invalid("contactIds: two different contact ids required")
-    keep, merged = ids
+    ids = (keep, merged)
     for contact_id in ids:
         if contact_id not in state.store:
             raise ApiError(404)

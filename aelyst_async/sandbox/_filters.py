@@ -4,8 +4,8 @@ A filter is ``{"$and": [...]}`` or ``{"$or": [...]}`` (an empty list matches eve
 items are conditions ``{"category", "field", "operator", "value"}`` or nested groups. Categories:
 ``contactField`` (``field`` a contact field's wire name, ``status``, ``assignee`` (a user id),
 ``created_at``, or a custom field's name or slug), ``contactTag`` and ``lifecycle`` (``field``
-ignored). Text compares without regard to case; timestamps are unix seconds or ISO 8601 dates /
-date-times (UTC unless they say otherwise). Anything else is a 400.
+ignored). Text compares without regard to case; numbers are JSON numbers or digit strings;
+timestamps are unix seconds or ``yyyy-mm-dd`` dates (midnight UTC). Anything else is a 400.
 
 >>> match = compile_filter({"$and": [{"category": "contactTag", "field": "tags",
 ...     "operator": "hasAnyOf", "value": ["vip"]}]}, slugs={})
@@ -20,6 +20,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._formats import DATE, NUMBER_TEXT
 from ._http import invalid, obj, only_keys
 from ._validation import STANDARD_FIELDS
 
@@ -62,7 +63,7 @@ def compile_filter(spec: object, slugs: Mapping[str, str], where: str = "filter"
 
 def _compile_item(item: object, slugs: Mapping[str, str], where: str) -> Predicate:
     condition = obj(item, where)
-    if "$and" in condition or "$or" in condition:
+    if not condition or "$and" in condition or "$or" in condition:
         return compile_filter(condition, slugs, where)
     only_keys(condition, ("category", "field", "operator", "value"), where)
     category, field = condition.get("category"), condition.get("field")
@@ -109,28 +110,26 @@ def _values(value: object) -> set[str]:
 
 
 def _number(value: object) -> float | None:
+    """A JSON number, or a string of digits (``"-12.5"``)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
+        return float(value)
+    if isinstance(value, str) and NUMBER_TEXT.fullmatch(value):
+        return float(value)
     return None
 
 
 def _timestamp(value: object) -> float | None:
-    if isinstance(value, str) and not value.strip().lstrip("-").replace(".", "").isdigit():
+    """Unix seconds (a JSON number), or a ``yyyy-mm-dd`` date (midnight UTC)."""
+    if isinstance(value, str):
         try:
-            moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            day = datetime.date.fromisoformat(value) if DATE.fullmatch(value) else None
         except ValueError:
             return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=datetime.timezone.utc)
-        return moment.timestamp()
+        if day is None:
+            return None
+        return datetime.datetime.combine(day, datetime.time(), datetime.timezone.utc).timestamp()
     return _number(value)
 
 
@@ -147,7 +146,7 @@ def _operator(operator: object, value: object, get: Getter, where: str) -> Predi
         want = operator == "exists"
         return lambda contact: bool(_values(get(contact))) == want
     if operator in ("isEqualTo", "isNotEqualTo"):
-        if not isinstance(value, (str, int, float)):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise invalid(f"{where}.value: a string or number required")
         target, want = _norm(value), operator == "isEqualTo"
         return lambda contact: (target in _values(get(contact))) == want

@@ -109,6 +109,17 @@ def required_text(body: Mapping[str, Any], key: str, *, max_len: int, where: str
     return value
 
 
+def as_int(value: object) -> int | None:
+    """A JSON integer (``7`` or ``7.0``, as JSON Schema counts them), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def path_id(raw: str, where: str) -> int:
     """A numeric path parameter (``/space/user/42``), else a 400."""
     if not raw.isascii() or not raw.isdigit() or len(raw) > 19:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._contact_actions import contact_channels
-from ._http import ApiError, invalid, obj, only_keys, path_id
+from ._http import ApiError, as_int, invalid, obj, only_keys, path_id
 from ._paging import page_params, paginate
 from ._state import Apply, Call, Result, State
 
@@ -87,11 +87,10 @@ def send(call: Call) -> Apply:
     only_keys(body, ("channelId", "message"))
     message = check_message(body.get("message"))
     state = call.state
-    channel_id = body.get("channelId")
-    if channel_id is None:
-        channel_id = _default_channel(state, contact_id)
-    elif type(channel_id) is not int or channel_id not in state.space.channels:
-        raise invalid(f"body.channelId: no channel {channel_id!r} in this workspace")
+    given = body.get("channelId")
+    channel_id = _default_channel(state, contact_id) if given is None else as_int(given)
+    if channel_id is None or channel_id not in state.space.channels:
+        raise invalid(f"body.channelId: no channel {given!r} in this workspace")
 
     def apply() -> Result:
         space, now = state.space, state.timestamp()

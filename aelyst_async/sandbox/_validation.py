@@ -1,4 +1,5 @@
-"""Server-side checks of identifiers and request bodies, as strict as the API documents.
+"""Server-side checks of identifiers and contact bodies, exactly as the sandbox's OpenAPI
+document publishes them (formats in :mod:`._formats`).
 
 Every check returns a list of problems (empty when fine); the sandbox answers any problem with
 ``400 {"code": 400, "message": "Validation error."}`` and logs the problems.
@@ -21,12 +22,16 @@ from urllib.parse import unquote
 
 import attrs
 
-from .._formats import (
-    check_country_code,
-    check_email,
-    check_http_url,
-    check_language,
-    check_phone,
+from ._formats import (
+    DATE,
+    HTTP_URL,
+    ID_PATTERN,
+    PHONE,
+    TIME,
+    is_country,
+    is_email,
+    is_language,
+    is_url,
 )
 
 FIELD_TYPES = ("text", "list", "checkbox", "email", "number", "url", "date", "time")
@@ -39,10 +44,7 @@ STANDARD_FIELDS = (
     "profilePic",
     "countryCode",
 )
-_ID = re.compile(r"[0-9]{1,19}")
-_BARE_URL = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:[0-9]+)?([/?#]\S*)?")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+_ID = re.compile(ID_PATTERN)
 
 
 @attrs.frozen
@@ -105,9 +107,9 @@ def parse_identifier(raw: str) -> tuple[str, str] | None:
     if kind == "id":
         return (kind, value) if _ID.fullmatch(value) else None
     if kind == "email":
-        return (kind, value) if check_email(value, strict=True) is None else None
+        return (kind, value) if is_email(value) else None
     if kind == "phone":
-        return (kind, value) if check_phone(value, strict=True) is None else None
+        return (kind, value) if PHONE.fullmatch(value) else None
     return None
 
 
@@ -124,15 +126,9 @@ def load_json(body: bytes) -> tuple[bool, Any]:
         return False, None
 
 
-def _check_url_value(value: str) -> str | None:
-    if value.startswith(("http://", "https://")):
-        return check_http_url(value)
-    return None if _BARE_URL.fullmatch(value) else f"not a URL: {value!r}"
-
-
 def _check_date(value: str) -> str | None:
     try:
-        if _DATE.fullmatch(value):
+        if DATE.fullmatch(value):
             datetime.date.fromisoformat(value)
             return None
     except ValueError:
@@ -140,12 +136,12 @@ def _check_date(value: str) -> str | None:
     return f"not a yyyy-mm-dd date: {value!r}"
 
 
-_STRING_CHECKS: Mapping[str, Callable[[str], str | None]] = {
-    "phone": lambda v: check_phone(v, strict=True),
-    "email": lambda v: check_email(v, strict=True),
-    "language": lambda v: check_language(v, strict=True),
-    "countryCode": lambda v: check_country_code(v, strict=True),
-    "profilePic": check_http_url,
+_STRING_CHECKS: Mapping[str, Callable[[str], bool]] = {
+    "phone": lambda v: PHONE.fullmatch(v) is not None,
+    "email": is_email,
+    "language": is_language,
+    "countryCode": is_country,
+    "profilePic": lambda v: HTTP_URL.fullmatch(v) is not None,
 }
 
 
@@ -162,13 +158,13 @@ def check_custom_value(spec: FieldSpec, value: object) -> str | None:
         return f"not one of {list(spec.options)}"
     if spec.type == "checkbox" and value not in ("true", "false"):
         return "not 'true' or 'false'"
-    if spec.type == "email":
-        return check_email(value, strict=True)
-    if spec.type == "url":
-        return _check_url_value(value)
+    if spec.type == "email" and not is_email(value):
+        return f"not an email address: {value!r}"
+    if spec.type == "url" and not is_url(value):
+        return f"not a URL: {value!r}"
     if spec.type == "date":
         return _check_date(value)
-    if spec.type == "time" and not _TIME.fullmatch(value):
+    if spec.type == "time" and not TIME.fullmatch(value):
         return "not an HH:MM 24-hour time"
     return None
 
@@ -179,7 +175,6 @@ def _check_custom_fields(items: object, fields: Mapping[str, FieldSpec]) -> list
     if not isinstance(items, list):
         return ["custom_fields: not a list"]
     problems: list[str] = []
-    seen: set[str] = set()
     for i, item in enumerate(items):
         where = f"custom_fields[{i}]"
         if not isinstance(item, dict):
@@ -192,12 +187,8 @@ def _check_custom_fields(items: object, fields: Mapping[str, FieldSpec]) -> list
             problems.append(f"{where}.name: required string")
         elif name not in fields:
             problems.append(f"{where}.name: no custom field {name!r} in this workspace")
-        elif name in seen:
-            problems.append(f"{where}.name: {name!r} given twice")
         elif problem := check_custom_value(fields[name], item.get("value")):
             problems.append(f"{where}.value: {problem}")
-        if isinstance(name, str):
-            seen.add(name)
     return problems
 
 
@@ -223,7 +214,7 @@ def validate_body(
             continue
         if not isinstance(value, str):
             problems.append(f"{key}: not a string or null")
-        elif (check := _STRING_CHECKS.get(key)) and (problem := check(value)):
-            problems.append(f"{key}: {problem}")
+        elif (check := _STRING_CHECKS.get(key)) and not check(value):
+            problems.append(f"{key}: not in the documented format: {value!r}")
     problems += _check_custom_fields(body.get("custom_fields"), fields)
     return problems

@@ -5,7 +5,7 @@ Objects are kept in their wire shape (see the team's wire formats), so handlers 
 they are.
 
 >>> space = Space({"Seats": FieldSpec("number")})
->>> space.users[1]["email"], space.field("Seats").spec.type
+>>> space.users[1]["email"], space.fields["Seats"].spec.type
 ('aisha@sandbox.aelyst.ai', 'number')
 """
 
@@ -137,9 +137,6 @@ class Space:
     def specs(self) -> dict[str, FieldSpec]:
         """Each custom field's name and spec (what contact bodies are checked against)."""
         return {name: field.spec for name, field in self.fields.items()}
-
-    def field(self, name: str) -> CustomFieldDef:
-        return self.fields[name]
 
     def field_by_id(self, field_id: int) -> CustomFieldDef | None:
         return next((f for f in self.fields.values() if f.id == field_id), None)
