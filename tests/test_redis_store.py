@@ -332,3 +332,17 @@ def test_the_package_imports_without_redis_and_the_store_says_which_extra_to_ins
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert "pip install 'aelyst_async[redis]'" in result.stdout
+
+
+async def test_a_hostile_retry_after_pauses_the_namespace_for_at_most_max_pause(
+    redis_server: RedisServer, stores: AsyncExitStack, namespace: str
+) -> None:
+    store = new_store(stores, redis_server.url, namespace)
+    throttle = Throttle(RateLimitPolicy(shared=store), max_pause=30.0)
+    permit = await throttle.acquire(KEY)
+    await throttle.observe(permit, 429, RateLimit.from_headers({"Retry-After": "86400"}))
+    later = new_store(stores, redis_server.url, namespace)  # a process started afterwards
+    wait = await later.reserve("another path", limit=5, workspace=None, period=1.0)
+    assert 29.0 < wait <= 30.0
+    ttl = await store._redis.pttl(store._pause_key)
+    assert 0 < ttl <= 30_000  # the pause key expires with the pause, not in a day

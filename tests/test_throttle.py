@@ -513,6 +513,26 @@ async def test_a_huge_retry_after_pauses_the_client_for_at_most_max_pause() -> N
     assert await call(short, OTHER) == pytest.approx(5.0, abs=1e-6)
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Retry-After": "86400"},
+        {"Retry-After": "1e9"},
+        {"Retry-After": "Fri, 01 Jan 2100 00:00:00 GMT", "Date": "Mon, 01 Jan 2024 00:00:00 GMT"},
+    ],
+)
+@virtual_time
+async def test_a_hostile_retry_after_holds_other_calls_and_the_store_for_at_most_max_pause(
+    headers: dict[str, str],
+) -> None:
+    store = FakeStore()
+    throttle = Throttle(RateLimitPolicy(shared=store), max_pause=30.0)
+    await call(throttle, KEY, status=429, headers=headers)
+    assert store.paused == [pytest.approx(30.0)]  # the shared pause key's TTL: bounded too
+    start = now()
+    assert await call(throttle, OTHER) - start == pytest.approx(30.0, abs=1e-6)
+
+
 @pytest.mark.parametrize("retry_after", ["0", "-3"])
 @virtual_time
 async def test_a_zero_or_negative_retry_after_still_pauses_one_period(retry_after: str) -> None:
