@@ -14,9 +14,12 @@ import pytest
 from aelyst_async import LimitStore, RateLimitPolicy, ThrottleSnapshot, WaitEvent
 from aelyst_async._sansio import RateLimit
 from aelyst_async._throttle import Throttle
-from aelyst_async._throttle.learning import WARM_START
+from aelyst_async._throttle.learning import MARGIN, PROVE_PERIODS, WARM_START
 from aelyst_async._throttle.paths import SEND_MARGIN
+from aelyst_async._throttle.throttle import HEADROOM
 from tests.virtual_time import run, virtual_time
+
+KEEP = 1 - MARGIN  # the share of a counted window the learner keeps
 
 WINDOW = 1.0 + SEND_MARGIN
 """A path's window as the client keeps it: a period from the send, and a margin for jitter."""
@@ -251,11 +254,11 @@ async def test_a_429_while_the_path_had_budget_teaches_the_workspace_rate() -> N
     await call(throttle, "POST /p/x", status=429, headers=limits(5, 4, retry_after="1"))
     snap = throttle.snapshot()
     assert snap.workspace_source == "learned"
-    assert snap.workspace_rate == pytest.approx(40 * 0.97)
+    assert snap.workspace_rate == pytest.approx(40 * KEEP)
     times = await asyncio.gather(*(call(throttle, f"POST /q/{i}") for i in range(39)))
     assert min(times) >= 1.0 - 1e-6  # the pause
     assert max_in_window(list(times)) <= 40
-    assert max(times) - min(times) == pytest.approx(38 / (40 * 0.97), abs=0.05)
+    assert max(times) - min(times) == pytest.approx(38 / (40 * KEEP), abs=0.05)
 
 
 @virtual_time
@@ -276,7 +279,7 @@ async def test_a_learned_rate_in_use_without_refusals_probes_upward_within_secon
         await call(throttle, f"POST /warm/{i}", headers=limits(5, 4))
     await call(throttle, "POST /warm/x", status=429, headers=limits(5, 4, "1"))
     learned = throttle.snapshot().workspace_rate
-    assert learned == pytest.approx(20 * 0.97)
+    assert learned == pytest.approx(20 * KEEP)
     rates: list[tuple[float, float]] = []
 
     async def one(i: int) -> None:
@@ -288,7 +291,8 @@ async def test_a_learned_rate_in_use_without_refusals_probes_upward_within_secon
     await asyncio.gather(*(one(i) for i in range(400)))
     assert [r for _, r in rates] == sorted(r for _, r in rates)  # nothing refused: only up
     first_rise = min(t for t, r in rates if r > learned)
-    assert first_rise <= 1.0 + 3.0  # within seconds of the pause's end
+    # within seconds of the pause's end: the learned rate, then the probe above it, proven
+    assert first_rise <= 1.0 + 2 * PROVE_PERIODS + 1.0
     snap = throttle.snapshot()
     assert snap.workspace_rate is not None and snap.workspace_rate > 2 * learned
     assert snap.workspace_best is not None and snap.workspace_best >= learned
@@ -483,7 +487,7 @@ async def test_the_shared_store_is_consulted_and_its_delay_honoured() -> None:
         await call(throttle, f"POST /p/{i}", headers=limits(5, 4))
     await call(throttle, OTHER, status=429, headers=limits(5, 4, retry_after="2"))
     assert store.paused == [2.0]
-    assert store.published == [pytest.approx(11 * 0.97)]  # KEY and the 10 others
+    assert store.published == [pytest.approx(11 * KEEP)]  # KEY and the 10 others
 
 
 @virtual_time
@@ -509,6 +513,26 @@ async def test_a_huge_retry_after_pauses_the_client_for_at_most_max_pause() -> N
     assert await call(short, OTHER) == pytest.approx(5.0, abs=1e-6)
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Retry-After": "86400"},
+        {"Retry-After": "1e9"},
+        {"Retry-After": "Fri, 01 Jan 2100 00:00:00 GMT", "Date": "Mon, 01 Jan 2024 00:00:00 GMT"},
+    ],
+)
+@virtual_time
+async def test_a_hostile_retry_after_holds_other_calls_and_the_store_for_at_most_max_pause(
+    headers: dict[str, str],
+) -> None:
+    store = FakeStore()
+    throttle = Throttle(RateLimitPolicy(shared=store), max_pause=30.0)
+    await call(throttle, KEY, status=429, headers=headers)
+    assert store.paused == [pytest.approx(30.0)]  # the shared pause key's TTL: bounded too
+    start = now()
+    assert await call(throttle, OTHER) - start == pytest.approx(30.0, abs=1e-6)
+
+
 @pytest.mark.parametrize("retry_after", ["0", "-3"])
 @virtual_time
 async def test_a_zero_or_negative_retry_after_still_pauses_one_period(retry_after: str) -> None:
@@ -523,12 +547,12 @@ async def test_a_zero_or_negative_retry_after_still_pauses_one_period(retry_afte
 @virtual_time
 async def test_suggested_concurrency_follows_littles_law_with_headroom() -> None:
     configured = Throttle(RateLimitPolicy(workspace=100))
-    assert configured.suggested_concurrency() == math.ceil(100 * 0.25 * 1.5) + 1  # assumed RTT
+    assert configured.suggested_concurrency() == math.ceil(100 * 0.25 * HEADROOM) + 1  # assumed RTT
     await asyncio.gather(*(call(configured, f"POST /p/{i}", latency=0.1) for i in range(5)))
-    assert configured.suggested_concurrency() == math.ceil(100 * 0.1 * 1.5) + 1  # observed
+    assert configured.suggested_concurrency() == math.ceil(100 * 0.1 * HEADROOM) + 1  # observed
     slow = Throttle(RateLimitPolicy(workspace=100))
     await asyncio.gather(*(call(slow, f"POST /p/{i}", latency=0.4) for i in range(5)))
-    assert slow.suggested_concurrency() == math.ceil(100 * 0.4 * 1.5) + 1
+    assert slow.suggested_concurrency() == math.ceil(100 * 0.4 * HEADROOM) + 1
     fast = Throttle(RateLimitPolicy(workspace=100_000))
     assert fast.suggested_concurrency() == 512  # bounded
     assert Throttle(RateLimitPolicy(adaptive=False)).suggested_concurrency() == 64

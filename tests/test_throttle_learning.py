@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from aelyst_async._throttle.learning import WorkspaceLearner
+from aelyst_async._throttle.learning import MARGIN, WorkspaceLearner
+
+KEEP = 1 - MARGIN  # the share of a counted window the learner keeps
 
 
 def burst(
@@ -42,7 +44,7 @@ def test_multiplicative_decrease_to_what_the_server_admitted_in_the_last_period(
     learner = WorkspaceLearner(1.0)
     t = burst(learner, 50)
     assert learner.refused(sent_at=t, epoch=0, now=t + 0.003) is True
-    assert learner.rate == pytest.approx(50 * 0.97)
+    assert learner.rate == pytest.approx(50 * KEEP)
     assert learner.epoch == 1
 
 
@@ -51,7 +53,7 @@ def test_only_requests_sent_within_one_period_before_the_refused_one_count() -> 
     burst(learner, 30, start=0.0)  # an earlier window
     t = burst(learner, 20, start=1.5)
     learner.refused(sent_at=t, epoch=0, now=t + 0.01)
-    assert learner.rate == pytest.approx(20 * 0.97)
+    assert learner.rate == pytest.approx(20 * KEEP)
 
 
 def test_refusals_of_requests_sent_before_the_decrease_are_ignored() -> None:
@@ -69,12 +71,12 @@ def test_late_admitted_answers_of_the_counted_window_raise_the_estimate() -> Non
     for i in range(45):  # 45 answers arrived before the 429
         learner.admitted(sent_at=i * 0.001, now=0.06)
     learner.refused(sent_at=0.055, epoch=0, now=0.06)
-    assert learner.rate == pytest.approx(45 * 0.97)
+    assert learner.rate == pytest.approx(45 * KEEP)
     for i in range(45, 50):  # 5 more, sent before the refused one, answered after it
         learner.admitted(sent_at=i * 0.001, now=0.07)
-    assert learner.rate == pytest.approx(50 * 0.97)
+    assert learner.rate == pytest.approx(50 * KEEP)
     learner.admitted(sent_at=0.08, now=0.09)  # sent after: not part of that window
-    assert learner.rate == pytest.approx(50 * 0.97)
+    assert learner.rate == pytest.approx(50 * KEEP)
 
 
 def test_a_decrease_never_raises_the_rate() -> None:
@@ -83,7 +85,7 @@ def test_a_decrease_never_raises_the_rate() -> None:
     learner.refused(sent_at=t, epoch=0, now=t)
     t = burst(learner, 100, start=10.0, gap=0.0005)  # somehow many more admitted
     learner.refused(sent_at=t, epoch=1, now=t)
-    assert learner.rate == pytest.approx(20 * 0.97)
+    assert learner.rate == pytest.approx(20 * KEEP)
 
 
 def test_a_refusal_soon_after_a_decrease_steps_down_harder() -> None:
@@ -91,10 +93,10 @@ def test_a_refusal_soon_after_a_decrease_steps_down_harder() -> None:
     learner = WorkspaceLearner(1.0, hold=5)  # nothing is promoted in between
     t = burst(learner, 61)
     learner.refused(sent_at=t, epoch=0, now=t)
-    assert learner.rate == pytest.approx(61 * 0.97)
+    assert learner.rate == pytest.approx(61 * KEEP)
     t = steady(learner, 59.17, 1.2, 1.7)  # paced at the wrong estimate, refused again
     learner.refused(sent_at=t, epoch=1, now=t)
-    assert learner.rate == pytest.approx(61 * 0.97 * 0.91)
+    assert learner.rate == pytest.approx(61 * KEEP * (1 - 3 * MARGIN))
 
 
 def test_counting_starts_when_the_servers_window_was_last_known_empty() -> None:
@@ -104,7 +106,7 @@ def test_counting_starts_when_the_servers_window_was_last_known_empty() -> None:
     learner.cleared(at=1.2)  # a whole-period pause ended at 1.2
     t = steady(learner, 59.17, 1.2, 0.85)  # refused within a period of the resume
     learner.refused(sent_at=t, epoch=1, now=t)
-    assert learner.rate == pytest.approx(50 * 0.97)  # only what the fresh window took
+    assert learner.rate == pytest.approx(50 * KEEP)  # only what the fresh window took
 
 
 def test_nothing_admitted_halves_the_rate_down_to_a_floor() -> None:
@@ -112,7 +114,7 @@ def test_nothing_admitted_halves_the_rate_down_to_a_floor() -> None:
     t = burst(learner, 10)
     learner.refused(sent_at=t, epoch=0, now=t)
     learner.refused(sent_at=5.0, epoch=1, now=5.0)
-    assert learner.rate == pytest.approx(10 * 0.97 / 2)
+    assert learner.rate == pytest.approx(10 * KEEP / 2)
     for epoch in range(2, 20):
         learner.refused(sent_at=10.0 + epoch * 2, epoch=epoch, now=10.0 + epoch * 2)
     assert learner.rate == learner.min_rate == 1.0
@@ -124,7 +126,7 @@ def test_a_first_refusal_with_nothing_admitted_guesses_no_rate() -> None:
     assert (learner.rate, learner.epoch) == (None, 0)
     t = burst(learner, 20, start=2.0)
     assert learner.refused(sent_at=t, epoch=0, now=t)
-    assert learner.rate == pytest.approx(20 * 0.97)
+    assert learner.rate == pytest.approx(20 * KEEP)
 
 
 def learned(rate_: int = 50) -> tuple[WorkspaceLearner, float, float]:
@@ -137,12 +139,12 @@ def learned(rate_: int = 50) -> tuple[WorkspaceLearner, float, float]:
 
 def test_a_rate_in_use_becomes_the_best_then_probes_upward_within_seconds() -> None:
     learner, start, _ = learned()
-    t = steady(learner, start, 1.0, 1.5)  # in use for longer than hold (a period)
+    t = steady(learner, start, 1.0, 2.5)  # in use for longer than it takes to prove a rate
     assert learner.best == pytest.approx(start)
     assert rate(learner) == pytest.approx(start * 1.05)  # one first step above, at once
     rates = []
     for _ in range(6):  # every request keeps succeeding at the rate in force
-        t = steady(learner, rate(learner), t, 1.0)
+        t = steady(learner, rate(learner), t, 2.0)
         rates.append(rate(learner))
     assert rates == sorted(rates)
     assert rates[-1] >= 2 * start  # the steps double: a raised limit is found in seconds
@@ -184,7 +186,7 @@ def test_an_idle_client_does_not_promote_its_rate() -> None:
     learner.refused(sent_at=t, epoch=0, now=t)
     steady(learner, 5.0, 1.0, 200.0)  # far below the rate: the rate was never tested
     assert learner.best is None
-    assert learner.rate == pytest.approx(50 * 0.97)
+    assert learner.rate == pytest.approx(50 * KEEP)
 
 
 def test_adopt_takes_a_rate_learned_elsewhere() -> None:

@@ -19,9 +19,11 @@ from aelyst_async import LimitStore, RateLimitPolicy, RetryPolicy
 from aelyst_async._sansio import RateLimit, interpret_upsert
 from aelyst_async._send import Sender
 from aelyst_async._throttle import CountingLimitStore, Throttle
-from aelyst_async._throttle.learning import WorkspaceLearner
+from aelyst_async._throttle.learning import MARGIN, WorkspaceLearner
 from tests.test_throttle_simulation import Kind, SimulatedAPI, upsert
 from tests.virtual_time import run, virtual_time
+
+KEEP = 1 - MARGIN  # the share of a counted window the learner keeps
 
 KEY = "POST /contact/create_or_update/email:a@example.com"
 
@@ -126,9 +128,9 @@ def test_a_count_measured_elsewhere_replaces_the_local_one() -> None:
     for i in range(10):  # this process's own admitted requests: a quarter of everyone's
         learner.admitted(sent_at=0.01 * i, now=0.1)
     assert learner.refused(sent_at=0.1, epoch=0, now=0.12, count=40)
-    assert learner.rate == pytest.approx(40 * 0.97)
+    assert learner.rate == pytest.approx(40 * KEEP)
     learner.admitted(sent_at=0.11, now=0.13)  # a late answer does not refine a measured count
-    assert learner.rate == pytest.approx(40 * 0.97)
+    assert learner.rate == pytest.approx(40 * KEEP)
 
 
 def test_the_scale_makes_the_in_use_check_count_everyones_requests() -> None:
@@ -136,7 +138,7 @@ def test_the_scale_makes_the_in_use_check_count_everyones_requests() -> None:
         learner = WorkspaceLearner(1.0)
         learner.adopt(40.0, now=0.0)
         learner.scale = scale
-        for i in range(1, 61):  # 10 admitted per second here, for 6 seconds
+        for i in range(1, 101):  # 10 admitted per second here, for 10 seconds
             learner.admitted(sent_at=i / 10, now=i / 10 + 0.01)
         return learner
 
@@ -179,7 +181,7 @@ async def test_a_workspace_429_measures_what_every_client_sent_before_it() -> No
     await throttle.observe(
         permit, 429, RateLimit.from_headers({"X-RateLimit-Remaining": "3", "Retry-After": "1"})
     )
-    assert store.published == [pytest.approx(40 * 0.97)]
+    assert store.published == [pytest.approx(40 * KEEP)]
 
 
 # -- clients sharing a budget --------------------------------------------------------------------

@@ -17,14 +17,17 @@ requests sent and the admitted ones into the rate (requests per period) of the w
   the last pause of a whole period (the server's window was empty then). A first burst that
   straddles a fixed window's edge counts two windows and overestimates: a refusal within
   ``SOON_PERIODS`` of the last decrease reveals it, and the rate then drops by ``3 * margin``.
-- **Increase**, within seconds, whatever the latency: after ``hold`` periods without a refusal
-  while the rate is in use (requests *sent* in the last period, answered or not, reach
-  ``BUSY_SHARE`` of it), the rate counts as working (``best``). Below ``best`` it climbs back by
-  ``step``; at ``best`` it probes one ``step`` higher once ``probe_wait`` has passed since the
-  last probe. Each success doubles ``step`` (a raised limit is found in a few periods); a probe
-  that is refused goes back to ``best`` and doubles ``probe_wait`` (up to ``probe`` periods), so
-  a limit that did not move is probed ever more rarely; any other refusal (at or below
-  ``best``, or counting well below it) means the limit came down: it becomes the new ``best``.
+- **Increase**, within seconds, whatever the latency: once a request sent ``hold`` periods after
+  the last change is admitted (``PROVE_PERIODS`` times that above the best: a whole server window,
+  aligned anywhere, ran at it) while the rate is in use (requests *sent* in the last period,
+  answered or not, reach ``BUSY_SHARE`` of it), the rate counts as working (``best``). Below
+  ``best`` it climbs back by ``step``; at ``best`` it probes one ``step`` higher once
+  ``probe_wait`` has passed since the last probe. Each success doubles ``step`` (a raised limit is
+  found in a few periods); a probe that is refused goes back to ``best`` and doubles
+  ``probe_wait`` (up to ``probe`` periods), so a limit that did not move is probed ever more
+  rarely; a refusal at ``best`` whose count is within ``2 * margin`` of it is noise at the limit
+  (jitter crowded a window): ``best`` gives way by ``margin`` at most; any other refusal means the
+  limit came down: it becomes ``best``.
 - **Shared budget** (several processes behind one shared store, each seeing only its own
   answers): the throttle passes :meth:`refused` a ``count`` measured by the store, and sets
   ``scale`` (everyone's requests per request of this process, recently) for the "in use" check.
@@ -35,7 +38,7 @@ requests sent and the admitted ones into the rate (requests per period) of the w
 >>> learner.refused(sent_at=0.05, epoch=0, now=0.06)
 True
 >>> learner.rate
-48.5
+49.0
 """
 
 from __future__ import annotations
@@ -45,8 +48,10 @@ from collections import deque
 
 import attrs
 
-MARGIN = 0.03
+MARGIN = 0.02
 HOLD_PERIODS = 1.0
+PROVE_PERIODS = 2.0
+"""A rate above the best counts as working after this many ``hold`` s in use without a 429."""
 SOON_PERIODS = 5.0
 """A refusal this soon after a decrease shows the decrease was not enough."""
 PROBE_PERIODS = 60.0
@@ -113,6 +118,7 @@ class WorkspaceLearner:
         self._decrease: _Decrease | None = None
         self._clear = -math.inf
         self._decreased = -math.inf
+        self._lowered = math.inf  # the rate set by the last decrease
         self._small_epoch: int | None = None
 
     @property
@@ -155,7 +161,7 @@ class WorkspaceLearner:
         if self.rate is None:
             return self._warm_up(now)
         changed = self._refine(sent_at)
-        return self._increase(now) or changed
+        return self._increase(sent_at, now) or changed
 
     def refused(
         self, sent_at: float, epoch: int, now: float, *, count: float | None = None
@@ -184,7 +190,7 @@ class WorkspaceLearner:
             return False
         if before is not None:
             rate = min(max(rate, before * 0.5), before)
-            if now - self._decreased < SOON_PERIODS * self.period:
+            if now - self._decreased < SOON_PERIODS * self.period and before <= self._lowered:
                 # refused again before the last estimate could hold: it was too high (a burst
                 # that straddled a fixed window's edge counts two windows), so step down harder
                 rate = min(rate, before * (1.0 - 3 * self.margin))
@@ -195,7 +201,10 @@ class WorkspaceLearner:
                 # a probe failed: back to what worked, and probe more rarely
                 rate = min(rate, best)
                 self._probe_wait = min(2 * self._probe_wait, self._probe_max)
-            else:  # refused at what seemed to work: the limit came down
+            elif rate >= best * (1.0 - 2 * self.margin):
+                # noise at the limit (jitter crowded a window): the count says it still holds
+                self.best = max(rate, best * (1.0 - self.margin))
+            else:  # refused well below what seemed to work: the limit came down
                 self.best = rate
                 self._probe_wait = self._hold
         self._small_epoch = self.epoch if self._small(before, rate) else None
@@ -203,8 +212,11 @@ class WorkspaceLearner:
         self.epoch += 1
         self._step = FIRST_STEP * rate
         self._changed = self._probed = self._decreased = now
+        self._lowered = rate
         # late admitted answers refine a count made here, not one measured elsewhere
-        self._decrease = None if measured else _Decrease(start, sent_at, count, before or math.inf)
+        # (never above the best: a count straddling a fixed window's edge overestimates)
+        cap = before or math.inf if self.best is None else min(before or math.inf, self.best)
+        self._decrease = None if measured else _Decrease(start, sent_at, count, cap)
         return True
 
     def cleared(self, at: float) -> None:
@@ -259,12 +271,17 @@ class WorkspaceLearner:
             return True
         return False
 
-    def _increase(self, now: float) -> bool:
+    def _increase(self, sent_at: float, now: float) -> bool:
         rate = self.rate
         assert rate is not None
-        in_use = self._in_use(now)
-        # several processes sharing: each sees a share of the answers, so hold that much longer
-        if now - self._changed < self._hold * self.scale or in_use < BUSY_SHARE * rate:
+        # the rate held when a request sent ``hold`` after the change got in: its refusal would
+        # have come first (several processes sharing: each sees a share, so hold that longer)
+        proving = self.best is None or rate > self.best
+        # to prove a rate, a whole server window (aligned anywhere) must have run at it
+        hold = self._hold * self.scale * (PROVE_PERIODS if proving else 1.0)
+        if sent_at - self._changed < hold:
+            return False
+        if self._in_use(now) < BUSY_SHARE * rate - 1:  # (-1: a period holds whole requests)
             return False
         self._changed = now
         if self.best is None or rate > self.best:

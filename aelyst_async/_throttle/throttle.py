@@ -40,7 +40,7 @@ UNLIMITED_CONCURRENCY = 64
 """Suggested when no workspace rate applies at all (none configured, learning off)."""
 ASSUMED_RTT = 0.25
 """Seconds assumed for a round trip before any answer (the API is 100-400 ms away)."""
-HEADROOM = 1.5
+HEADROOM = 2.0
 RTT_WEIGHT = 0.125
 
 
