@@ -4,6 +4,11 @@ sandbox received."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+from aiohttp import web
 
 from aelyst_async._cli import main
 from aelyst_async.sandbox import Sandbox
@@ -30,3 +35,34 @@ def calls(sb: Sandbox, operation: str) -> int:
     """How many requests of ``operation`` (e.g. ``"POST /contact/{identifier}/tag"``) ``sb``
     received."""
     return sb.stats.operations.get(operation, 0)
+
+
+@asynccontextmanager
+async def forbidding_fields() -> AsyncIterator[tuple[Sandbox, str]]:
+    """A sandbox behind a proxy that answers 403 to ``GET /space/custom_field`` (a token
+    without that permission) and forwards every other request: ``(sandbox, proxy base URL)``."""
+    async with Sandbox() as sb, aiohttp.ClientSession() as session:
+
+        async def forward(request: web.Request) -> web.Response:
+            if request.path.endswith("/space/custom_field"):
+                return web.json_response({"code": 403, "message": "Forbidden"}, status=403)
+            async with session.request(
+                request.method,
+                sb.url + request.path_qs,
+                headers={"Authorization": request.headers.get("Authorization", "")},
+                data=await request.read(),
+            ) as answer:
+                body = await answer.read()
+                return web.Response(
+                    status=answer.status, body=body, content_type="application/json"
+                )
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", forward)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        try:
+            yield sb, f"http://127.0.0.1:{runner.addresses[0][1]}/v1"
+        finally:
+            await runner.cleanup()

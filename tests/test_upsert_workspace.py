@@ -8,12 +8,10 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import pytest
-from aiohttp import web
 
 from aelyst_async.sandbox import Sandbox
-from tests.cli_helpers import FIELDS, aelyst, calls, upserts
+from tests.cli_helpers import FIELDS, aelyst, calls, forbidding_fields, upserts
 
 TAG = "POST /contact/{identifier}/tag"
 LIFECYCLE = "POST /contact/{identifier}/lifecycle/update"
@@ -149,37 +147,8 @@ async def test_a_dry_run_without_a_token_checks_by_shape_and_says_so(
 
 @pytest.fixture
 async def fields_forbidden() -> AsyncIterator[tuple[Sandbox, str]]:
-    """A sandbox behind a proxy that answers 403 to ``GET /space/custom_field`` (a token
-    without that permission) and forwards everything else."""
-    async with Sandbox() as sb, aiohttp.ClientSession() as session:
-
-        async def forward(request: web.Request) -> web.Response:
-            if request.path.endswith("/space/custom_field"):
-                body = {"code": 403, "message": "Forbidden"}
-                return web.json_response(body, status=403)
-            async with session.request(
-                request.method,
-                sb.url + request.path_qs,
-                headers={"Authorization": request.headers.get("Authorization", "")},
-                data=await request.read(),
-            ) as answer:
-                return web.Response(
-                    status=answer.status,
-                    body=await answer.read(),
-                    content_type="application/json",
-                )
-
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", forward)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = runner.addresses[0][1]
-        try:
-            yield sb, f"http://127.0.0.1:{port}/v1"
-        finally:
-            await runner.cleanup()
+    async with forbidding_fields() as pair:
+        yield pair
 
 
 async def test_fields_that_cannot_be_read_fall_back_to_checks_by_shape(

@@ -37,7 +37,7 @@ from .display import Display, Failure, describe_error, write_report
 from .fields import WorkspaceFields, read_fields
 from .row import Row
 from .rows import FORMATS, RowReader, detect_format
-from .runwide import RunWideFailure
+from .runwide import RunStopped, RunWideFailure, unless_stopped
 from .steps import RowSteps
 
 log = logging.getLogger("aelyst_async.cli")
@@ -283,19 +283,10 @@ async def _workspace_fields(
     """The workspace's custom fields (None: fall back to checks by shape, said on stderr);
     raises :class:`CommandError` when they cannot be read for another reason, or as soon as
     ``detector`` sees the API cannot be reached (not after every retry)."""
-    reading = asyncio.ensure_future(read_fields(client, args.validation, "upsert"))
-    stopping = asyncio.ensure_future(detector.stopped.wait())
     try:
-        await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopping.cancel()
-        if not reading.done():
-            reading.cancel()
-        await asyncio.gather(reading, stopping, return_exceptions=True)
-    if detector.reason is not None:
-        raise CommandError(f"stopped: {detector.reason}")
-    try:
-        return reading.result()
+        return await unless_stopped(read_fields(client, args.validation, "upsert"), detector)
+    except RunStopped as exc:
+        raise CommandError(f"stopped: {exc}") from None
     except TransportError as exc:
         raise CommandError(
             f"stopped: cannot reach the API at {client.base_url}: {exc.message} (check "
