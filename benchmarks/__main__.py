@@ -21,10 +21,11 @@ from types import ModuleType
 
 import psutil  # type: ignore[import-untyped]
 
-from . import bulk, overhead, shared_redis, throttle
+from . import bulk, export, overhead, shared_redis, throttle
 from ._harness import SuiteOptions, SuiteReport, machine_info, md_table
 
 SUITES: dict[str, ModuleType] = {m.NAME: m for m in (throttle, overhead, bulk, shared_redis)}
+SUITES[export.NAME] = export
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -12,7 +12,9 @@ import pytest
 
 from aelyst_async import UNSET, Contact, ContactValidationError, CustomField
 from aelyst_async._cli.columns import FileFormatError, cell_number
-from aelyst_async._cli.rows import Row, RowReader, detect_format, jsonl_row
+from aelyst_async._cli.jsonl import jsonl_row
+from aelyst_async._cli.row import Row
+from aelyst_async._cli.rows import RowReader, detect_format
 
 
 def open_rows(path: str, **options: object) -> RowReader:

@@ -18,6 +18,7 @@ from aelyst_async._cli import main
 from aelyst_async._cli.display import Display, Failure, describe_error
 from aelyst_async.sandbox import Sandbox
 from tests.bulk_helpers import Gauge
+from tests.cli_helpers import upserts
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -69,7 +70,15 @@ async def test_the_example_with_errors_reports_each_failed_row(
     )
     assert "line 24 (phone:+351912344385): firstName: is required" in out
     assert "line 37 (no identifier): email: no email, phone or identifier" in out
-    assert "line 20 (email:julia.jansen19+demo@example.com): 400 Validation error." in out
+    assert (  # checked against the workspace's list field before sending
+        "line 20 (email:julia.jansen19+demo@example.com): cf:Plan: 'Platinum' is not one of the "
+        "options of Plan: Free, Starter, Pro, Enterprise" in out
+    )
+    assert (
+        "line 29 (email:leon.becker28+demo@example.com): cf:Renewal Date: not a yyyy-mm-dd date: "
+        "'31/12/2027'" in out
+    )
+    assert "400 Validation error" not in out
     assert "line 9 (email:maria.at.example.com): email: not a valid email address" in out
     # listed again at the end, in file order
     listed = out[out.index("8 failed rows, in file order:") :].splitlines()[1:9]
@@ -82,7 +91,7 @@ async def test_the_example_with_errors_reports_each_failed_row(
     assert by_line[5]["email"] == "ren.tanaka4+demo@example.com"  # the original columns
     assert by_line[5]["countryCode"] == "Portugal"
     assert "countryCode: not an ISO 3166-1" in by_line[5]["error"]
-    assert "400 Validation error." in by_line[20]["error"]
+    assert "cf:Plan: 'Platinum' is not one of" in by_line[20]["error"]
     assert by_line[33]["identifier"] == "mail:someone@example.com"
     assert all(set(r) >= {"firstName", "email", "error"} for r in records)
 
@@ -128,14 +137,14 @@ async def test_a_journal_resumes_and_retries_the_failed_rows(
         args = ("--base-url", sb.base_url, "--token", sb.token, "--journal", journal)
         assert await upsert(path, *args) == 1
         assert "line 3 (email:b@example.com): countryCode:" in capsys.readouterr().out
-        assert sb.stats.requests == 2
+        assert upserts(sb) == 2
         write(tmp_path, "c.csv", rows.format("PT"))  # the file is fixed
         assert await upsert(path, *args) == 0
         out = capsys.readouterr().out
         assert "total 3, succeeded 1, failed 0, skipped 2 (done in an earlier run)" in out
-        assert sb.stats.requests == 3
+        assert upserts(sb) == 3
         assert await upsert(path, *args) == 0
-        assert sb.stats.requests == 3
+        assert upserts(sb) == 3
     assert "skipped 3" in capsys.readouterr().out
 
 
@@ -208,7 +217,7 @@ async def test_a_refused_token_stops_the_run(capsys: pytest.CaptureFixture[str])
             str(EXAMPLES / "contacts.csv"), "--base-url", sb.base_url, "--token", "wrong"
         )
         assert code == 2
-        assert sb.stats.requests < 300
+        assert upserts(sb) < 300
     assert "refused the token (401)" in capsys.readouterr().err
 
 

@@ -52,10 +52,10 @@ def ordering_key(identifier: Identifier) -> str:
     return str(identifier)
 
 
-def content_key(identifier: str, contact: Contact) -> str:
-    """A strong hash (BLAKE2b, 128 bits) of an identifier and every field of a contact: what a
-    journal matches items by."""
-    text = f"{identifier}\n{contact!r}"
+def content_key(identifier: str, contact: Contact, extra: str = "") -> str:
+    """A strong hash (BLAKE2b, 128 bits) of an identifier, every field of a contact and
+    ``extra`` (what else is done with the item, if anything): what a journal matches items by."""
+    text = f"{identifier}\n{contact!r}" + (f"\n{extra}" if extra else "")
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 

@@ -239,7 +239,7 @@ class _Run:
             return entry
         order = entry.order
         if self._journal is not None:
-            key = content_key(entry.label, entry.contact)
+            key = (self._options.content_key or content_key)(entry.label, entry.contact)
             found = self._journal.succeeded(key)
             if found is not MISSING and order not in self._resent:
                 contact_id = found if isinstance(found, int) else None

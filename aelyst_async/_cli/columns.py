@@ -2,8 +2,9 @@
 
 Headers match loosely: case, spaces, ``_`` and ``-`` are ignored against the API's wire names
 and the Python names (``First Name``, ``first_name`` and ``FIRSTNAME`` all mean ``firstName``).
-``cf:<Field Name>`` is a custom field, ``identifier`` the row's identifier, and ``error`` (the
-column a ``--report`` file adds) is ignored. ``--map 'Column=field'`` names any other column.
+``cf:<Field Name>`` is a custom field, ``identifier`` the row's identifier, ``tags`` (names
+separated by commas) and ``lifecycle`` what to apply after the upsert, and ``error`` (the column
+a ``--report`` file adds) is ignored. ``--map 'Column=field'`` names any other column.
 
 >>> columns = Columns.from_header(["First Name", "E-mail", "cf:Seats"], {}, "c.csv")
 >>> columns.field_column["first_name"]
@@ -14,17 +15,21 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
 
 from .._convert import WIRE_NAMES
+from .._errors import ValidationProblem
 from .._models import UNSET, Contact, CustomField, CustomFieldValue
 
-Kind = Literal["field", "identifier", "custom", "ignore"]
+Kind = Literal["field", "identifier", "custom", "tags", "lifecycle", "ignore"]
 CUSTOM_PREFIX = "cf:"
 IDENTIFIER = "identifier"
+TAGS = "tags"
+LIFECYCLE = "lifecycle"
+MAX_TAG_LENGTH = 255
 REPORT_ERROR = "error"
 STANDARD = [wire for name, wire in WIRE_NAMES.items() if name != "custom_fields"]
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
@@ -42,14 +47,18 @@ def loose(name: str) -> str:
     return _LOOSE.sub("", name).casefold()
 
 
-_MEANINGS: dict[str, tuple[Kind, str]] = {IDENTIFIER: ("identifier", IDENTIFIER)}
+_MEANINGS: dict[str, tuple[Kind, str]] = {
+    IDENTIFIER: ("identifier", IDENTIFIER),
+    TAGS: ("tags", TAGS),
+    LIFECYCLE: ("lifecycle", LIFECYCLE),
+}
 for _python, _wire in WIRE_NAMES.items():
     if _python != "custom_fields":
         _MEANINGS[loose(_python)] = _MEANINGS[loose(_wire)] = ("field", _python)
 _CANONICAL = {key: WIRE_NAMES.get(name, name) for key, (_, name) in _MEANINGS.items()}
 ACCEPTED = (
     f"{', '.join(STANDARD)} (or their Python names, any case, spaces, _ or - ignored), "
-    f"{IDENTIFIER}, {CUSTOM_PREFIX}<Field Name>"
+    f"{IDENTIFIER}, {CUSTOM_PREFIX}<Field Name>, {TAGS}, {LIFECYCLE}"
 )
 
 
@@ -198,26 +207,71 @@ def normalize_phone(text: str, region: str | None) -> str:
     return formatted
 
 
+ConvertCustom = Callable[[str, object], tuple[str, CustomFieldValue]]
+"""``(column's field name, value) -> (the field's name, the value to send)``; raises
+``ValueError`` with the problem for a value the field cannot take."""
+
+
+def by_shape(name: str, value: object) -> tuple[str, CustomFieldValue]:
+    """How a ``cf:`` cell is read when the workspace's fields are unknown: a plain number
+    becomes a JSON number, anything else stays text."""
+    if isinstance(value, str):
+        number = cell_number(value)
+        return name, value if number is None else number
+    return name, value  # type: ignore[return-value]
+
+
+def clean_tags(names: Iterable[str]) -> tuple[tuple[str, ...], str | None]:
+    """Tag names trimmed, empty ones dropped, the first spelling of a repeated name kept (tags
+    compare without regard to case); and the problem with them, if any."""
+    kept: dict[str, str] = {}
+    for part in names:
+        name = part.strip()
+        if name:
+            kept.setdefault(name.casefold(), name)
+    long = [name for name in kept.values() if len(name) > MAX_TAG_LENGTH]
+    if long:
+        return (), f"a tag has at most {MAX_TAG_LENGTH} characters: {long[0][:40]!r}..."
+    return tuple(kept.values()), None
+
+
+def split_tags(cell: str) -> tuple[tuple[str, ...], str | None]:
+    """The tag names of a ``tags`` cell (separated by commas), as :func:`clean_tags`."""
+    return clean_tags(cell.split(","))
+
+
 @attrs.frozen
 class Cells:
-    """A CSV row read through its :class:`Columns`: the contact, or nothing to send."""
+    """A CSV row read through its :class:`Columns`: the contact and what to do after its
+    upsert, or the problems that keep it from being sent."""
 
     identifier: str | None
     contact: Contact
     custom_columns: tuple[str, ...]
-    """The column of each of ``contact.custom_fields``, in order."""
+    """The column of each of ``contact.custom_fields``, in order (of each ``cf:`` cell read,
+    when there are ``problems``)."""
+    tags: tuple[str, ...] = ()
+    lifecycle: str | None = None
+    problems: tuple[ValidationProblem, ...] = ()
 
 
 def contact_from_cells(
-    columns: Columns, cells: Sequence[str], default_country: str | None
+    columns: Columns,
+    cells: Sequence[str],
+    default_country: str | None,
+    convert: ConvertCustom = by_shape,
 ) -> Cells:
     """The contact a row's cells describe. Cells are trimmed; an empty cell leaves its field
     out; phone numbers become E.164 (national ones with the row's countryCode, else
-    ``default_country``); a ``cf:`` cell that is a plain number becomes a JSON number."""
+    ``default_country``); ``cf:`` cells go through ``convert`` (by default a plain number
+    becomes a JSON number); ``tags`` is split at commas; an empty ``lifecycle`` is None."""
     identifier: str | None = None
     fields: dict[str, Any] = {}
     custom: list[CustomField] = []
     custom_columns: list[str] = []
+    problems: list[ValidationProblem] = []
+    tags: tuple[str, ...] = ()
+    lifecycle: str | None = None
     for name, (kind, field), raw in zip(columns.names, columns.kinds, cells, strict=False):
         cell = raw.strip()
         if not cell:
@@ -227,10 +281,19 @@ def contact_from_cells(
         elif kind == "identifier":
             identifier = cell
         elif kind == "custom":
-            number = cell_number(cell)
-            value: CustomFieldValue = cell if number is None else number
-            custom.append(CustomField(field, value))
+            try:
+                custom.append(CustomField(*convert(field, cell)))
+            except ValueError as exc:
+                problems.append(
+                    ValidationProblem(f"custom_fields[{len(custom_columns)}]", str(exc))
+                )
             custom_columns.append(name)
+        elif kind == "tags":
+            tags, problem = split_tags(cell)
+            if problem is not None:
+                problems.append(ValidationProblem(TAGS, problem))
+        elif kind == "lifecycle":
+            lifecycle = cell
     country = fields.get("country_code")
     region = country.upper() if isinstance(country, str) else default_country
     if "phone" in fields:
@@ -240,4 +303,4 @@ def contact_from_cells(
     contact = Contact(
         fields.pop("first_name", ""), **fields, custom_fields=custom if custom else UNSET
     )
-    return Cells(identifier, contact, tuple(custom_columns))
+    return Cells(identifier, contact, tuple(custom_columns), tags, lifecycle, tuple(problems))

@@ -17,7 +17,7 @@ from .._bulk import BulkProgress
 from .._bulk.items import printable
 from .._convert import WIRE_NAMES
 from .._errors import AelystError, APIError, ContactValidationError, TransportError
-from .rows import Row
+from .row import Row
 
 PLAIN_INTERVAL = 5.0
 """Seconds between two progress lines when stderr is not a terminal."""

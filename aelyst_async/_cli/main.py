@@ -5,6 +5,7 @@ sets ``run=<function(args) -> exit code>``; :data:`COMMANDS` lists them in help 
 
     $ aelyst --version
     $ AELYST_LOG=debug aelyst upsert contacts.csv --sandbox
+    $ aelyst export contacts.csv --tag vip
 """
 
 from __future__ import annotations
@@ -17,12 +18,17 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._version import __version__
+from .export import add_export_command
 from .sandbox import add_sandbox_command
 from .upsert import add_upsert_command
 
 EXIT_RUN_WIDE = 2
 LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
-COMMANDS: list[Callable[[Any], None]] = [add_upsert_command, add_sandbox_command]
+COMMANDS: list[Callable[[Any], None]] = [
+    add_upsert_command,
+    add_export_command,
+    add_sandbox_command,
+]
 """The ``add_<name>_command`` functions of every subcommand, in help order."""
 
 log = logging.getLogger("aelyst_async.cli")

@@ -11,8 +11,12 @@ time, never whole.
 - CSV: the delimiter (``,`` ``;`` tab ``|``) is sniffed with :class:`csv.Sniffer` unless given;
   quoting, CRLF, quoted newlines and blank lines follow the ``csv`` module. Columns: see
   :mod:`.columns`.
-- JSONL: one wire-format body per line, with optional ``"identifier"`` (and ``"error"``, which a
-  report adds, ignored) keys; blank lines are skipped.
+- JSONL: one wire-format body per line, with optional ``"identifier"``, ``"tags"`` (a list of
+  names) and ``"lifecycle"`` (a stage name; null or missing leaves it alone) keys (and
+  ``"error"``, which a report adds, ignored); blank lines are skipped.
+- ``cf:`` values (and JSONL ``custom_fields``) are converted by the workspace's field types when
+  :attr:`RowReader.fields` is set (see :mod:`.fields`), else by their shape (CSV) or as given
+  (JSONL).
 
 >>> with RowReader("contacts.csv") as rows:
 ...     for row in rows:
@@ -25,19 +29,17 @@ import codecs
 import csv
 import io
 import itertools
-import json
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from types import TracebackType
-from typing import IO, Any, Literal
+from typing import IO, Literal
 
-import attrs
-
-from .._convert import contact_from_wire, json_type
-from .._errors import AelystError, ContactValidationError, ValidationProblem
-from .._models import Contact
-from .columns import Columns, FileFormatError, Kind, contact_from_cells
+from .._errors import ContactValidationError
+from .columns import Columns, FileFormatError, Kind, by_shape, contact_from_cells
+from .fields import WorkspaceFields
+from .jsonl import jsonl_row
+from .row import Row, label_for, problem_error
 
 Format = Literal["csv", "jsonl"]
 FORMATS: tuple[Format, ...] = ("csv", "jsonl")
@@ -49,24 +51,6 @@ _EXTENSIONS: dict[str, Format] = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
 }
-
-
-@attrs.frozen
-class Row:
-    """One record: ``contact`` or ``error`` is set, never both.
-
-    ``identifier``: the one the row names explicitly; ``label``: the identifier to show for it
-    (explicit, else derived, else ""); ``source``: the original cells (CSV) or object (JSONL);
-    ``custom_columns``: the column of each custom field of ``contact``.
-    """
-
-    line: int
-    identifier: str | None
-    contact: Contact | None = None
-    error: AelystError | None = None
-    label: str = ""
-    source: Sequence[str] | Mapping[str, Any] | str = ()
-    custom_columns: tuple[str, ...] = ()
 
 
 def detect_format(path: str, explicit: str | None = None) -> Format:
@@ -82,26 +66,6 @@ def detect_format(path: str, explicit: str | None = None) -> Format:
             "use a .csv or .jsonl file, or --format csv|jsonl"
         )
     return fmt
-
-
-def _problem(field: str, problem: str) -> ContactValidationError:
-    return ContactValidationError([ValidationProblem(field, problem)])
-
-
-def label_for(identifier: str | None, email: object, phone: object) -> str:
-    """What to call a row: its identifier, else the one its email or phone gives."""
-    if identifier:
-        return identifier
-    probe = Contact(
-        "",
-        email=email if isinstance(email, str) else None,
-        phone=phone if isinstance(phone, str) else None,
-    )
-    try:
-        derived = probe.default_identifier()
-    except AelystError:
-        return f"email:{email}" if isinstance(email, str) and email else f"phone:{phone}"
-    return str(derived) if derived is not None else ""
 
 
 class _Counted:
@@ -214,6 +178,8 @@ class RowReader:
         self.path = path
         self.format: Format = fmt if fmt is not None else detect_format(path)
         self.default_country = default_country
+        self.fields: WorkspaceFields | None = None
+        """The workspace's custom fields, when known: set before iterating."""
         try:
             self._binary: IO[bytes] = (
                 sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
@@ -282,7 +248,7 @@ class RowReader:
         width = len(columns.names)
         for line, cells in self._records():
             if isinstance(cells, csv.Error):
-                yield Row(line, None, error=_problem("row", f"not valid CSV: {cells}"))
+                yield Row(line, None, error=problem_error("row", f"not valid CSV: {cells}"))
                 continue
             values = dict(zip(columns.kinds, cells, strict=False))
             email = values.get(("field", "email"), "").strip()
@@ -290,10 +256,24 @@ class RowReader:
             if len(cells) > width:
                 problem = f"has {len(cells)} cells but the header has {width} columns"
                 label = label_for(values.get(("identifier", "identifier")), email, phone)
-                yield Row(line, None, error=_problem("row", problem), label=label, source=cells)
+                yield Row(
+                    line, None, error=problem_error("row", problem), label=label, source=cells
+                )
                 continue
-            read = contact_from_cells(columns, cells, self.default_country)
+            convert = self.fields.convert if self.fields is not None else by_shape
+            read = contact_from_cells(columns, cells, self.default_country, convert)
             label = label_for(read.identifier, read.contact.email, read.contact.phone)
+            if read.problems:
+                error = ContactValidationError(list(read.problems))
+                yield Row(
+                    line,
+                    read.identifier,
+                    error=error,
+                    label=label,
+                    source=cells,
+                    custom_columns=read.custom_columns,
+                )
+                continue
             yield Row(
                 line,
                 read.identifier,
@@ -301,6 +281,8 @@ class RowReader:
                 label=label,
                 source=cells,
                 custom_columns=read.custom_columns,
+                tags=read.tags,
+                lifecycle=read.lifecycle,
             )
 
     def count(self) -> int:
@@ -314,7 +296,7 @@ class RowReader:
     def _jsonl_rows(self) -> Iterator[Row]:
         for line in self._lines:
             if line.strip():
-                yield jsonl_row(self._lines.count, line.lstrip("\ufeff"))
+                yield jsonl_row(self._lines.count, line.lstrip("\ufeff"), self.fields)
 
     # -- the iterator ------------------------------------------------------------------------
 
@@ -340,33 +322,3 @@ class RowReader:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def jsonl_row(line_number: int, line: str) -> Row:
-    """The row of one JSONL line."""
-    try:
-        body = json.loads(line, parse_constant=_refuse_constant)
-    except ValueError as exc:
-        return Row(line_number, None, error=_problem("body", f"not valid JSON: {exc}"), source=line)
-    except RecursionError:
-        problem = "nested too deeply to be a contact"
-        return Row(line_number, None, error=_problem("body", problem), source=line)
-    if not isinstance(body, dict):
-        problem = f"must be a JSON object, not {json_type(body)}"
-        return Row(line_number, None, error=_problem("body", problem), source=line)
-    source = dict(body)
-    body.pop("error", None)
-    identifier = body.pop("identifier", None)
-    if identifier is not None and not isinstance(identifier, str):
-        problem = f"must be a string, got {json_type(identifier)}"
-        return Row(line_number, None, error=_problem("identifier", problem), source=source)
-    label = label_for(identifier, body.get("email"), body.get("phone"))
-    try:
-        contact = contact_from_wire(body)
-    except ContactValidationError as error:
-        return Row(line_number, identifier, error=error, label=label, source=source)
-    return Row(line_number, identifier, contact=contact, label=label, source=source)

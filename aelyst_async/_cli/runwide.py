@@ -9,10 +9,13 @@ failure) before any row succeeded.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from .._errors import AelystError, AuthenticationError, NotFoundError, TransportError
 from .._models import BulkOutcome
 
+T = TypeVar("T")
 SAME_TRANSPORT_ERRORS = 4
 """Identical transport errors, with no success before them, that mean the API is unreachable."""
 
@@ -67,3 +70,24 @@ class RunWideFailure:
     def _stop(self, reason: str) -> None:
         self.reason = reason
         self.stopped.set()
+
+
+class RunStopped(Exception):
+    """The run was stopped by a :class:`RunWideFailure`; the message is its reason."""
+
+
+async def unless_stopped(awaitable: Awaitable[T], detector: RunWideFailure) -> T:
+    """``await awaitable``, cancelled as soon as ``detector`` stops the run (then
+    :class:`RunStopped` is raised) instead of after every retry."""
+    task = asyncio.ensure_future(awaitable)
+    stopping = asyncio.ensure_future(detector.stopped.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not task.done():
+            task.cancel()
+        await asyncio.gather(task, stopping, return_exceptions=True)
+    if task.cancelled():
+        raise RunStopped(detector.reason or "stopped")
+    return task.result()

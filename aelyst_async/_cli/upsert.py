@@ -28,37 +28,21 @@ import attrs
 
 from .._bulk import DEFAULT_SETTLE_DELAY, BulkItem, BulkOptions, upsert_many
 from .._bulk.items import invalid
-from .._errors import AelystError, JournalError
+from .._errors import AelystError, JournalError, TransportError
 from .._models import BulkOutcome, Contact, Identifier, UpsertResult
 from .._sansio import build_upsert_request
 from .columns import FileFormatError, check_region, parse_map
+from .connect import CommandError, add_connection_options, connect, has_token, positive_int, seconds
 from .display import Display, Failure, describe_error, write_report
-from .rows import FORMATS, Row, RowReader, detect_format
-from .runwide import RunWideFailure
+from .fields import WorkspaceFields, read_fields
+from .row import Row
+from .rows import FORMATS, RowReader, detect_format
+from .runwide import RunStopped, RunWideFailure, unless_stopped
+from .steps import RowSteps
 
 log = logging.getLogger("aelyst_async.cli")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, not {text}")
-    return value
 
 
 def _delimiter(text: str) -> str:
@@ -76,9 +60,11 @@ def add_upsert_command(subparsers: Any) -> None:
         description=(
             "Create or update every contact of a CSV file (a header naming the fields: "
             "firstName, lastName, phone, email, language, profilePic, countryCode in any case "
-            "and spacing, cf:<Field Name>, identifier) or a JSONL file (one wire-format body per "
-            'line, optional "identifier"). Exit 0 when every row succeeded, 1 when some failed, '
-            "2 for a usage, file or run-wide error."
+            "and spacing, cf:<Field Name>, identifier, tags, lifecycle) or a JSONL file (one "
+            'wire-format body per line, optional "identifier", "tags", "lifecycle"). cf: values '
+            "are checked against the workspace's custom fields, read once before anything is "
+            "sent. Tags and lifecycle are applied after each row's upsert. Exit 0 when every "
+            "row succeeded, 1 when some failed, 2 for a usage, file or run-wide error."
         ),
     )
     add = p.add_argument
@@ -99,12 +85,10 @@ def add_upsert_command(subparsers: Any) -> None:
         metavar="CC",
         help="country of national phone numbers when the row has no countryCode, e.g. MY",
     )
-    add("--token", default=None, help="API token (default: $AELYST_API_TOKEN)")
-    add("--base-url", default=None, help="API base URL (default: $AELYST_BASE_URL)")
-    add("--sandbox", action="store_true", help="run against an embedded local sandbox")
+    add_connection_options(p)
     add(
         "--concurrency",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="requests in flight at most (default: follows the API's rate and latency)",
     )
@@ -122,7 +106,12 @@ def add_upsert_command(subparsers: Any) -> None:
         help="write the failed rows to FILE (.csv: original columns plus error; .jsonl: JSON "
         "lines), ready to fix and re-import",
     )
-    add("--dry-run", action="store_true", help="read and validate only; send nothing")
+    add(
+        "--dry-run",
+        action="store_true",
+        help="read and validate only; send nothing (the workspace's custom fields are still "
+        "read, when a token or --sandbox is given)",
+    )
     add(
         "--validation",
         choices=("strict", "basic", "off"),
@@ -131,17 +120,10 @@ def add_upsert_command(subparsers: Any) -> None:
     )
     add(
         "--settle-delay",
-        type=_seconds,
+        type=seconds,
         default=DEFAULT_SETTLE_DELAY,
         metavar="SECONDS",
         help="pause before a second row for the same contact (default %(default)s)",
-    )
-    add(
-        "--timeout",
-        type=_seconds,
-        default=30.0,
-        metavar="SECONDS",
-        help="per-request timeout (default %(default)s)",
     )
     add(
         "--progress",
@@ -166,10 +148,14 @@ def _is_regular_file(path: str) -> bool:
 
 @attrs.define
 class _Input:
-    """The rows given to bulk, by item index, until their outcome; and a file error met."""
+    """The rows given to bulk, by item index, until their outcome; and a file error met.
+
+    ``steps``: where each row's tags and lifecycle are registered for the send callable
+    (None in a dry run)."""
 
     reader: RowReader
     display: Display
+    steps: RowSteps | None = None
     pending: dict[int, Row] = attrs.field(factory=dict)
     error: FileFormatError | None = None
 
@@ -186,23 +172,32 @@ class _Input:
                 assert row.contact is not None
                 self.pending[index] = row
                 index += 1
+                if self.steps is not None:
+                    self.steps.add(row.contact, row.tags, row.lifecycle)
                 yield (row.identifier, row.contact) if row.identifier else row.contact
         except FileFormatError as exc:  # stop reading; the rows read so far finish
             self.error = exc
 
-    def failure(self, row: Row, error: AelystError, label: str | None = None) -> Failure:
+    def failure(
+        self, row: Row, error: AelystError, label: str | None = None, step: str | None = None
+    ) -> Failure:
         columns = self.reader.columns
         field_column = columns.field_column if columns is not None else None
         message = describe_error(error, row, field_column)
+        if step is not None:
+            message = f"{step}: {message}"
         return Failure(row.line, label or row.label, message, row.source)
 
     def outcome(self, outcome: BulkOutcome) -> None:
         row = self.pending.pop(outcome.index)
+        step = None
+        if self.steps is not None and row.contact is not None:
+            step = self.steps.done(row.contact)
         if outcome.ok:
             self.display.success(outcome.skipped)
         else:
             assert outcome.error is not None
-            self.display.failure(self.failure(row, outcome.error, outcome.identifier))
+            self.display.failure(self.failure(row, outcome.error, outcome.identifier, step))
 
 
 def run_upsert(args: argparse.Namespace) -> int:
@@ -240,7 +235,7 @@ def run_upsert(args: argparse.Namespace) -> int:
     source = _Input(reader, display)
     try:
         code = asyncio.run(_run(source, args))
-    except (JournalError, FileFormatError) as exc:
+    except (JournalError, FileFormatError, CommandError) as exc:
         display.close()
         return usage_error(str(exc))
     except KeyboardInterrupt:
@@ -282,52 +277,70 @@ def _validate_only(validation: Any) -> Any:
     return check
 
 
+async def _workspace_fields(
+    client: Any, args: argparse.Namespace, detector: RunWideFailure
+) -> WorkspaceFields | None:
+    """The workspace's custom fields (None: fall back to checks by shape, said on stderr);
+    raises :class:`CommandError` when they cannot be read for another reason, or as soon as
+    ``detector`` sees the API cannot be reached (not after every retry)."""
+    try:
+        return await unless_stopped(read_fields(client, args.validation, "upsert"), detector)
+    except RunStopped as exc:
+        raise CommandError(f"stopped: {exc}") from None
+    except TransportError as exc:
+        raise CommandError(
+            f"stopped: cannot reach the API at {client.base_url}: {exc.message} (check "
+            "--base-url and the network)"
+        ) from None
+    except AelystError as exc:
+        raise CommandError(
+            f"cannot read the workspace's custom fields: {describe_error(exc)}"
+        ) from None
+
+
 async def _run(source: _Input, args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     start = loop.time()
     display = source.display
+    reader = source.reader
     async with AsyncExitStack() as stack:
+        detector = RunWideFailure()
+        client = None
+        if args.dry_run and not has_token(args):
+            print(
+                "aelyst upsert: dry run without a token: cf: values are checked by their shape "
+                "only (give --token or --sandbox to check them against the workspace)",
+                file=sys.stderr,
+            )
+        else:
+            client = await connect(
+                stack,
+                args,
+                validation=args.validation,
+                on_retry=lambda event: detector.error(event.error),
+            )
+            detector.base_url = client.base_url
+            reader.fields = await _workspace_fields(client, args, detector)
+            if reader.fields is not None and reader.columns is not None:
+                reader.fields.check_columns(reader.columns, args.file)
         if args.dry_run:
             options = BulkOptions(concurrency=64, settle_delay=0.0)
             outcomes = upsert_many(_validate_only(args.validation), source.items(), options)
             await _consume(outcomes, source, None)
             display.summary(loop.time() - start, dry_run=True)
             return _finish(source, None)
-        from .._client import AelystClient
-
-        token, base_url = args.token, args.base_url
-        if args.sandbox:
-            from ..sandbox import Sandbox
-
-            sandbox = await stack.enter_async_context(Sandbox())
-            token, base_url = sandbox.token, sandbox.base_url
-        if not (token or os.environ.get("AELYST_API_TOKEN")):
-            display.close()
-            return usage_error(
-                "no API token: set AELYST_API_TOKEN or pass --token (or try --sandbox)"
-            )
-        detector = RunWideFailure()
-        try:
-            client = AelystClient(
-                token,
-                base_url=base_url,
-                validation=args.validation,
-                timeout=args.timeout,
-                on_retry=lambda event: detector.error(event.error),
-            )
-        except ValueError as exc:
-            display.close()
-            return usage_error(f"--base-url / AELYST_BASE_URL: {exc}")
-        await stack.enter_async_context(client)
-        detector.base_url = client.base_url
-        outcomes = client.contacts.upsert_many(
-            source.items(),
+        assert client is not None
+        source.steps = steps = RowSteps(client.contacts)
+        options = BulkOptions(
             concurrency=args.concurrency,
             settle_delay=args.settle_delay,
             journal=args.journal,
             on_progress=display.progress,
             total=display.total,
+            content_key=steps.key,
         )
+        hint = client._sender.throttle.suggested_concurrency
+        outcomes = upsert_many(steps.send, source.items(), options, concurrency_hint=hint)
         await _consume(outcomes, source, detector)
         stats = client.stats
         counters = {"429 responses": stats.rate_limited}

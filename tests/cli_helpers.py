@@ -1,0 +1,68 @@
+"""Helpers of the ``aelyst`` command tests: running the real entry point, counting what a
+sandbox received."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+from aiohttp import web
+
+from aelyst_async._cli import main
+from aelyst_async.sandbox import Sandbox
+
+UPSERT = "POST /contact/create_or_update/{identifier}"
+FIELDS = "GET /space/custom_field"
+
+
+async def aelyst(*argv: str) -> int:
+    """``aelyst ARGV...`` through the real entry point, in a worker thread (the command runs
+    its own event loop) while the test's loop serves the sandbox (argparse's exit as a code)."""
+    try:
+        return await asyncio.to_thread(main, list(argv))
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+
+
+def upserts(sb: Sandbox) -> int:
+    """How many create-or-update requests ``sb`` received."""
+    return sb.stats.operations.get(UPSERT, 0)
+
+
+def calls(sb: Sandbox, operation: str) -> int:
+    """How many requests of ``operation`` (e.g. ``"POST /contact/{identifier}/tag"``) ``sb``
+    received."""
+    return sb.stats.operations.get(operation, 0)
+
+
+@asynccontextmanager
+async def forbidding_fields() -> AsyncIterator[tuple[Sandbox, str]]:
+    """A sandbox behind a proxy that answers 403 to ``GET /space/custom_field`` (a token
+    without that permission) and forwards every other request: ``(sandbox, proxy base URL)``."""
+    async with Sandbox() as sb, aiohttp.ClientSession() as session:
+
+        async def forward(request: web.Request) -> web.Response:
+            if request.path.endswith("/space/custom_field"):
+                return web.json_response({"code": 403, "message": "Forbidden"}, status=403)
+            async with session.request(
+                request.method,
+                sb.url + request.path_qs,
+                headers={"Authorization": request.headers.get("Authorization", "")},
+                data=await request.read(),
+            ) as answer:
+                body = await answer.read()
+                return web.Response(
+                    status=answer.status, body=body, content_type="application/json"
+                )
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", forward)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        try:
+            yield sb, f"http://127.0.0.1:{runner.addresses[0][1]}/v1"
+        finally:
+            await runner.cleanup()
