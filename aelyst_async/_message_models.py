@@ -15,17 +15,9 @@ from typing import Any, Literal, Union
 
 import attrs
 
+from ._models import freeze_list
+
 AttachmentKind = Literal["image", "video", "audio", "file"]
-
-
-def _frozen_list(value: Any) -> Any:
-    """A list or other iterable becomes a tuple; a str or mapping is kept for checks to report."""
-    if isinstance(value, (str, bytes, Mapping, tuple)) or value is None:
-        return value
-    try:
-        return tuple(value)
-    except TypeError:
-        return value
 
 
 @attrs.frozen
@@ -80,11 +72,11 @@ class EmailMessage:
 
     text: str
     subject: str | None = attrs.field(default=None, kw_only=True)
-    cc: Sequence[str] = attrs.field(default=(), kw_only=True, converter=_frozen_list)
-    bcc: Sequence[str] = attrs.field(default=(), kw_only=True, converter=_frozen_list)
+    cc: Sequence[str] = attrs.field(default=(), kw_only=True, converter=freeze_list)
+    bcc: Sequence[str] = attrs.field(default=(), kw_only=True, converter=freeze_list)
     reply_to_message_id: int | None = attrs.field(default=None, kw_only=True)
     attachments: Sequence[AttachmentMessage] = attrs.field(
-        default=(), kw_only=True, converter=_frozen_list
+        default=(), kw_only=True, converter=freeze_list
     )
 
     def to_wire(self) -> dict[str, Any]:
@@ -111,7 +103,7 @@ class QuickReplyMessage:
     """
 
     title: str
-    replies: Sequence[str] = attrs.field(converter=_frozen_list)
+    replies: Sequence[str] = attrs.field(converter=freeze_list)
 
     def to_wire(self) -> dict[str, Any]:
         """The API's ``message`` object."""
@@ -144,7 +136,7 @@ class WhatsAppTemplateMessage:
     name: str
     language_code: str
     components: Sequence[Mapping[str, Any]] = attrs.field(
-        default=(), kw_only=True, converter=_frozen_list
+        default=(), kw_only=True, converter=freeze_list
     )
 
     def to_wire(self) -> dict[str, Any]:

@@ -55,7 +55,7 @@ class CustomField:
     value: CustomFieldValue
 
 
-def _freeze_list(value: Any) -> Any:
+def freeze_list(value: Any) -> Any:
     """Lists, tuples and other iterables (a generator too) become a tuple; the rest is kept for
     validation to report."""
     if value is None or isinstance(value, (UnsetType, str, bytes, Mapping, tuple)):
@@ -84,7 +84,7 @@ class Contact:
     profile_pic: str | UnsetType | None = attrs.field(default=UNSET, kw_only=True)
     country_code: str | UnsetType | None = attrs.field(default=UNSET, kw_only=True)
     custom_fields: Sequence[CustomField] | UnsetType | None = attrs.field(
-        default=UNSET, kw_only=True, converter=_freeze_list
+        default=UNSET, kw_only=True, converter=freeze_list
     )
 
     def default_identifier(self) -> Identifier | None:
@@ -115,7 +115,7 @@ class ContactUpdate:
     profile_pic: str | UnsetType | None = UNSET
     country_code: str | UnsetType | None = UNSET
     custom_fields: Sequence[CustomField] | UnsetType | None = attrs.field(
-        default=UNSET, converter=_freeze_list
+        default=UNSET, converter=freeze_list
     )
 
 

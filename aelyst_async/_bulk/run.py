@@ -38,53 +38,18 @@ from collections.abc import (
 )
 from typing import Any
 
-from .._errors import (
-    AelystError,
-    AuthenticationError,
-    BadRequestError,
-    ContactValidationError,
-    IdentifierError,
-    NotFoundError,
-    RateLimitError,
-)
+from .._errors import AelystError, ContactValidationError
 from .._models import BulkOutcome, BulkReport
 from .items import BulkItems, Entry, SendOne, classify, content_key, not_utf8_contact
 from .journal import MISSING, Journal
 from .options import DEFAULT_CONCURRENCY, MAX_HINTED_CONCURRENCY, BulkOptions
+from .outcomes import attempts_of, may_have_written, without_tracebacks
 from .progress import ProgressTracker
 
 log = logging.getLogger("aelyst_async.bulk")
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[Any]]
-
-
-_NOT_WRITTEN = (
-    ContactValidationError,
-    IdentifierError,
-    BadRequestError,
-    AuthenticationError,
-    NotFoundError,
-    RateLimitError,
-)
-
-
-def may_have_written(outcome: BulkOutcome) -> bool:
-    """True if the item's write may have landed: a success, or an error that does not exclude it
-    (5xx, 449, no usable response)."""
-    return outcome.ok or not isinstance(outcome.error, _NOT_WRITTEN)
-
-
-def _without_tracebacks(error: AelystError) -> AelystError:
-    """``error`` with the tracebacks of it and its causes dropped (a stored failure would keep
-    its frames alive: about 5 KB each)."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        current.__traceback__ = None
-        current = current.__cause__ or current.__context__
-    return error
 
 
 async def _next_item(source: AsyncIterator[Any]) -> Any:
@@ -282,8 +247,8 @@ class _Run:
         try:
             result, attempts = await self._send_one(entry.identifier, entry.contact)
         except AelystError as exc:
-            attempts = 0 if isinstance(exc, ContactValidationError) else exc_attempts(exc)
-            error = _without_tracebacks(exc)
+            attempts = 0 if isinstance(exc, ContactValidationError) else attempts_of(exc)
+            error = without_tracebacks(exc)
             return BulkOutcome(entry.index, entry.label, False, error=error, attempts=attempts)
         except UnicodeEncodeError:
             error = not_utf8_contact()
@@ -337,12 +302,6 @@ class _Run:
         if self._progress is not None:
             self._progress.update(self.succeeded, self.failed, self.skipped)
         return outcome
-
-
-def exc_attempts(error: AelystError) -> int:
-    """The attempts a request error took (0 for errors raised before a request)."""
-    attempts = getattr(error, "attempts", 0)
-    return attempts if isinstance(attempts, int) else 0
 
 
 def upsert_many(
