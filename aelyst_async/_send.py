@@ -26,6 +26,7 @@ from ._errors import (
     AelystError,
     APIError,
     MaybeAppliedError,
+    NotFoundError,
     QueuedError,
     RateLimitError,
     TransportError,
@@ -132,6 +133,7 @@ class Sender:
         counters, throttle = self._counters, self.throttle
         started = loop.time()
         attempts = queued = 0
+        uncertain = False  # an earlier attempt may have been applied
         while True:
             permit = await throttle.acquire(request.rate_limit_key)
             attempts += 1
@@ -182,7 +184,11 @@ class Sender:
             )
             if delay is None:
                 error.attempts = attempts
+                if uncertain and isinstance(error, NotFoundError):
+                    # e.g. a DELETE whose first answer was lost: the first attempt did it
+                    error.message += " (an earlier attempt got no sure answer and may have done it)"
                 raise error
+            uncertain = uncertain or maybe_applied(error)
             await self._wait_retry(request, attempts, error, delay)
 
     async def _wait_retry(

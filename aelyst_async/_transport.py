@@ -95,16 +95,24 @@ class AiohttpTransport:
 
 
 class _Sessions:
-    """The one session of a transport and its views: borrowed, or created on first use."""
+    """The one session of a transport and its views: borrowed, or created on first use.
+
+    aiohttp sends a GET, PUT or DELETE a second time by itself when a reused connection drops
+    before the answer; only the SDK may decide to send again (a tag rename is a PUT that must
+    not be repeated), so that hidden re-send is switched off on the session, borrowed or not.
+    """
 
     def __init__(self, session: aiohttp.ClientSession | None) -> None:
         self.session = session
         self._owned = session is None
+        if session is not None:
+            _no_hidden_resend(session)
 
     def get(self) -> aiohttp.ClientSession:
         if self.session is None:
             # limit=0: bulk's concurrency, not aiohttp's default of 100 connections, is the cap
             self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+            _no_hidden_resend(self.session)
         if self.session.closed:
             raise RuntimeError("the aiohttp ClientSession given to AelystClient is closed")
         return self.session
@@ -112,3 +120,9 @@ class _Sessions:
     async def aclose(self) -> None:
         if self._owned and self.session is not None:
             await self.session.close()
+
+
+def _no_hidden_resend(session: aiohttp.ClientSession) -> None:
+    # aiohttp has no public switch (aio-libs/aiohttp#10790); its own test client sets this
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False

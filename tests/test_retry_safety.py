@@ -8,6 +8,7 @@ import json
 import traceback
 from typing import Any
 
+import aiohttp
 import pytest
 
 from aelyst_async import (
@@ -16,6 +17,7 @@ from aelyst_async import (
     Contact,
     Identifier,
     MaybeAppliedError,
+    NotFoundError,
     RetryPolicy,
     ServerError,
     TransportError,
@@ -222,3 +224,35 @@ async def test_200_rekeying_upserts_under_lost_answers_leave_200_contacts() -> N
     assert (report.total, report.succeeded, report.failed) == (200, 200, 0)
     assert len(contacts) == 200
     assert sorted(c["email"] for c in contacts) == sorted(f"new{i}@example.com" for i in range(200))
+
+
+async def test_aiohttp_never_resends_a_put_or_delete_behind_the_sdks_back() -> None:
+    """aiohttp re-sends GET/PUT/DELETE by itself when a reused connection drops before the
+    answer; a tag rename is a PUT that must not be repeated, and every send must be counted."""
+    async with Sandbox(clock=FakeClock(), per_path=100) as sb:
+        async with aiohttp.ClientSession() as borrowed:
+            for session in (None, borrowed):
+                async with AelystClient(
+                    token=sb.token, base_url=sb.base_url, session=session
+                ) as client:
+                    name = "old" if session is None else "old2"
+                    await client.workspace.create_tag(name)
+                    sb.inject_fault("lose", times=1, operation="PUT /space/tag")
+                    with pytest.raises(MaybeAppliedError):
+                        await client.workspace.update_tag(name, name=f"{name}-renamed")
+            assert not borrowed.closed
+        assert sb.stats.operations["PUT /space/tag"] == 2  # one each, never a hidden second
+        assert {"old-renamed", "old2-renamed"} <= set(sb.space.tags)
+
+
+async def test_a_delete_whose_answer_was_lost_says_the_first_attempt_may_have_done_it() -> None:
+    async with Sandbox(clock=FakeClock(), per_path=100) as sb:
+        contact_id = sb.store.create({"firstName": "Ana", "email": "ana@example.com"})
+        async with AelystClient(
+            token=sb.token, base_url=sb.base_url, retry=RetryPolicy(backoff_base=0.0)
+        ) as client:
+            sb.inject_fault("lose", times=1, operation="DELETE /contact/{identifier}")
+            with pytest.raises(NotFoundError, match="may have done it"):
+                await client.contacts.delete("email:ana@example.com")
+            assert client.stats.requests == 2 == sb.stats.operations["DELETE /contact/{identifier}"]
+        assert sb.store.get(contact_id) is None
