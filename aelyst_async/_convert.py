@@ -53,6 +53,8 @@ WIRE_NAMES = {
 """Contact attribute name -> JSON key."""
 
 PYTHON_NAMES = {wire: name for name, wire in WIRE_NAMES.items()}
+MAX_EXACT_INT = 2**53 - 1
+"""The largest integer a JSON number holds exactly (an IEEE double, as most JSON parsers use)."""
 T = TypeVar("T")
 
 
@@ -63,6 +65,8 @@ def custom_value_to_wire(value: object) -> str | int | float | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
+        if abs(value) > MAX_EXACT_INT:
+            raise ValueError(f"{value} is beyond what a JSON number holds exactly (±2**53-1)")
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -315,12 +319,14 @@ def contact_from_wire(body: dict[str, Any]) -> Contact:
 
 
 def wire_int(body: Any, key: str) -> int:
-    """``body[key]`` as an int; raises TypeError/ValueError when ``body`` has no such integer."""
+    """``body[key]`` as a positive int (an id); raises TypeError/ValueError otherwise."""
     if not isinstance(body, dict) or key not in body:
         raise ValueError(f"no {key} in the response")
     value = body[key]
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{key} is {type(value).__name__}, not an integer")
+    if value < 1:
+        raise ValueError(f"{key} is {value}, not a positive id")
     return value
 
 

@@ -13,7 +13,7 @@ from ._errors import ContactValidationError, ValidationProblem
 from ._models import Identifier
 from ._operations import Operation, Page
 from ._paginate import Paginator
-from ._sansio import NO_BODY, Request, Response, build_request, interpret
+from ._sansio import NO_BODY, Request, Response, build_request, fill_path, interpret
 from ._send import Sender
 from ._validate import ValidationMode, validate_identifier
 
@@ -100,7 +100,9 @@ class Core:
                 query["cursorId"] = cursor
             return await self.result(operation, params, body=body, query=query)
 
-        return Paginator(fetch)
+        return Paginator(
+            fetch, method=operation.method, path=fill_path(operation.path, params or {})
+        )
 
 
 def check_page_size(page_size: object) -> None:

@@ -183,8 +183,8 @@ class ServerError(APIError):
 
 
 class TransportError(RequestError):
-    """No usable response: a connection failure, a timeout, a redirect, or a body that is not
-    the API's JSON.
+    """No usable response: a connection failure, a timeout, or a body that is not the API's
+    JSON.
 
     ``request_sent`` is False only when the connection failed before the request was written
     (the API surely did not see it); when unsure it is True.

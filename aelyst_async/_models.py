@@ -129,6 +129,7 @@ def is_unicode(text: str) -> bool:
 
 
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+_CONTACT_ID = re.compile(r"[1-9][0-9]*")
 IdentifierKind = Literal["id", "email", "phone"]
 _KINDS: tuple[IdentifierKind, ...] = ("id", "email", "phone")
 
@@ -158,7 +159,7 @@ class Identifier:
             raise IdentifierError(f"identifier {self.kind}: the value contains a control character")
         if not is_unicode(self.value):
             raise IdentifierError(f"identifier {self.kind}: the value contains a lone surrogate")
-        if self.kind == "id" and not (self.value.isascii() and self.value.isdigit()):
+        if self.kind == "id" and not _CONTACT_ID.fullmatch(self.value):
             raise IdentifierError(f"identifier id: {self.value!r} is not a positive integer")
 
     @classmethod

@@ -28,7 +28,8 @@ class Operation(Generic[T]):
 
     ``path``: a template whose ``{name}`` parts are filled with one percent-encoded segment each;
     ``result``: the parsed JSON answer -> the call's result (raises ValueError/TypeError when the
-    answer is not ``shape``), or None when the call returns nothing and its body is not read;
+    answer is not ``shape``), or None when the call returns nothing (its answer must still be a
+    JSON object, or a 204);
     ``idempotent``: whether the API applying it twice has the effect of applying it once.
     """
 

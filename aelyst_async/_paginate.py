@@ -26,8 +26,11 @@ class Paginator(Generic[R]):
     :meth:`pages` iterates whole :class:`Page` values instead (``items``, ``next_cursor``).
     """
 
-    def __init__(self, fetch: FetchPage[R], *, cursor: str | None = None) -> None:
+    def __init__(
+        self, fetch: FetchPage[R], *, method: str = "", path: str = "", cursor: str | None = None
+    ) -> None:
         self._fetch = fetch
+        self._method, self._path = method, path
         self._cursor = cursor
 
     def __aiter__(self) -> AsyncIterator[R]:
@@ -53,5 +56,10 @@ class Paginator(Generic[R]):
             if cursor is None:
                 return
             if cursor in seen:
-                raise TransportError(f"the API repeated the page cursor {cursor[:100]!r}")
+                raise TransportError(
+                    f"the API repeated the page cursor {cursor[:100]!r}; stopped instead of "
+                    "fetching the same pages forever",
+                    method=self._method,
+                    path=self._path,
+                )
             seen.add(cursor)

@@ -322,10 +322,15 @@ def interpret(
     """
     if not 200 <= response.status < 300:
         raise error_for(request, response, now=now, redact=redact)
-    if operation.result is None:
+    if operation.result is None and response.status == 204:
         return cast(T, None)
     try:
-        return operation.result(json.loads(response.body))
+        body = json.loads(response.body)
+        if operation.result is None:
+            if not isinstance(body, dict):
+                raise ValueError("expected a JSON object")
+            return cast(T, None)
+        return operation.result(body)
     except (ValueError, TypeError, RecursionError) as exc:
         raise TransportError(
             f"response {response.status} is not the documented {operation.shape}: {exc}; "

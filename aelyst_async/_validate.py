@@ -98,6 +98,7 @@ def _custom_field_problems(fields: object, mode: ValidationMode) -> list[Validat
             )
         ]
     problems: list[ValidationProblem] = []
+    seen: dict[str, int] = {}
     for i, field in enumerate(fields):
         path = f"custom_fields[{i}]"
         if not isinstance(field, CustomField):
@@ -106,6 +107,12 @@ def _custom_field_problems(fields: object, mode: ValidationMode) -> list[Validat
             )
             continue
         problems += check_text(f"{path}.name", field.name, mode=mode)
+        if isinstance(field.name, str) and mode != "off":
+            first = seen.setdefault(field.name, i)
+            if first != i:
+                problems.append(
+                    ValidationProblem(f"{path}.name", f"repeats custom_fields[{first}].name")
+                )
         if isinstance(field.value, str) and not is_unicode(field.value):
             problems.append(ValidationProblem(f"{path}.value", "contains a lone surrogate"))
             continue

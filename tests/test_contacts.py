@@ -19,6 +19,7 @@ from aelyst_async import (
     CustomField,
     FilterCondition,
     Identifier,
+    IdentifierError,
     NotFoundError,
     RetryPolicy,
     TransportError,
@@ -224,3 +225,49 @@ async def test_not_found_is_typed(fake_api: FakeAPI) -> None:
     async with client_for(fake_api) as client:
         with pytest.raises(NotFoundError, match="Contact not found"):
             await client.contacts.delete("id:8")
+
+
+async def test_calls_returning_nothing_still_need_the_documented_json(fake_api: FakeAPI) -> None:
+    fake_api.answer(
+        Scripted(body=b"<html>hi</html>"),
+        Scripted(body=b"[1, 2]"),
+        Scripted(204, body=b""),
+    )
+    async with client_for(fake_api, retry=RetryPolicy(max_attempts=1)) as client:
+        with pytest.raises(TransportError, match="not the documented JSON"):
+            await client.contacts.update_lifecycle("id:7", "Customer")
+        with pytest.raises(TransportError, match="not the documented JSON"):
+            await client.contacts.update_lifecycle("id:7", "Customer")
+        assert await client.contacts.update_lifecycle("id:7", "Customer") is None
+
+
+async def test_ids_are_positive(fake_api: FakeAPI) -> None:
+    for text in ("id:0", "id:007", "id:-1"):
+        with pytest.raises(IdentifierError):
+            Identifier.parse(text)
+    fake_api.answer(Scripted(json={"contactId": -5}))
+    async with client_for(fake_api, retry=RetryPolicy(max_attempts=1)) as client:
+        with pytest.raises(TransportError, match="not a positive id"):
+            await client.contacts.update("id:7", ContactUpdate(last_name="Silva"))
+
+
+def test_custom_values_a_json_number_cannot_hold_and_repeated_names_are_refused() -> None:
+    from aelyst_async._validate import validate_contact
+
+    contact = Contact(
+        "Ana",
+        custom_fields=[
+            CustomField("Seats", 2**53),
+            CustomField("Plan", "Pro"),
+            CustomField("Plan", "Free"),
+            CustomField("Ok", -(2**53) + 1),
+        ],
+    )
+    problems = validate_contact(contact, "basic")
+    assert [(p.field, p.problem) for p in problems] == [
+        (
+            "custom_fields[0].value",
+            "9007199254740992 is beyond what a JSON number holds exactly (±2**53-1)",
+        ),
+        ("custom_fields[2].name", "repeats custom_fields[1].name"),
+    ]

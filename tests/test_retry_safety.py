@@ -221,9 +221,18 @@ async def test_200_rekeying_upserts_under_lost_answers_leave_200_contacts() -> N
             report = await client.contacts.bulk_upsert(pairs, concurrency=16, settle_delay=0)
         assert sb.stats.faults["lose"] > 50  # the faults did happen
         contacts = sb.store.contacts()
-    assert (report.total, report.succeeded, report.failed) == (200, 200, 0)
-    assert len(contacts) == 200
-    assert sorted(c["email"] for c in contacts) == sorted(f"new{i}@example.com" for i in range(200))
+    assert report.total == 200 and len(contacts) == 200  # not one contact created
+    # an item fails only when even the look-ups kept losing their answers (0.3 ** 6 each):
+    # then it says so, and the contact holds one email or the other, never both
+    assert report.succeeded >= 190
+    assert all(isinstance(f.error, MaybeAppliedError) for f in report.failures)
+    emails = {c["email"] for c in contacts}
+    failed = {f.index for f in report.failures}
+    for i in range(200):
+        if i in failed:
+            assert (f"old{i}@example.com" in emails) != (f"new{i}@example.com" in emails)
+        else:
+            assert f"new{i}@example.com" in emails
 
 
 async def test_aiohttp_never_resends_a_put_or_delete_behind_the_sdks_back() -> None:

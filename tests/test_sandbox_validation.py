@@ -129,3 +129,12 @@ def test_load_json_is_strict() -> None:
     assert load_json(b'{"a": 1.5}') == (True, {"a": 1.5})
     for data in (b"", b"{", b'{"a": NaN}', b'{"a": Infinity}', b"\xff"):
         assert load_json(data) == (False, None)
+
+
+def test_a_number_field_refuses_integers_no_json_number_holds_exactly() -> None:
+    from aelyst_async.sandbox import FieldSpec
+    from aelyst_async.sandbox._validation import check_custom_value
+
+    number = FieldSpec("number")
+    assert check_custom_value(number, 2**53 - 1) is None
+    assert check_custom_value(number, 10**400) == "not a JSON number"  # no OverflowError (500)

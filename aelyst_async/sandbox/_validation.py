@@ -34,6 +34,8 @@ from ._formats import (
     is_url,
 )
 
+MAX_EXACT_INT = 2**53 - 1
+"""The largest integer a JSON number holds exactly (an IEEE double)."""
 FIELD_TYPES = ("text", "list", "checkbox", "email", "number", "url", "date", "time")
 STANDARD_FIELDS = (
     "firstName",
@@ -151,6 +153,8 @@ def check_custom_value(spec: FieldSpec, value: object) -> str | None:
         return None
     if spec.type == "number":
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok and isinstance(value, int):
+            ok = abs(value) <= MAX_EXACT_INT
         return None if ok and math.isfinite(value) else "not a JSON number"  # type: ignore[arg-type]
     if not isinstance(value, str):
         return "not a string"
