@@ -50,6 +50,8 @@ class SuiteOptions:
     quick: bool = False
     concurrency: int = 32
     out_dir: Path = ROOT / "benchmarks"
+    scenarios: tuple[str, ...] = ()  # throttle scenarios whose key starts with one of these
+    strategies: tuple[str, ...] = ()  # throttle strategies to run (empty: all)
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,7 @@ def run_scenario(scenario: Scenario, options: SuiteOptions) -> list[Result]:
     """Every strategy on ``scenario``, one sandbox process, reset before each strategy."""
     results = []
     with SandboxProcess(**scenario.sandbox) as sb:
-        for strategy in STRATEGIES:
+        for strategy in options.strategies or STRATEGIES:
             time.sleep(0.5)  # the previous run's stragglers land before the reset
             cpu = sb.cpu_seconds()
             result = asyncio.run(_run_one(scenario, strategy, sb, options.concurrency))
@@ -169,25 +169,31 @@ def summary(r: Result) -> str:
 
 def _not_behind(sdk: Result, other: Result) -> tuple[bool, str]:
     """Not behind: the other lost more items, or the SDK reaches at least 0.98 of its share with
-    no larger share of 429s."""
+    no larger share of 429s. Shares after the warm-up when both have one: the others' shorter
+    runs gain most from the burst a fresh server window allows at the start."""
+    mine, theirs = sdk.share_warm, other.share_warm
+    if mine is None or theirs is None:
+        mine, theirs = sdk.share, other.share
     ok = sdk.lost < other.lost or (
         sdk.lost == other.lost
-        and sdk.share >= 0.98 * other.share
+        and mine >= 0.98 * theirs
         and (sdk.share_429 or 0.0) <= (other.share_429 or 0.0)
     )
     detail = (
-        f"{other.strategy}: share {other.share:.3f}, 429s {_pct(other.share_429)}, "
-        f"{other.lost} lost"
+        f"{other.strategy}: share {other.share:.3f} (after {WARM_UP:g} s "
+        f"{_share(other.share_warm)}), 429s {_pct(other.share_429)}, {other.lost} lost"
     )
     return ok, detail
 
 
 def targets(results: list[Result]) -> list[Target]:
-    sdk = next(r for r in results if r.strategy == "sdk")
+    sdk = next((r for r in results if r.strategy == "sdk"), None)
+    if sdk is None:
+        return []
     key = sdk.scenario.key
     warm = sdk.timeline.statuses(after=WARM_UP)
     verdicts = [_not_behind(sdk, r) for r in results if r is not sdk]
-    return [
+    found = [
         Target(
             f"{key}: sdk >= {TARGET_SHARE:.2f} of the allowed rate, no item lost",
             sdk.share >= TARGET_SHARE and sdk.lost == 0 and not sdk.stopped,
@@ -200,12 +206,16 @@ def targets(results: list[Result]) -> list[Target]:
             f"{_pct(sdk.share_429_warm)} ({warm[429]} of {sum(warm.values())}; "
             f"{sdk.sent_429} 429s in all)",
         ),
-        Target(
-            f"{key}: sdk not behind any other strategy (share, 429s, items lost)",
-            all(ok for ok, _ in verdicts),
-            "; ".join(("" if ok else "BEHIND ") + d for ok, d in verdicts),
-        ),
     ]
+    if verdicts:
+        found.append(
+            Target(
+                f"{key}: sdk not behind any other strategy (share, 429s, items lost)",
+                all(ok for ok, _ in verdicts),
+                "; ".join(("" if ok else "BEHIND ") + d for ok, d in verdicts),
+            )
+        )
+    return found
 
 
 def table(results: list[Result]) -> str:
@@ -265,8 +275,18 @@ def client_line(results: list[Result]) -> str:
 def sdk_table(all_results: list[list[Result]]) -> str:
     rows = []
     for results in all_results:
-        r = next(x for x in results if x.strategy == "sdk")
-        best = max((x for x in results if x is not r), key=lambda x: (x.lost == 0, x.share))
+        r = next((x for x in results if x.strategy == "sdk"), None)
+        others = [x for x in results if x is not r]
+        if r is None:
+            continue
+        best = max(others, key=lambda x: (x.lost == 0, x.share), default=None)
+        shown = (
+            "-"
+            if best is None
+            else (
+                f"`{best.strategy}`: {_share(best.share)}, {best.sent_429} 429s, {best.lost} lost"
+            )
+        )
         rows.append(
             [
                 f"`{r.scenario.key}`",
@@ -276,7 +296,7 @@ def sdk_table(all_results: list[list[Result]]) -> str:
                 _pct(r.share_429_warm),
                 r.lost,
                 r.peak_in_flight,
-                f"`{best.strategy}`: {_share(best.share)}, {best.sent_429} 429s, {best.lost} lost",
+                shown,
             ]
         )
     return md_table(
@@ -319,7 +339,9 @@ def _method(options: SuiteOptions, png: list[str]) -> list[str]:
         f"the last answer; *after {WARM_UP:g} s*: successes answered after {WARM_UP:g} s / the "
         f"requests allowed after {WARM_UP:g} s. *429 share after {WARM_UP:g} s*: among requests "
         f"*sent* after {WARM_UP:g} s (retries included). *lost*: items a strategy gave up on. "
-        "*peak in flight*: the most requests awaiting an answer at once.",
+        "*peak in flight*: the most requests awaiting an answer at once. A fresh server window "
+        "allows a burst at the start, so short runs can exceed 1.0; *not behind* compares "
+        f"shares after {WARM_UP:g} s.",
         "",
         *[f"![200s and 429s per second, {p.split('.')[0]}]({p})" for p in png],
     ]
@@ -329,7 +351,12 @@ def run(options: SuiteOptions) -> SuiteReport:
     """Run every scenario, write the plots, return the RESULTS.md section."""
     from .throttle_plot import plot
 
-    all_results = [run_scenario(s, options) for s in scenarios(options.quick)]
+    chosen = [
+        s
+        for s in scenarios(options.quick)
+        if not options.scenarios or s.key.startswith(options.scenarios)
+    ]
+    all_results = [run_scenario(s, options) for s in chosen]
     suffix = "-quick" if options.quick else ""
     latency = [rs for rs in all_results if not rs[0].scenario.key.startswith("loopback")]
     loopback = [rs for rs in all_results if rs[0].scenario.key.startswith("loopback")]
