@@ -1,6 +1,6 @@
 """``python -m benchmarks``: run the suites, write ``benchmarks/RESULTS.md``.
 
-    python -m benchmarks                      # every suite (about 17 minutes)
+    python -m benchmarks                      # every suite (about 18 minutes)
     python -m benchmarks --only overhead      # some suites
     python -m benchmarks --quick              # a smoke run with small workloads
 
