@@ -1,6 +1,6 @@
 """``python -m benchmarks``: run the suites, write ``benchmarks/RESULTS.md``.
 
-    python -m benchmarks                      # every suite (about 6 minutes)
+    python -m benchmarks                      # every suite (about 18 minutes)
     python -m benchmarks --only overhead      # some suites
     python -m benchmarks --quick              # a smoke run with small workloads
 
@@ -38,6 +38,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="small workloads, for a smoke run")
     p.add_argument("--concurrency", type=int, default=32, help="workers per strategy (32)")
     p.add_argument(
+        "--scenarios",
+        default="",
+        help="throttle: only the scenarios whose key starts with one of these (comma-separated, "
+        "e.g. workspace-,path-3)",
+    )
+    p.add_argument(
+        "--strategies",
+        default="",
+        help="throttle: only these strategies (comma-separated, e.g. sdk)",
+    )
+    p.add_argument(
         "--output",
         type=Path,
         default=None,
@@ -49,6 +60,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     unknown = [name for name in args.only if name not in SUITES]
     if unknown:
         p.error(f"unknown suite(s) {', '.join(unknown)}; choose from {', '.join(SUITES)}")
+    from .strategies import STRATEGIES
+
+    args.strategies = ",".join(x.strip() for x in args.strategies.split(",") if x.strip())
+    unknown = [x for x in args.strategies.split(",") if x and x not in STRATEGIES]
+    if unknown:
+        p.error(f"unknown strategy {', '.join(unknown)}; choose from {', '.join(STRATEGIES)}")
     return args
 
 
@@ -83,7 +100,12 @@ def render(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    options = SuiteOptions(quick=args.quick, concurrency=args.concurrency)
+    options = SuiteOptions(
+        quick=args.quick,
+        concurrency=args.concurrency,
+        scenarios=tuple(x.strip() for x in args.scenarios.split(",") if x.strip()),
+        strategies=tuple(x.strip() for x in args.strategies.split(",") if x.strip()),
+    )
     output = args.output or options.out_dir / ("RESULTS-quick.md" if args.quick else "RESULTS.md")
     command = "python -m benchmarks " + shlex.join(sys.argv[1:] if argv is None else argv)
     info = machine_info()

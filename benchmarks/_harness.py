@@ -23,7 +23,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -50,6 +50,8 @@ class SuiteOptions:
     quick: bool = False
     concurrency: int = 32
     out_dir: Path = ROOT / "benchmarks"
+    scenarios: tuple[str, ...] = ()  # throttle scenarios whose key starts with one of these
+    strategies: tuple[str, ...] = ()  # throttle strategies to run (empty: all)
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,10 @@ class SuiteReport:
 
 
 class SandboxProcess:
-    """``python -m aelyst_async sandbox`` on an ephemeral loopback port, stopped with SIGTERM.
+    """A :class:`~aelyst_async.sandbox.Sandbox` with any of its public options in its own process
+    (``python -m benchmarks._serve``) on an ephemeral loopback port, stopped with SIGTERM.
 
-    >>> with SandboxProcess(per_path=5, workspace=50, latency=0.02) as sb:
+    >>> with SandboxProcess(per_path=5, workspace=50, latency=0.25, latency_jitter=0.05) as sb:
     ...     sb.base_url, sb.token, sb.stats()["rate_limited"]
     """
 
@@ -89,11 +92,9 @@ class SandboxProcess:
         self._proc: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> SandboxProcess:
-        args = [sys.executable, "-m", "aelyst_async", "sandbox"]
-        args += ["--host", LOOPBACK, "--port", "0", "--token", self.token]
-        for name, value in self.options.items():
-            if value is not None:
-                args += [f"--{name.replace('_', '-')}", str(value)]
+        options = {k: v for k, v in self.options.items() if v is not None}
+        options |= {"host": LOOPBACK, "port": 0, "token": self.token}
+        args = [sys.executable, "-m", "benchmarks._serve", json.dumps(options)]
         self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         assert self._proc.stdout is not None
         for line in self._proc.stdout:
@@ -223,6 +224,10 @@ class Timeline:
         total = sum(counts.values())
         return counts[status] / total if total else None
 
+    def answered(self, status: int, *, after: float = 0.0) -> int:
+        """How many exchanges answered at or after ``after`` seconds had ``status``."""
+        return sum(1 for _, answered, st in self.events if st == status and answered >= after)
+
     def per_second(self, status: int, *, bin_width: float = 0.5) -> tuple[list[float], list[float]]:
         """Bin centres and the rate per second of requests sent in each bin answered ``status``."""
         if not self.events:
@@ -237,7 +242,11 @@ class Timeline:
 
 
 def traced_session(timeline: Timeline, **kwargs: Any) -> aiohttp.ClientSession:
-    """An aiohttp session recording each request it sends (and its status) in ``timeline``."""
+    """An aiohttp session recording each request it sends (and its status) in ``timeline``.
+
+    Without a connection limit (aiohttp's default is 100), like the client's own session: at
+    a 250 ms round trip, 100 connections would cap any strategy at 400 requests per second.
+    """
 
     async def on_start(
         session: aiohttp.ClientSession, ctx: SimpleNamespace, params: object
@@ -258,6 +267,7 @@ def traced_session(timeline: Timeline, **kwargs: Any) -> aiohttp.ClientSession:
     trace.on_request_start.append(on_start)
     trace.on_request_end.append(on_end)
     trace.on_request_exception.append(on_error)
+    kwargs.setdefault("connector", aiohttp.TCPConnector(limit=0))
     return aiohttp.ClientSession(trace_configs=[trace], **kwargs)
 
 
@@ -400,6 +410,15 @@ def machine_info() -> dict[str, str]:
         f"sha256 of aelyst_async/**/*.py: {_sources_digest()})",
         "load average at start (1, 5, 15 min)": load,
     }
+
+
+def fmt_stats(stats: Mapping[str, Any]) -> str:
+    """``k=v, ...`` of a flat mapping (floats to one decimal; nested mappings left out)."""
+    return ", ".join(
+        f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}"
+        for k, v in stats.items()
+        if not isinstance(v, Mapping)
+    )
 
 
 def md_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -1,7 +1,7 @@
 """Bulk upserts: ``bulk_upsert`` under a hidden workspace limit, memory of ``aelyst upsert``, and
 throughput with no limits against raw aiohttp.
 
-1. **limited**: 20,000 distinct contacts (``Contact(f"User{i}", email=f"user{i}@example.com")``,
+1. **limited**: 10,000 distinct contacts (``Contact(f"User{i}", email=f"user{i}@example.com")``,
    built lazily by a generator) through ``client.contacts.bulk_upsert(..., concurrency=32)`` with
    the default policies, against a sandbox process with a hidden workspace limit of 200/s
    (per-path 5/s, irrelevant for distinct contacts; 20 ms per answer). Share of the allowed rate,
@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import attrs
 import psutil  # type: ignore[import-untyped]
 
 from aelyst_async import AelystClient, BulkProgress, BulkReport, Contact, RetryEvent
@@ -49,6 +50,7 @@ from ._harness import (
     SuiteReport,
     Target,
     Timeline,
+    fmt_stats,
     md_table,
     measure_run,
     own_cpu,
@@ -57,7 +59,6 @@ from ._harness import (
     traced_session,
     window_phase,
 )
-from .throttle import _as_dict, _fmt
 
 NAME = "bulk"
 DESCRIPTION = (
@@ -150,8 +151,8 @@ async def _limited(sb: SandboxProcess, n: int, concurrency: int) -> LimitedResul
             )
             elapsed = timeline.now()
             cpu = own_cpu() - cpu0
-            stats = _as_dict(client.stats) or {}
-            stats["throttle_snapshot"] = _as_dict(client.throttle_snapshot())
+            stats = attrs.asdict(client.stats)
+            stats["throttle_snapshot"] = attrs.asdict(client.throttle_snapshot())
     return LimitedResult(n, report, elapsed, timeline, sb.stats(), stats, retries, cpu)
 
 
@@ -212,9 +213,9 @@ def limited_section(r: LimitedResult, concurrency: int) -> tuple[str, list[Targe
     )
     stats = dict(r.client_stats)
     snapshot = stats.pop("throttle_snapshot", None)
-    line = f"`client.stats` after the run: {_fmt(stats)}"
+    line = f"`client.stats` after the run: {fmt_stats(stats)}"
     if isinstance(snapshot, dict):
-        line += f"; `client.throttle_snapshot()`: {_fmt(snapshot)}"
+        line += f"; `client.throttle_snapshot()`: {fmt_stats(snapshot)}"
     text = "\n".join(
         [
             f"#### 1. {r.n} distinct contacts through `bulk_upsert`, hidden workspace limit "
@@ -602,7 +603,7 @@ def run(options: SuiteOptions) -> SuiteReport:
     if options.quick:
         n_limited, sizes, n_throughput, repeats = 2000, (2000, 20000), 1000, 2
     else:
-        n_limited, sizes, n_throughput, repeats = 20000, (10000, 200000), 10000, 5
+        n_limited, sizes, n_throughput, repeats = 10000, (10000, 200000), 10000, 5
     conc = options.concurrency
     limited = run_limited(n_limited, conc)
     memory = run_memory(sizes, conc)

@@ -1,12 +1,12 @@
 """Overhead: the SDK's ``create_or_update`` against raw aiohttp posting pre-built JSON bytes.
 
 Same sandbox process (rate limits effectively off, no latency), same concurrency, the same
-distinct contacts; the SDK with limits it will never reach, with ``validation="strict"`` (the
-target) and, as diagnostics, ``"basic"`` and ``"off"``. Runs rotate through the clients and the
-sandbox is reset before each, so all create the same contacts. Wall time and client CPU time
-(``time.process_time`` of this process; the sandbox has its own) per request, medians over the
-repeats. When a ratio is over target, one SDK run and one raw run are profiled with cProfile and
-the report says where the client's time goes.
+distinct contacts; the SDK with limits it will never reach, with ``validation="basic"`` (the
+target: client CPU per request <= 1.15x raw), ``"strict"`` (the default) and ``"off"``. Runs
+rotate through the clients and the sandbox is reset before each, so all create the same
+contacts. Wall time and client CPU time (``time.process_time`` of this process; the sandbox has
+its own) per request, medians over the repeats. When a ratio is over target, one SDK run and one
+raw run are profiled with cProfile and the report says where the client's time goes.
 """
 
 from __future__ import annotations
@@ -94,10 +94,11 @@ def sdk_with(validation: Literal["strict", "basic", "off"]) -> Strategy:
     return sdk
 
 
+TARGET = "sdk validation=basic"
 STRATEGIES: dict[str, Strategy] = {
     "raw": raw,
-    "sdk": sdk_with("strict"),  # the default, and the one the target is about
-    "sdk validation=basic": sdk_with("basic"),  # diagnostics: what validation costs
+    TARGET: sdk_with("basic"),  # the one the target is about
+    "sdk validation=strict": sdk_with("strict"),  # the default: what strict checks cost
     "sdk validation=off": sdk_with("off"),
 }
 
@@ -269,12 +270,13 @@ def run(options: SuiteOptions) -> SuiteReport:
             return [getattr(s, f) / n * 1e6 for s in samples if s.strategy == name]
 
         med = {name: {f: statistics.median(per_req(name, f)) for f in FIELDS} for name in names}
-        wall_ratio = med["sdk"]["wall"] / med["raw"]["wall"]
-        cpu_ratio = med["sdk"]["cpu"] / med["raw"]["cpu"]
+        wall_ratio = med[TARGET]["wall"] / med["raw"]["wall"]
+        cpu_ratio = med[TARGET]["cpu"] / med["raw"]["cpu"]
         profiled = ""
         if max(wall_ratio, cpu_ratio) > TARGET_RATIO:
             print("  overhead   over target: profiling one SDK and one raw run", flush=True)
-            profiled = profile_report(profile(sb, work, "sdk", n), profile(sb, work, "raw", n), n)
+            sdk_stats = profile(sb, work, TARGET, n)
+            profiled = profile_report(sdk_stats, profile(sb, work, "raw", n), n)
 
     def cell(name: str, f: str) -> str:
         values = per_req(name, f)
@@ -282,7 +284,7 @@ def run(options: SuiteOptions) -> SuiteReport:
 
     rows = [
         [
-            f"**`{name}`**" if name == "sdk" else f"`{name}`",
+            f"**`{name}`**" if name == TARGET else f"`{name}`",
             cell(name, "wall"),
             f"{med[name]['wall'] / med['raw']['wall']:.2f}x",
             f"{1e6 / med[name]['wall']:.0f}",
@@ -294,6 +296,10 @@ def run(options: SuiteOptions) -> SuiteReport:
         ]
         for name in names
     ]
+
+    def ratio(name: str) -> str:
+        return f"{med[name]['cpu'] / med['raw']['cpu']:.2f}x"
+
     policies = sdk_unlimited_policies()
     steal = sum(s.steal for s in samples)
     parts = [
@@ -301,10 +307,10 @@ def run(options: SuiteOptions) -> SuiteReport:
         "repeats of each client in rotating order after one warm-up run each; the sandbox is "
         f"reset before each run. Sandbox: per-path limit {UNLIMITED}, no workspace limit, no "
         "latency. Raw: one `aiohttp.ClientSession` posting pre-built JSON bytes. SDK: "
-        "`create_or_update` with "
+        "`create_or_update` from the same workers, with "
         + (f"`rate_limit={policies['rate_limit']!r}`" if policies else "no rate-limit policy yet")
-        + ", the default retry policy and its own session; `sdk` is the default "
-        "`validation='strict'` (the target is about it), the `basic` and `off` rows show what "
+        + ", the default retry policy and its own session; the target is about "
+        "`validation='basic'` (in bold), the `strict` (the default) and `off` rows show what "
         "validation costs. Per-request figures in µs: median (min-max) over the repeats; ratios "
         "of medians. *Other processes*: CPU used by everything else on the machine during the "
         f"run (noise on wall time; hypervisor steal over all runs: {steal:.2f} s).",
@@ -335,14 +341,10 @@ def run(options: SuiteOptions) -> SuiteReport:
         parts += ["", "#### Where the SDK's time goes", "", profiled]
     targets = [
         Target(
-            f"overhead: sdk wall time <= {TARGET_RATIO}x raw",
-            wall_ratio <= TARGET_RATIO,
-            f"{wall_ratio:.2f}x (medians of {repeats})",
-        ),
-        Target(
-            f"overhead: sdk client CPU per request <= {TARGET_RATIO}x raw",
+            f"overhead: client CPU per request, validation='basic', <= {TARGET_RATIO}x raw",
             cpu_ratio <= TARGET_RATIO,
-            f"{cpu_ratio:.2f}x (medians of {repeats})",
+            f"{cpu_ratio:.2f}x (medians of {repeats}; wall {wall_ratio:.2f}x; strict "
+            f"{ratio('sdk validation=strict')}, off {ratio('sdk validation=off')})",
         ),
     ]
     return SuiteReport("Overhead", "\n".join(parts), targets)

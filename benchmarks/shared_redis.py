@@ -1,7 +1,7 @@
 """Several processes, one workspace budget: a shared ``RedisLimitStore`` against local throttles.
 
 One sandbox process with a hidden workspace limit of 40/s (per-path 5/s, fixed windows, 20 ms
-per answer) and 4 worker processes, each bulk-upserting 1,000 distinct contacts (disjoint
+per answer) and 4 worker processes, each bulk-upserting 600 distinct contacts (disjoint
 emails) with its own ``AelystClient``, started together:
 
 1. **shared**: every client's ``RateLimitPolicy(shared=RedisLimitStore.from_url(...))`` on one
@@ -11,7 +11,7 @@ emails) with its own ``AelystClient``, started together:
 Reported: combined throughput (upserts that succeeded per second, from the common start to the
 last worker's end) as a share of the 40/s limit, the 429 share from the sandbox's own counters
 (``rate_limited / requests``), total and per-worker times. Targets for (1): at least 0.9 of the
-limit and at most 2% 429s. The shared run takes about 100 s; a run is stopped after three times
+limit and at most 2% 429s. The shared run takes about 60 s; a run is stopped after three times
 its ideal duration (the local one may need it) and reported as stopped. ``--quick``: 100
 contacts per worker.
 
@@ -54,7 +54,7 @@ NAME = "shared_redis"
 DESCRIPTION = "4 worker processes, one 40/s workspace: shared RedisLimitStore vs local throttles"
 WORKERS = 4
 LIMIT = 40
-PER_WORKER = 1000
+PER_WORKER = 600
 PER_WORKER_QUICK = 100
 LATENCY = 0.02
 TARGET_SHARE = 0.9

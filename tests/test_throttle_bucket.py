@@ -1,4 +1,4 @@
-"""The aiolimiter wrapper: pacing, refits, FIFO order, cancellation, lazy loop binding."""
+"""The leaky bucket: pacing, refits, FIFO order, cancellation, use from any event loop."""
 
 from __future__ import annotations
 
@@ -202,7 +202,7 @@ def test_invalid_sizes_are_refused() -> None:
         Bucket(1, 1.0).refit(float("inf"), 1.0)
 
 
-def test_the_limiter_is_created_lazily_in_the_loop_that_uses_it() -> None:
+def test_a_bucket_made_outside_any_loop_works_in_each_loop_that_uses_it() -> None:
     bucket = Bucket(2, 1.0)  # made outside any loop
 
     async def use() -> float:
@@ -210,5 +210,5 @@ def test_the_limiter_is_created_lazily_in_the_loop_that_uses_it() -> None:
         return now()
 
     assert run(use()) == pytest.approx(0.0, abs=1e-6)
-    bucket.refit(2, 1.0)  # a refit makes a new limiter: usable in another loop
+    bucket.refit(2, 1.0)  # full again: usable at once in another loop
     assert run(use()) == pytest.approx(0.0, abs=1e-6)

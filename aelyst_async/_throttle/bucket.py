@@ -1,23 +1,19 @@
-"""The one place that uses aiolimiter: a leaky bucket whose size and rate can change.
+"""A leaky bucket whose size and rate can change, FIFO and cancel-safe: :class:`Bucket`.
 
-aiolimiter's :class:`~aiolimiter.AsyncLimiter` cannot change its rate at runtime (its rate is
-computed once, mjpieters/aiolimiter#98), shrinking its capacity below a waiter's amount strands
-that waiter, and it binds to the first event loop it runs on. :class:`Bucket` therefore
+The bucket holds a *level* that drains continuously at ``capacity / period`` per second; a token
+may be taken while ``level + 1 <= capacity`` (aiolimiter's ``AsyncLimiter`` semantics: a burst of
+``capacity``, then one token every ``period / capacity`` seconds). The level is plain arithmetic on
+the loop's clock, read when a token is asked for, so
 
-- creates its limiter lazily, inside the running loop, on first use;
-- *replaces* the limiter on :meth:`Bucket.refit` instead of mutating it, carrying over how much
-  of the new capacity is already used by taking it from the fresh limiter;
-- serves waiters first come, first served through an :class:`asyncio.Lock` (itself FIFO), so at
-  most one task (the head of the line) ever waits inside a limiter: a refit can never strand a
-  queue of waiters in an old limiter, and the head simply moves to the new one;
-- takes nothing for a waiter cancelled while it waits (both the lock and aiolimiter are
-  cancellation-safe: the level only rises once a wait has succeeded);
-- lets a task that finds no one in line, ``ready`` true and a token free take it at once,
-  without the lock: nothing it awaits then can suspend, so neither order nor cancellation
-  is at stake.
-
-Only aiolimiter's public ``AsyncLimiter(max_rate, time_period)``, ``has_capacity()`` and
-``acquire(amount)`` are used (aiolimiter 1.2 and 1.3, which wake waiters on exact timers).
+- taking a token when there is room costs a subtraction and a comparison, and never suspends;
+- :meth:`Bucket.refit` changes size and rate at once, for the next token (aiolimiter's rate is
+  fixed at creation, mjpieters/aiolimiter#98, which is why this is not an ``AsyncLimiter``);
+- waiters are served first come, first served through an :class:`asyncio.Lock` (itself FIFO):
+  the head of the line sleeps until the level has room and takes its token without suspending
+  in between, so a cancelled waiter takes nothing;
+- a task that finds no one in line, ``ready`` true and a token free takes it at once, without the
+  lock: nothing it does then can suspend, so neither order nor cancellation is at stake;
+- nothing is bound to an event loop: a bucket made outside any loop works in the one using it.
 
 >>> bucket = Bucket(5, 1.0)           # 5 at once, then one every 0.2 s
 >>> await bucket.acquire()
@@ -29,8 +25,6 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable
-
-from aiolimiter import AsyncLimiter
 
 Ready = Callable[[float], float]
 """Given the loop time, seconds to wait before the bucket may be used (0 or less: now)."""
@@ -47,16 +41,12 @@ class Bucket:
     and the ``ready`` condition.
     """
 
-    __slots__ = ("_capacity", "_limiter", "_lock", "_period", "_queued", "_used")
+    __slots__ = ("_capacity", "_drain", "_level", "_lock", "_queued", "_stamp")
 
     def __init__(self, capacity: float | None, period: float) -> None:
-        self._check(capacity, period)
-        self._capacity = capacity
-        self._period = period
-        self._used = 0.0
-        self._limiter: AsyncLimiter | None = None
         self._lock: asyncio.Lock | None = None
         self._queued = 0  # tasks holding or waiting for the lock
+        self.refit(capacity, period)
 
     @staticmethod
     def _check(capacity: float | None, period: float) -> None:
@@ -71,31 +61,38 @@ class Bucket:
         return self._queued > 0
 
     def refit(self, capacity: float | None, period: float, *, used: float = 0.0) -> None:
-        """Change the size and rate; ``used`` tokens of the new capacity count as already taken.
-
-        They are taken from the new limiter when it is first used. Takes effect for the next
-        token: a task waiting in the old limiter gets its token from the new one once the old
-        one lets it go (at most one old refill interval later).
-        """
+        """Change the size and rate; ``used`` tokens of the new capacity count as already taken
+        (as of the bucket's next use). Takes effect for the next token: a task waiting for one
+        looks again when its current wait ends (at most one old refill interval later)."""
         self._check(capacity, period)
-        self._capacity, self._period = capacity, period
-        self._used = 0.0 if capacity is None else min(max(used, 0.0), capacity)
-        self._limiter = None
+        self._capacity = capacity
+        self._drain = 0.0 if capacity is None else capacity / period  # level drained per second
+        self._level = 0.0 if capacity is None else min(max(used, 0.0), capacity)
+        self._stamp: float | None = None  # loop time the level was last brought up to date
+
+    def _room_in(self, now: float) -> float:
+        """Seconds until a token is free (0 or less: now); brings the level up to ``now``."""
+        capacity = self._capacity
+        if capacity is None:
+            return 0.0
+        stamp = self._stamp
+        if stamp is not None and now > stamp:
+            self._level = max(0.0, self._level - (now - stamp) * self._drain)
+        self._stamp = now
+        excess = self._level + 1.0 - capacity
+        return excess / self._drain if excess > 0.0 else 0.0
 
     async def acquire(self, ready: Ready = _always) -> bool:
         """Wait for this task's turn, for ``ready`` to allow it, and for a token; take it.
 
-        Returns True when the task had to wait (False: it never suspended). ``ready`` is checked
-        in turn order before and after the token is taken (a token taken while ``ready`` turned
-        false is dropped, which only ever errs on the slow side).
+        Returns True when the task had to wait (False: it never suspended). ``ready`` and the
+        token are checked together, in turn order, and the token taken without suspending.
         """
         loop = asyncio.get_running_loop()
-        if not self._queued and ready(loop.time()) <= 0:
-            if self._capacity is None:
-                return False
-            limiter = self._limiter or await self._fresh_limiter()
-            if limiter.has_capacity():
-                await limiter.acquire()  # has room: returns without suspending
+        if not self._queued:
+            now = loop.time()
+            if ready(now) <= 0 and self._room_in(now) <= 0:
+                self._level += 1.0
                 return False
         if self._lock is None:
             self._lock = asyncio.Lock()
@@ -103,32 +100,15 @@ class Bucket:
         self._queued += 1
         try:
             async with self._lock:
-                return await self._acquire_in_turn(ready, loop, waited)
+                while True:
+                    now = loop.time()
+                    delay = ready(now)
+                    if delay <= 0:  # the level is not looked at before: a refit's ``used``
+                        delay = self._room_in(now)  # counts from the first use after it
+                        if delay <= 0:
+                            self._level += 1.0
+                            return waited
+                    waited = True
+                    await asyncio.sleep(delay)
         finally:
             self._queued -= 1
-
-    async def _acquire_in_turn(
-        self, ready: Ready, loop: asyncio.AbstractEventLoop, waited: bool
-    ) -> bool:
-        while True:
-            delay = ready(loop.time())
-            if delay > 0:
-                waited = True
-                await asyncio.sleep(delay)
-                continue
-            if self._capacity is not None:
-                limiter = self._limiter or await self._fresh_limiter()
-                if not limiter.has_capacity():
-                    waited = True
-                await limiter.acquire()
-                if limiter is not self._limiter:
-                    continue  # refitted while waiting: take from the new limiter
-            if ready(loop.time()) <= 0:
-                return waited
-
-    async def _fresh_limiter(self) -> AsyncLimiter:
-        assert self._capacity is not None
-        limiter = self._limiter = AsyncLimiter(self._capacity, self._period)
-        if self._used > 0:
-            await limiter.acquire(self._used)  # a fresh limiter has room: returns at once
-        return limiter
