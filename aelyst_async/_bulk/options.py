@@ -15,8 +15,8 @@ from .progress import ProgressCallback
 
 DEFAULT_CONCURRENCY = 16
 """In-flight sends when neither ``concurrency`` nor a concurrency hint is given."""
-MAX_HINTED_CONCURRENCY = 256
-"""The most sends in flight a concurrency hint may ask for."""
+MAX_HINTED_CONCURRENCY = 512
+"""The most sends in flight a concurrency hint may ask for (the memory bound of a run)."""
 DEFAULT_SETTLE_DELAY = 1.0
 """Seconds between an item that may have created a contact and the next item of it."""
 DEFAULT_PROGRESS_INTERVAL = 0.1
