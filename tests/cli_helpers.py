@@ -4,8 +4,9 @@ sandbox received."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -37,25 +38,27 @@ def calls(sb: Sandbox, operation: str) -> int:
     return sb.stats.operations.get(operation, 0)
 
 
+Answer = Callable[[web.Request], tuple[int, dict[str, Any]] | None]
+
+
 @asynccontextmanager
-async def forbidding_fields() -> AsyncIterator[tuple[Sandbox, str]]:
-    """A sandbox behind a proxy that answers 403 to ``GET /space/custom_field`` (a token
-    without that permission) and forwards every other request: ``(sandbox, proxy base URL)``."""
+async def proxied(answer: Answer) -> AsyncIterator[tuple[Sandbox, str]]:
+    """A sandbox behind a proxy that answers a request itself when ``answer(request)`` gives
+    ``(status, JSON body)`` and forwards it otherwise: ``(sandbox, proxy base URL)``."""
     async with Sandbox() as sb, aiohttp.ClientSession() as session:
 
         async def forward(request: web.Request) -> web.Response:
-            if request.path.endswith("/space/custom_field"):
-                return web.json_response({"code": 403, "message": "Forbidden"}, status=403)
+            own = answer(request)
+            if own is not None:
+                return web.json_response(own[1], status=own[0])
             async with session.request(
                 request.method,
                 sb.url + request.path_qs,
                 headers={"Authorization": request.headers.get("Authorization", "")},
                 data=await request.read(),
-            ) as answer:
-                body = await answer.read()
-                return web.Response(
-                    status=answer.status, body=body, content_type="application/json"
-                )
+            ) as reply:
+                body = await reply.read()
+                return web.Response(status=reply.status, body=body, content_type="application/json")
 
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", forward)
@@ -66,3 +69,15 @@ async def forbidding_fields() -> AsyncIterator[tuple[Sandbox, str]]:
             yield sb, f"http://127.0.0.1:{runner.addresses[0][1]}/v1"
         finally:
             await runner.cleanup()
+
+
+def forbidding_fields() -> AbstractAsyncContextManager[tuple[Sandbox, str]]:
+    """A sandbox behind a proxy that answers 403 to ``GET /space/custom_field`` (a token
+    without that permission) and forwards every other request: ``(sandbox, proxy base URL)``."""
+
+    def forbid(request: web.Request) -> tuple[int, dict[str, Any]] | None:
+        if request.path.endswith("/space/custom_field"):
+            return 403, {"code": 403, "message": "Forbidden"}
+        return None
+
+    return proxied(forbid)

@@ -181,7 +181,7 @@ async def test_a_tag_with_a_comma_cannot_go_into_a_csv(
         assert await aelyst("export", str(tmp_path / "e.csv"), *api(sb)) == 1
         err = capsys.readouterr().err
         assert "email:a@example.com: not written: the tag 'a,b' holds a comma" in err
-        assert "1 contacts written, 1 not written" in err
+        assert "1 contact written, 1 not written" in err
         rows = read_csv(tmp_path / "e.csv")
         assert [r["email"] for r in rows] == ["b@example.com"]
         assert await aelyst("export", str(tmp_path / "e.jsonl"), *api(sb)) == 0
@@ -202,3 +202,43 @@ async def test_without_the_field_list_a_first_pass_finds_the_names(
     header = (tmp_path / "e.csv").read_text().splitlines()[0]
     assert header.endswith(",countryCode,cf:Plan,tags,lifecycle")
     assert "reading the contacts twice" in capsys.readouterr().err
+
+
+async def test_formula_like_cells_are_written_unchanged_with_one_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    risky = {
+        "firstName": "=cmd|' /C calc'!A0",
+        "lastName": "@SUM(A1)",
+        "email": "ana@example.com",
+        "phone": "+351912345678",  # a number, not a formula
+        "custom_fields": [{"name": "Notes", "value": "-2+3"}, {"name": "Seats", "value": -5}],
+        "tags": ["+vip"],
+    }
+    plain = {"firstName": "Bo", "email": "bo@example.com", "phone": "+351912345679"}
+    source = tmp_path / "c.jsonl"
+    source.write_text(json.dumps(risky) + "\n" + json.dumps(plain) + "\n", encoding="utf-8")
+    exported = tmp_path / "e.csv"
+    async with Sandbox() as sb, Sandbox() as fresh:
+        assert await aelyst("upsert", str(source), *api(sb)) == 0
+        capsys.readouterr()
+        assert await aelyst("export", str(exported), *api(sb)) == 0
+        warned = capsys.readouterr().err
+        assert await aelyst("upsert", str(exported), *api(fresh)) == 0
+        assert snapshot(fresh) == snapshot(sb)  # the round trip changes nothing
+        assert await aelyst("export", str(tmp_path / "e.jsonl"), *api(sb)) == 0
+        assert await aelyst("export", str(tmp_path / "bo.csv"), *api(sb), "--search", "bo") == 0
+        quiet = capsys.readouterr().err
+    ana = next(row for row in read_csv(exported) if row["email"] == "ana@example.com")
+    assert (ana["firstName"], ana["lastName"], ana["cf:Notes"]) == (
+        "=cmd|' /C calc'!A0",
+        "@SUM(A1)",
+        "-2+3",
+    )
+    assert (ana["tags"], ana["cf:Seats"], ana["phone"]) == ("+vip", "-5", "+351912345678")
+    assert [line for line in warned.splitlines() if "warning" in line] == [
+        f"aelyst export: warning: {str(exported)!r} has 4 cells starting with = + - or @ "
+        "(written unchanged): a spreadsheet may run them as formulas; import the file as text "
+        "rather than opening it"
+    ]
+    assert "warning" not in quiet  # JSONL, and a CSV without such cells

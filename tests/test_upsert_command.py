@@ -88,12 +88,15 @@ async def test_the_example_with_errors_reports_each_failed_row(
         f"line {n}" for n in (5, 9, 14, 20, 24, 29, 33, 37)
     ]
     by_line = {int(r["error"].split(":")[0][5:]): r for r in records}
-    assert by_line[5]["email"] == "ren.tanaka4+demo@example.com"  # the original columns
+    assert by_line[5]["email"] == "ren.tanaka4+demo@example.com"  # wire-format bodies
     assert by_line[5]["countryCode"] == "Portugal"
     assert "countryCode: not an ISO 3166-1" in by_line[5]["error"]
     assert "cf:Plan: 'Platinum' is not one of" in by_line[20]["error"]
+    assert {"name": "Plan", "value": "Platinum"} in by_line[20]["custom_fields"]
     assert by_line[33]["identifier"] == "mail:someone@example.com"
-    assert all(set(r) >= {"firstName", "email", "error"} for r in records)
+    assert "firstName" not in by_line[24] and by_line[24]["phone"] == "+351912344385"
+    wire = {"firstName", "lastName", "email", "phone", "language", "countryCode", "profilePic"}
+    assert all(set(r) <= wire | {"custom_fields", "identifier", "error"} for r in records)
 
 
 async def test_rows_land_in_the_server_as_typed_values(tmp_path: Path) -> None:

@@ -4,7 +4,9 @@ Headers match loosely: case, spaces, ``_`` and ``-`` are ignored against the API
 and the Python names (``First Name``, ``first_name`` and ``FIRSTNAME`` all mean ``firstName``).
 ``cf:<Field Name>`` is a custom field, ``identifier`` the row's identifier, ``tags`` (names
 separated by commas) and ``lifecycle`` what to apply after the upsert, and ``error`` (the column
-a ``--report`` file adds) is ignored. ``--map 'Column=field'`` names any other column.
+a ``--report`` file adds) is ignored. ``--map 'Column=field'`` names any other column. A column
+without a name (``email,firstName,`` from a spreadsheet) is ignored while its cells are empty; a
+value under it is that row's error.
 
 >>> columns = Columns.from_header(["First Name", "E-mail", "cf:Seats"], {}, "c.csv")
 >>> columns.field_column["first_name"]
@@ -24,7 +26,7 @@ from .._convert import WIRE_NAMES
 from .._errors import ValidationProblem
 from .._models import UNSET, Contact, CustomField, CustomFieldValue
 
-Kind = Literal["field", "identifier", "custom", "tags", "lifecycle", "ignore"]
+Kind = Literal["field", "identifier", "custom", "tags", "lifecycle", "ignore", "unnamed"]
 CUSTOM_PREFIX = "cf:"
 IDENTIFIER = "identifier"
 TAGS = "tags"
@@ -32,6 +34,7 @@ LIFECYCLE = "lifecycle"
 MAX_TAG_LENGTH = 255
 REPORT_ERROR = "error"
 STANDARD = [wire for name, wire in WIRE_NAMES.items() if name != "custom_fields"]
+UNNAMED_VALUE = "has a value but no name in the header: name the column (or empty its cells)"
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"-?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _LOOSE = re.compile(r"[\s_\-]+")
@@ -121,9 +124,10 @@ class Columns:
         kinds: list[tuple[Kind, str]] = []
         field_column: dict[str, str] = {}
         unknown: list[str] = []
-        for position, name in enumerate(names, start=1):
+        for name in names:
             if not name:
-                raise FileFormatError(f"{path!r}: column {position} of the header has no name")
+                kinds.append(("unnamed", ""))
+                continue
             found = mapping.get(loose(name)) or meaning(name)
             if found is None:
                 unknown.append(name)
@@ -144,9 +148,12 @@ class Columns:
                 hint = closest(name)
                 described.append(f"{name!r}" + (f" (did you mean {hint}?)" if hint else ""))
             plural = "s" if len(unknown) > 1 else ""
+            report = ("ignore", REPORT_ERROR) in kinds
+            again = " (a --report file keeps the columns: give the --map options again)"
             raise FileFormatError(
                 f"{path!r}: unknown column{plural} {', '.join(described)}; accepted names are "
                 f"{ACCEPTED}; name another column with --map '{unknown[0]}=firstName'"
+                + (again if report else "")
             )
         if "first_name" not in field_column:
             raise FileFormatError(f"{path!r}: no firstName column (the API requires it)")
@@ -207,6 +214,18 @@ def normalize_phone(text: str, region: str | None) -> str:
     return formatted
 
 
+def region_of(country: object, default_country: str | None) -> str | None:
+    """The region of a row's national phone numbers: its countryCode, else the default."""
+    return country.upper() if isinstance(country, str) else default_country
+
+
+def normalize_identifier(identifier: str, region: str | None) -> str:
+    """A ``phone:`` identifier's number as :func:`normalize_phone`; others unchanged."""
+    if identifier.startswith("phone:"):
+        return "phone:" + normalize_phone(identifier[len("phone:") :].strip(), region)
+    return identifier
+
+
 ConvertCustom = Callable[[str, object], tuple[str, CustomFieldValue]]
 """``(column's field name, value) -> (the field's name, the value to send)``; raises
 ``ValueError`` with the problem for a value the field cannot take."""
@@ -264,7 +283,8 @@ def contact_from_cells(
     """The contact a row's cells describe. Cells are trimmed; an empty cell leaves its field
     out; phone numbers become E.164 (national ones with the row's countryCode, else
     ``default_country``); ``cf:`` cells go through ``convert`` (by default a plain number
-    becomes a JSON number); ``tags`` is split at commas; an empty ``lifecycle`` is None."""
+    becomes a JSON number); ``tags`` is split at commas; an empty ``lifecycle`` is None; a
+    value in a column without a name is a problem naming the column's number."""
     identifier: str | None = None
     fields: dict[str, Any] = {}
     custom: list[CustomField] = []
@@ -272,11 +292,15 @@ def contact_from_cells(
     problems: list[ValidationProblem] = []
     tags: tuple[str, ...] = ()
     lifecycle: str | None = None
-    for name, (kind, field), raw in zip(columns.names, columns.kinds, cells, strict=False):
+    for position, (name, (kind, field), raw) in enumerate(
+        zip(columns.names, columns.kinds, cells, strict=False), start=1
+    ):
         cell = raw.strip()
         if not cell:
             continue
-        if kind == "field":
+        if kind == "unnamed":
+            problems.append(ValidationProblem(f"column {position}", UNNAMED_VALUE))
+        elif kind == "field":
             fields[field] = cell
         elif kind == "identifier":
             identifier = cell
@@ -294,12 +318,11 @@ def contact_from_cells(
                 problems.append(ValidationProblem(TAGS, problem))
         elif kind == "lifecycle":
             lifecycle = cell
-    country = fields.get("country_code")
-    region = country.upper() if isinstance(country, str) else default_country
+    region = region_of(fields.get("country_code"), default_country)
     if "phone" in fields:
         fields["phone"] = normalize_phone(fields["phone"], region)
-    if identifier is not None and identifier.startswith("phone:"):
-        identifier = "phone:" + normalize_phone(identifier[len("phone:") :].strip(), region)
+    if identifier is not None:
+        identifier = normalize_identifier(identifier, region)
     contact = Contact(
         fields.pop("first_name", ""), **fields, custom_fields=custom if custom else UNSET
     )

@@ -1,14 +1,11 @@
-"""What ``aelyst upsert`` shows: progress on stderr, failed rows and a summary on stdout, and
-the ``--report`` file of failed rows (original columns plus ``error``, ready to re-import)."""
+"""What ``aelyst upsert`` shows: progress on stderr, failed rows and a summary on stdout."""
 
 from __future__ import annotations
 
-import csv
-import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from typing import IO, Any
+from typing import Any
 
 import attrs
 from tqdm import tqdm
@@ -26,14 +23,15 @@ _CUSTOM = re.compile(r"custom_fields\[(\d+)\](\.value|\.name)?")
 
 def column_of(field: str, row: Row, field_column: Mapping[str, str] | None) -> str:
     """The name a file gives a field path of a validation problem (``custom_fields[1].value``
-    -> ``cf:Seats``; ``country_code`` -> ``Country Code``)."""
+    -> ``cf:Seats``; ``country_code`` -> ``Country Code``; the identifier derived from the
+    email -> the email's column)."""
     match = _CUSTOM.fullmatch(field)
     if match is not None and int(match.group(1)) < len(row.custom_columns):
         return row.custom_columns[int(match.group(1))]
-    if field_column is None:  # JSONL: the file uses the wire names
-        return WIRE_NAMES.get(field, field)
     if field == "identifier" and row.identifier is None:
         field = "email" if row.label.startswith("email:") else "phone"
+    if field_column is None:  # JSONL: the file uses the wire names
+        return WIRE_NAMES.get(field, field)
     return field_column.get(field, WIRE_NAMES.get(field, field))
 
 
@@ -161,45 +159,3 @@ class Display:
         parts += [f"{label} {value}" for label, value in (counters or {}).items()]
         parts.append(f"elapsed {duration(elapsed)}")
         print(("dry run: " if dry_run else "") + ", ".join(parts), flush=True)
-
-
-def write_report(
-    file: IO[str],
-    failures: Sequence[Failure],
-    *,
-    header: Sequence[str] | None,
-    delimiter: str,
-    as_jsonl: bool,
-) -> None:
-    """The failed rows in file order, each with an ``error`` ("line N: problem").
-
-    As CSV (``as_jsonl`` False; CSV input only): the input's columns plus ``error``, in its
-    delimiter. As JSON lines: the original object (a CSV row as ``{column: cell}``) plus
-    ``"error"``.
-    """
-    ordered = sorted(failures, key=lambda f: f.line)
-    if not as_jsonl:
-        assert header is not None
-        columns = list(header)
-        error_at = next((i for i, n in enumerate(columns) if n.strip().lower() == "error"), None)
-        if error_at is None:
-            error_at = len(columns)
-            columns.append("error")
-        writer = csv.writer(file, delimiter=delimiter, lineterminator="\n")
-        writer.writerow(columns)
-        for failure in ordered:
-            cells = [] if isinstance(failure.source, (str, Mapping)) else list(failure.source)
-            cells += [""] * (len(columns) - len(cells))
-            cells[error_at] = f"line {failure.line}: {failure.message}"
-            writer.writerow(cells)
-        return
-    for failure in ordered:
-        record: dict[str, Any]
-        if isinstance(failure.source, Mapping):
-            record = dict(failure.source)
-        elif isinstance(failure.source, str):
-            record = {"text": failure.source.rstrip("\r\n")}
-        else:
-            record = dict(zip(header or (), failure.source, strict=False))
-        record["error"] = f"line {failure.line}: {failure.message}"
-        file.write(json.dumps(record) + "\n")

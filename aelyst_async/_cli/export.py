@@ -29,7 +29,7 @@ from .connect import CommandError, add_connection_options, connect, positive_int
 from .display import PLAIN_INTERVAL, describe_error, duration
 from .fields import FALLBACK_STATUSES
 from .rows import FORMATS, detect_format
-from .runwide import RunStopped, RunWideFailure, unless_stopped
+from .runwide import RunStopped, RunWideFailure, unless_stopped, unreachable
 from .writers import AtomicOutput, CsvWriter, ExportProblem, JsonlWriter, identifier_of
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -80,6 +80,11 @@ def add_export_command(subparsers: Any) -> None:
         help="progress on stderr: a bar on a terminal, plain lines otherwise (default auto)",
     )
     p.set_defaults(run=run_export)
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 cell``, ``3 cells``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _error(message: str) -> int:
@@ -169,7 +174,7 @@ def _run_wide(error: AelystError, base_url: str) -> CommandError:
     if isinstance(error, AuthenticationError):
         reason = "the API refused the token (401): check --token or AELYST_API_TOKEN"
     elif isinstance(error, TransportError):
-        reason = f"cannot reach the API at {base_url}: {error.message} (check --base-url)"
+        reason = unreachable(base_url, error.message)
     else:
         reason = describe_error(error)
     return CommandError(f"stopped: {reason}; no file written")
@@ -200,12 +205,20 @@ async def _export(args: argparse.Namespace, fmt: str) -> int:
         except OSError as exc:
             raise CommandError(f"cannot write {args.file!r}: {exc.strerror or exc}") from None
     written = progress.contacts - skipped
-    parts = [f"{written} contacts written", f"{progress.pages} pages"]
+    parts = [f"{counted(written, 'contact')} written", counted(progress.pages, "page")]
     if skipped:
         parts.insert(1, f"{skipped} not written (see above)")
     parts.append(f"elapsed {duration(progress.elapsed())}")
     target = "stdout" if args.file == "-" else repr(args.file)
     print(f"export to {target}: " + ", ".join(parts), file=sys.stderr)
+    formulas = writer.formula_cells if isinstance(writer, CsvWriter) else 0
+    if formulas:
+        print(
+            f"aelyst export: warning: {target} has {counted(formulas, 'cell')} starting with "
+            "= + - or @ (written unchanged): a spreadsheet may run them as formulas; import "
+            "the file as text rather than opening it",
+            file=sys.stderr,
+        )
     return EXIT_INCOMPLETE if skipped else EXIT_OK
 
 

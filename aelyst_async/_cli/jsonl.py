@@ -63,6 +63,17 @@ def _typed(contact: Contact, fields: WorkspaceFields) -> tuple[Contact, list[Val
     return attrs.evolve(contact, custom_fields=converted), problems
 
 
+def _custom_names(items: object) -> tuple[str, ...]:
+    """How problems name each ``custom_fields`` entry: ``custom_fields[1] (Plan)``."""
+    if not isinstance(items, list):
+        return ()
+    names = [item.get("name") if isinstance(item, dict) else None for item in items]
+    return tuple(
+        f"custom_fields[{i}]" + (f" ({name})" if isinstance(name, str) else "")
+        for i, name in enumerate(names)
+    )
+
+
 def jsonl_row(line_number: int, line: str, fields: WorkspaceFields | None = None) -> Row:
     """The row of one JSONL line (custom field values converted by ``fields`` when given)."""
     try:
@@ -84,6 +95,7 @@ def jsonl_row(line_number: int, line: str, fields: WorkspaceFields | None = None
         problem = f"must be a string, got {json_type(identifier)}"
         return Row(line_number, None, error=problem_error("identifier", problem), source=source)
     label = label_for(identifier, body.get("email"), body.get("phone"))
+    custom_columns = _custom_names(body.get("custom_fields"))
     tags, lifecycle, problems = _after_upsert(body)
     try:
         contact = contact_from_wire(body)
@@ -95,13 +107,21 @@ def jsonl_row(line_number: int, line: str, fields: WorkspaceFields | None = None
         problems += typed_problems
     if problems or contact is None:
         failed = ContactValidationError(problems)
-        return Row(line_number, identifier, error=failed, label=label, source=source)
+        return Row(
+            line_number,
+            identifier,
+            error=failed,
+            label=label,
+            source=source,
+            custom_columns=custom_columns,
+        )
     return Row(
         line_number,
         identifier,
         contact=contact,
         label=label,
         source=source,
+        custom_columns=custom_columns,
         tags=tags,
         lifecycle=lifecycle,
     )

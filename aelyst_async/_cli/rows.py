@@ -250,6 +250,8 @@ class RowReader:
             if isinstance(cells, csv.Error):
                 yield Row(line, None, error=problem_error("row", f"not valid CSV: {cells}"))
                 continue
+            if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
+                cells = cells[:width]  # empty cells after the last column (a spreadsheet's)
             values = dict(zip(columns.kinds, cells, strict=False))
             email = values.get(("field", "email"), "").strip()
             phone = values.get(("field", "phone"), "").strip()

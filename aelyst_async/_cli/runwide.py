@@ -2,13 +2,14 @@
 
 A run is stopped, with one line and a hint, when the API refuses the token (401), answers 404
 on the contact endpoint before any row succeeded (a base URL without ``/v1``), or when the first
-requests all fail with the same transport error (unreachable host, refused connection, TLS
-failure) before any row succeeded.
+requests all fail with the same transport error (a refused connection, a host name that does not
+resolve, a TLS failure, a timeout) before any row succeeded; the hint names the cause.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable
 from typing import TypeVar
 
@@ -54,22 +55,61 @@ class RunWideFailure:
             self._transport.append(error.message)
             if len(self._transport) >= SAME_TRANSPORT_ERRORS:
                 if len(set(self._transport)) == 1:
-                    self._stop(self._unreachable(error.message))
+                    self._stop(unreachable(self.base_url, error.message))
                 self._transport.clear()
         else:
             self._transport.clear()
 
-    def _unreachable(self, message: str) -> str:
-        lowered = message.lower()
-        if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
-            hint = "a TLS failure: check --base-url and the system's CA certificates"
-        else:
-            hint = "check --base-url and the network"
-        return f"cannot reach the API at {self.base_url}: {message} ({hint})"
-
     def _stop(self, reason: str) -> None:
         self.reason = reason
         self.stopped.set()
+
+
+_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), hint)
+    for pattern, hint in (
+        (
+            r"^timed out|TimeoutError",
+            "no answer within --timeout: check --base-url and the network, or give a larger "
+            "--timeout",
+        ),
+        (
+            r"CertificateError|certificate verify failed|CERTIFICATE_VERIFY_FAILED",
+            "the server's TLS certificate is not trusted: check --base-url (its host must be "
+            "the certificate's) and the system's CA certificates",
+        ),
+        (
+            r"SSLError|\[SSL[:\]]",
+            "the TLS handshake failed: check --base-url (https:// for a TLS server, http:// for a "
+            "plain one)",
+        ),
+        (
+            r"DNSError|Name or service not known|nodename nor servname|name resolution|getaddrinfo",
+            "the host name does not resolve: check --base-url (its host) and the DNS",
+        ),
+        (
+            r"Connect call failed|Connection refused|Errno 111\b|Errno 61\b|ECONNREFUSED",
+            "the connection was refused: nothing listens at that host and port; check "
+            "--base-url and that the server is running",
+        ),
+    )
+)
+
+
+def unreachable(base_url: str, message: str) -> str:
+    """Why the API at ``base_url`` cannot be reached: the cause read from a
+    :class:`TransportError`'s message (a timeout, an untrusted TLS certificate, another TLS
+    failure, a host name that does not resolve, a refused connection, else the network), what
+    to check, then the message itself.
+
+    >>> unreachable("http://127.0.0.1:1/v1", "ClientConnectorError: ... [Connect call failed]")
+    'cannot reach the API at http://127.0.0.1:1/v1: the connection was refused: ... [...]'
+    """
+    hint = next(
+        (hint for pattern, hint in _CAUSES if pattern.search(message)),
+        "check --base-url and the network",
+    )
+    return f"cannot reach the API at {base_url}: {hint} [{message}]"
 
 
 class RunStopped(Exception):

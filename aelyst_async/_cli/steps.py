@@ -42,6 +42,21 @@ class AfterUpsert:
         return f"tags={list(self.tags)!r} lifecycle={self.lifecycle!r}"
 
 
+@attrs.frozen
+class FailedStep:
+    """The call after a row's upsert that failed: ``step`` is ``"tags"`` or ``"lifecycle"``."""
+
+    step: str
+    contact_id: int
+
+    def describe(self, column: str) -> str:
+        """The step as shown, naming ``column`` as the file names it."""
+        return (
+            f"{column} (after the upsert of contact id {self.contact_id} succeeded; a rerun "
+            "with --journal sends the row again, safely)"
+        )
+
+
 class RowSteps:
     """The calls after each pending row's upsert (keyed by the row's :class:`Contact` object,
     which bulk hands back to :meth:`send`), and the step that failed for a row."""
@@ -49,7 +64,7 @@ class RowSteps:
     def __init__(self, contacts: Contacts) -> None:
         self._contacts = contacts
         self._after: dict[int, tuple[Contact, AfterUpsert]] = {}
-        self._failed: dict[int, str] = {}
+        self._failed: dict[int, FailedStep] = {}
 
     def add(self, contact: Contact, tags: tuple[str, ...], lifecycle: str | None) -> None:
         """Apply ``tags`` and ``lifecycle`` after ``contact``'s upsert (nothing when neither)."""
@@ -60,8 +75,8 @@ class RowSteps:
         found = self._after.get(id(contact))
         return found[1] if found is not None and found[0] is contact else None
 
-    def done(self, contact: Contact) -> str | None:
-        """Forget ``contact``'s row; the step that failed for it (a description), if one did."""
+    def done(self, contact: Contact) -> FailedStep | None:
+        """Forget ``contact``'s row; the step that failed for it, if one did."""
         self._after.pop(id(contact), None)
         return self._failed.pop(id(contact), None)
 
@@ -87,9 +102,6 @@ class RowSteps:
             if steps.lifecycle is not None:
                 await self._contacts.update_lifecycle(target, steps.lifecycle)
         except AelystError:
-            self._failed[id(contact)] = (
-                f"{step} (after the upsert of contact id {result.contact_id} succeeded; "
-                "a rerun with --journal sends the row again, safely)"
-            )
+            self._failed[id(contact)] = FailedStep(step, result.contact_id)
             raise
         return result, attempts

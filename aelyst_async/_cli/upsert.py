@@ -22,7 +22,7 @@ import stat
 import sys
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import AsyncExitStack, aclosing
-from typing import IO, Any
+from typing import Any
 
 import attrs
 
@@ -33,12 +33,13 @@ from .._models import BulkOutcome, Contact, Identifier, UpsertResult
 from .._sansio import build_upsert_request
 from .columns import FileFormatError, check_region, parse_map
 from .connect import CommandError, add_connection_options, connect, has_token, positive_int, seconds
-from .display import Display, Failure, describe_error, write_report
+from .display import Display, Failure, describe_error
 from .fields import WorkspaceFields, read_fields
+from .report import write_report
 from .row import Row
 from .rows import FORMATS, RowReader, detect_format
-from .runwide import RunStopped, RunWideFailure, unless_stopped
-from .steps import RowSteps
+from .runwide import RunStopped, RunWideFailure, unless_stopped, unreachable
+from .steps import FailedStep, RowSteps
 
 log = logging.getLogger("aelyst_async.cli")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -103,8 +104,8 @@ def add_upsert_command(subparsers: Any) -> None:
         "--report",
         metavar="FILE",
         default=None,
-        help="write the failed rows to FILE (.csv: original columns plus error; .jsonl: JSON "
-        "lines), ready to fix and re-import",
+        help="write the failed rows to FILE (.csv: original columns plus error, re-import with "
+        "the same --map; .jsonl: wire-format bodies plus error), ready to fix and re-import",
     )
     add(
         "--dry-run",
@@ -179,13 +180,18 @@ class _Input:
             self.error = exc
 
     def failure(
-        self, row: Row, error: AelystError, label: str | None = None, step: str | None = None
+        self,
+        row: Row,
+        error: AelystError,
+        label: str | None = None,
+        step: FailedStep | None = None,
     ) -> Failure:
         columns = self.reader.columns
         field_column = columns.field_column if columns is not None else None
         message = describe_error(error, row, field_column)
         if step is not None:
-            message = f"{step}: {message}"
+            column = field_column.get(step.step, step.step) if field_column else step.step
+            message = f"{step.describe(column)}: {message}"
         return Failure(row.line, label or row.label, message, row.source)
 
     def outcome(self, outcome: BulkOutcome) -> None:
@@ -250,21 +256,17 @@ def run_upsert(args: argparse.Namespace) -> int:
     if args.report is not None:
         try:
             with open(args.report, "w", encoding="utf-8", newline="") as report:
-                _write_report(report, source, as_jsonl)
+                write_report(
+                    report,
+                    display.failures,
+                    columns=reader.columns,
+                    delimiter=reader.delimiter,
+                    as_jsonl=as_jsonl,
+                    default_country=reader.default_country,
+                )
         except OSError as exc:
             return usage_error(f"cannot write the report {args.report!r}: {exc.strerror}")
     return code
-
-
-def _write_report(report: IO[str], source: _Input, as_jsonl: bool) -> None:
-    columns = source.reader.columns
-    write_report(
-        report,
-        source.display.failures,
-        header=columns.names if columns is not None else None,
-        delimiter=source.reader.delimiter,
-        as_jsonl=as_jsonl,
-    )
 
 
 def _validate_only(validation: Any) -> Any:
@@ -288,10 +290,7 @@ async def _workspace_fields(
     except RunStopped as exc:
         raise CommandError(f"stopped: {exc}") from None
     except TransportError as exc:
-        raise CommandError(
-            f"stopped: cannot reach the API at {client.base_url}: {exc.message} (check "
-            "--base-url and the network)"
-        ) from None
+        raise CommandError(f"stopped: {unreachable(client.base_url, exc.message)}") from None
     except AelystError as exc:
         raise CommandError(
             f"cannot read the workspace's custom fields: {describe_error(exc)}"

@@ -2,7 +2,8 @@
 
 - CSV: ``identifier`` (``email:...``, else ``phone:...``, else ``id:...``), the contact fields by
   wire name, ``cf:<name>`` for each custom field of the header, ``tags`` (names joined by
-  ``", "``) and ``lifecycle``; an empty cell for a field the contact lacks.
+  ``", "``) and ``lifecycle``; an empty cell for a field the contact lacks. Values are never
+  changed: a cell a spreadsheet may run as a formula is counted, for a warning.
 - JSONL: one wire-format body per contact with ``identifier``, the fields it has,
   ``custom_fields``, ``tags`` and ``lifecycle`` (keys left out when empty).
 
@@ -21,6 +22,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -32,6 +34,8 @@ from .._records import ContactRecord
 from .columns import CUSTOM_PREFIX, IDENTIFIER, LIFECYCLE, STANDARD, TAGS
 
 _PYTHON_NAMES = {wire: name for name, wire in WIRE_NAMES.items()}
+FORMULA_STARTS = frozenset("=+-@")
+_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
 class ExportProblem(ValueError):
@@ -57,15 +61,23 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def formula_like(cell: str) -> bool:
+    """Whether a spreadsheet may run ``cell`` as a formula: it starts with ``=``, ``+``, ``-``
+    or ``@`` and is not just a number (``+60123456789``, ``-5`` are numbers, not formulas)."""
+    return cell[:1] in FORMULA_STARTS and _NUMBER.fullmatch(cell) is None
+
+
 class CsvWriter:
     """Writes contacts as CSV rows under a header with ``custom_fields`` as ``cf:`` columns.
 
     :meth:`write` raises :class:`ExportProblem` (nothing written) for a tag holding a comma,
     which a ``tags`` cell cannot carry; custom fields outside the header are returned, for the
-    caller to report.
+    caller to report. Values are written as they are; :attr:`formula_cells` counts the cells a
+    spreadsheet may run as formulas (:func:`formula_like`), for the caller to warn about.
     """
 
     def __init__(self, file: IO[str], custom_fields: Sequence[str]) -> None:
+        self.formula_cells = 0
         self._writer = csv.writer(file, lineterminator="\n")
         self._custom = list(dict.fromkeys(custom_fields))
         self._known = set(self._custom)
@@ -86,6 +98,7 @@ class CsvWriter:
         cells += [_cell(values.get(name)) for name in self._custom]
         cells += [", ".join(record.tags), record.lifecycle or ""]
         self._writer.writerow(cells)
+        self.formula_cells += sum(1 for cell in cells if formula_like(cell))
         return [name for name in values if name not in self._known]
 
 
