@@ -68,7 +68,8 @@ def test_parser_declares_every_documented_option() -> None:
         "sandbox --port 9000 --host 0.0.0.0 --token T --per-path 10 --period 2 --window sliding "
         "--workspace 50 --processing 3 --fail-rate 0.1 --lose-rate 0.05 --malformed-rate 0.01 "
         "--latency 0.2 --seed 7 --db x.sqlite --custom-field Seats=number "
-        "--custom-field Plan=list:A,B"
+        "--custom-field Plan=list:A,B --latency-jitter 0.05 --fail-applied-rate 0.02 "
+        "--workspace-schedule 0=80,20=30,40=none --lifecycle Lead --lifecycle Customer"
     )
     args = build_parser().parse_args(argv.split(" "))
     assert (args.port, args.host, args.token, args.per_path, args.period) == (
@@ -81,6 +82,9 @@ def test_parser_declares_every_documented_option() -> None:
         0.1, 0.05, 0.01, 0.2,
     )  # fmt: skip
     assert args.custom_field == ["Seats=number", "Plan=list:A,B"]
+    assert (args.latency_jitter, args.fail_applied_rate) == (0.05, 0.02)
+    assert args.workspace_schedule == ((0.0, 80), (20.0, 30), (40.0, None))
+    assert args.lifecycle == ["Lead", "Customer"]
 
 
 @pytest.mark.parametrize(
@@ -89,11 +93,22 @@ def test_parser_declares_every_documented_option() -> None:
         ["sandbox", "--fail-rate", "2"],
         ["sandbox", "--custom-field", "Seats"],
         ["sandbox", "--custom-field", "Seats=colour"],
+        ["sandbox", "--latency", "0.1", "--latency-jitter", "-1"],
     ],
 )
 def test_bad_options_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
     assert capsys.readouterr().err.startswith("aelyst sandbox:")
+
+
+@pytest.mark.parametrize("schedule", ["10", "x=5", "5=0", "-1=5"])
+def test_a_bad_workspace_schedule_is_a_usage_error(
+    schedule: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["sandbox", "--workspace-schedule", schedule])
+    assert exc.value.code == 2
+    assert "AT=LIMIT" in capsys.readouterr().err
 
 
 def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:

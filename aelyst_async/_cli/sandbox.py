@@ -37,11 +37,24 @@ def add_sandbox_command(subparsers: Any) -> None:
     p.add_argument("--period", type=float, default=1.0, help="rate-limit period in seconds")
     p.add_argument("--window", choices=("fixed", "sliding"), default="fixed")
     p.add_argument("--workspace", type=int, default=None, help="hidden workspace-wide limit")
+    p.add_argument(
+        "--workspace-schedule",
+        type=_schedule,
+        default=(),
+        metavar="AT=LIMIT[,AT=LIMIT...]",
+        help="the hidden limit from AT seconds on ('none' lifts it), e.g. '0=80,20=30,40=80'",
+    )
     p.add_argument("--processing", type=float, default=0.0, help="seconds of 449 after a create")
-    p.add_argument("--fail-rate", type=float, default=0.0, help="share of 500 responses")
+    p.add_argument("--fail-rate", type=float, default=0.0, help="share of 500s before applying")
+    p.add_argument(
+        "--fail-applied-rate", type=float, default=0.0, help="share of 500s after applying"
+    )
     p.add_argument("--lose-rate", type=float, default=0.0, help="share of lost responses")
     p.add_argument("--malformed-rate", type=float, default=0.0, help="share of malformed bodies")
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to each response")
+    p.add_argument(
+        "--latency-jitter", type=float, default=0.0, help="latency varies by up to ± this"
+    )
     p.add_argument("--seed", type=int, default=None, help="seed of the injected faults")
     p.add_argument("--db", default=None, help="SQLite file keeping contacts across restarts")
     p.add_argument(
@@ -51,7 +64,30 @@ def add_sandbox_command(subparsers: Any) -> None:
         help="a workspace custom field, e.g. 'Seats=number' or 'Plan=list:Free,Pro' "
         "(repeatable; replaces the default fields)",
     )
+    p.add_argument(
+        "--lifecycle",
+        action="append",
+        metavar="NAME",
+        help="a lifecycle stage of the workspace (repeatable; replaces the default stages)",
+    )
     p.set_defaults(run=run_sandbox)
+
+
+def _schedule(text: str) -> tuple[tuple[float, int | None], ...]:
+    steps: list[tuple[float, int | None]] = []
+    for part in text.split(","):
+        at, sep, limit = part.partition("=")
+        try:
+            when = float(at)
+            value = None if limit.strip().lower() == "none" else int(limit)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"not AT=LIMIT: {part!r} (seconds = requests per period, or 'none')"
+            ) from None
+        if not sep or when < 0 or (value is not None and value < 1):
+            raise argparse.ArgumentTypeError(f"not AT=LIMIT with AT >= 0, LIMIT >= 1: {part!r}")
+        steps.append((when, value))
+    return tuple(steps)
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
@@ -70,9 +106,13 @@ def run_sandbox(args: argparse.Namespace) -> int:
     try:
         sandbox = Sandbox(
             token=args.token, per_path=args.per_path, period=args.period, window=args.window,
-            workspace=args.workspace, processing=args.processing, fail_rate=args.fail_rate,
-            lose_rate=args.lose_rate, malformed_rate=args.malformed_rate, latency=args.latency,
-            seed=args.seed, db=args.db, custom_fields=fields, host=args.host, port=args.port,
+            workspace=args.workspace, workspace_schedule=args.workspace_schedule,
+            processing=args.processing, fail_rate=args.fail_rate,
+            fail_applied_rate=args.fail_applied_rate, lose_rate=args.lose_rate,
+            malformed_rate=args.malformed_rate, latency=args.latency,
+            latency_jitter=args.latency_jitter, seed=args.seed, db=args.db,
+            custom_fields=fields, host=args.host, port=args.port,
+            **({"lifecycles": args.lifecycle} if args.lifecycle else {}),
         )  # fmt: skip
     except ValueError as exc:
         print(f"aelyst sandbox: {exc}", file=sys.stderr)
@@ -96,7 +136,11 @@ async def _serve(sandbox: Any) -> None:
     async with sandbox:
         print(f"Aelyst sandbox running at {sandbox.base_url}", flush=True)
         print(f"token: {sandbox.token}", flush=True)
-        print(f"introspection: {sandbox.url}/_sandbox/stats, /_sandbox/contacts", flush=True)
+        print(
+            f"introspection: {sandbox.url}/_sandbox/stats, /_sandbox/contacts, "
+            "/_sandbox/faults, /_sandbox/workspace",
+            flush=True,
+        )
         print("Ctrl-C to stop", flush=True)
         await stop.wait()
     print("sandbox stopped", flush=True)
