@@ -22,7 +22,8 @@ from types import ModuleType
 import psutil  # type: ignore[import-untyped]
 
 from . import bulk, export, overhead, shared_redis, throttle
-from ._harness import SuiteOptions, SuiteReport, machine_info, md_table
+from ._report import machine_info, md_table
+from ._suite import SuiteOptions, SuiteReport
 
 SUITES: dict[str, ModuleType] = {m.NAME: m for m in (throttle, overhead, bulk, shared_redis)}
 SUITES[export.NAME] = export

@@ -20,7 +20,9 @@ from pathlib import Path
 from aelyst_async import AelystClient, Contact
 from aelyst_async._cli import main
 
-from ._harness import SandboxProcess, SuiteOptions, SuiteReport, Target, md_table
+from ._report import md_table
+from ._server_processes import SandboxProcess
+from ._suite import SuiteOptions, SuiteReport, Target
 
 NAME = "export"
 DESCRIPTION = "aelyst export: list pages per second as a share of the 5/s per-path limit"

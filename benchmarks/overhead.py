@@ -24,21 +24,13 @@ from typing import Any, Literal
 import aelyst_async
 from aelyst_async import AelystClient, Contact
 
-from ._harness import (
-    Sample,
-    SandboxProcess,
-    SuiteOptions,
-    SuiteReport,
-    Target,
-    md_table,
-    measure_run,
-    post_raw,
-    run_workers,
-)
+from ._measure import Sample, measure_run, post_raw, run_workers
+from ._report import md_table
+from ._server_processes import UNLIMITED, SandboxProcess
+from ._suite import SuiteOptions, SuiteReport, Target
 
 NAME = "overhead"
 DESCRIPTION = "SDK create_or_update vs raw aiohttp posting pre-built JSON, limits off"
-UNLIMITED = 10**6
 TARGET_RATIO = 1.15
 PATH = "/contact/create_or_update/"
 

@@ -23,32 +23,19 @@ Also a suite of ``python -m benchmarks`` (``NAME``, ``DESCRIPTION``, ``run(optio
 from __future__ import annotations
 
 import argparse
-import asyncio
 import multiprocessing
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from ._harness import (
-    LOOPBACK,
-    SandboxProcess,
-    SuiteOptions,
-    SuiteReport,
-    Target,
-    machine_info,
-    md_table,
-)
+from ._report import machine_info, md_table
+from ._server_processes import RedisServer, SandboxProcess
+from ._suite import SuiteOptions, SuiteReport, Target
+from .shared_redis_worker import WorkerJob, run_worker
 
 NAME = "shared_redis"
 DESCRIPTION = "4 worker processes, one 40/s workspace: shared RedisLimitStore vs local throttles"
@@ -61,136 +48,6 @@ TARGET_SHARE = 0.9
 TARGET_429 = 0.02
 DEADLINE_FACTOR = 3.0
 """A run stops after this many times its ideal duration (a pathological run stays bounded)."""
-
-
-# -- redis-server --------------------------------------------------------------------------------
-
-
-class RedisServer:
-    """``redis-server`` on a free loopback port, without persistence, for one benchmark run."""
-
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
-        self.binary = binary
-        self.port = 0
-        self._dir: tempfile.TemporaryDirectory[str] | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://{LOOPBACK}:{self.port}/0"
-
-    def __enter__(self) -> RedisServer:
-        with socket.socket() as sock:
-            sock.bind((LOOPBACK, 0))
-            self.port = sock.getsockname()[1]
-        self._dir = tempfile.TemporaryDirectory(prefix="bench-redis-")
-        args = [self.binary, "--port", str(self.port), "--bind", LOOPBACK, "--save", ""]
-        args += ["--appendonly", "no", "--dir", self._dir.name, "--daemonize", "no"]
-        self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while not self._ping():  # no event to wait on: poll, bounded
-            if self._proc.poll() is not None or time.monotonic() > deadline:
-                self.__exit__(None, None, None)
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.02)
-        return self
-
-    def _ping(self) -> bool:
-        try:
-            with socket.create_connection((LOOPBACK, self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._proc is not None:
-            self._proc.send_signal(signal.SIGTERM)
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-            self._proc = None
-        if self._dir is not None:
-            self._dir.cleanup()
-            self._dir = None
-
-
-# -- the worker processes ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WorkerJob:
-    index: int
-    base_url: str
-    token: str
-    count: int
-    concurrency: int
-    redis_url: str | None
-    namespace: str
-    deadline: float  # seconds
-
-
-def _worker(job: WorkerJob, barrier: Any, results: Any) -> None:
-    """One worker process: waits for the others, then upserts its contacts."""
-    try:
-        barrier.wait(timeout=120)
-        out = asyncio.run(_upsert_all(job))
-    except BaseException as exc:
-        out = {"index": job.index, "error": f"{type(exc).__name__}: {exc}"}
-    results.put(out)
-
-
-async def _upsert_all(job: WorkerJob) -> dict[str, Any]:
-    from aelyst_async import AelystClient, Contact, RateLimitPolicy
-    from aelyst_async.redis import RedisLimitStore
-
-    store = None
-    if job.redis_url is not None:
-        store = RedisLimitStore.from_url(job.redis_url, namespace=job.namespace)
-    policy = RateLimitPolicy(shared=store)
-    items = [
-        Contact(f"Worker{job.index} User{i}", email=f"w{job.index}-user{i}@example.com")
-        for i in range(job.count)
-    ]
-    start = time.time()
-    succeeded = failed = 0
-    finished = True
-    async with AelystClient(job.token, base_url=job.base_url, rate_limit=policy) as client:
-        outcomes = client.contacts.upsert_many(items, concurrency=job.concurrency)
-        async with aclosing(outcomes):
-            async for outcome in outcomes:
-                succeeded += outcome.ok
-                failed += not outcome.ok
-                if time.time() - start > job.deadline:
-                    finished = False
-                    break
-        end = time.time()
-        stats = client.stats
-        snapshot = client.throttle_snapshot()
-    if store is not None:
-        await store.aclose()
-    return {
-        "index": job.index,
-        "start": start,
-        "end": end,
-        "succeeded": succeeded,
-        "failed": failed,
-        "finished": finished,
-        "requests": stats.requests,
-        "rate_limited": stats.rate_limited,
-        "workspace_rate": snapshot.workspace_rate,
-        "store_available": None if store is None else store.available,
-    }
 
 
 # -- one run -------------------------------------------------------------------------------------
@@ -244,7 +101,7 @@ def run_case(
     namespace = f"bench:{uuid.uuid4().hex[:12]}"
     procs = [
         ctx.Process(
-            target=_worker,
+            target=run_worker,
             args=(
                 WorkerJob(
                     i,
@@ -410,6 +267,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from benchmarks import shared_redis  # run under its own name: workers unpickle from it
-
-    raise SystemExit(shared_redis.main(sys.argv[1:]))
+    raise SystemExit(main(sys.argv[1:]))

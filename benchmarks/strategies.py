@@ -34,7 +34,7 @@ from tenacity import wait_random_exponential as _wait_random_exponential
 
 from aelyst_async import AelystClient, BulkProgress, Contact
 
-from ._harness import Failed
+from ._measure import Failed
 from .scenarios import Item, Kind
 
 ATTEMPTS = 30

@@ -4,7 +4,7 @@ real network's latency (250 ms ± 50 ms) and on loopback (20 ms).
 Scenarios in :mod:`benchmarks.scenarios`, strategies in :mod:`benchmarks.strategies`. Every
 scenario runs one sandbox process (reset before each strategy); every strategy starts at the same
 phase of the server's window, on its own traced session (every HTTP exchange recorded
-client-side, :func:`benchmarks._harness.traced_session`), and is stopped at a deadline (twice
+client-side, :func:`benchmarks._measure.traced_session`), and is stopped at a deadline (twice
 its ideal time plus 10 s) if it has not finished by then.
 """
 
@@ -17,17 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._harness import (
-    SandboxProcess,
-    SuiteOptions,
-    SuiteReport,
-    Target,
-    Timeline,
-    fmt_stats,
-    md_table,
-    traced_session,
-    window_phase,
-)
+from ._measure import Timeline, traced_session, window_phase
+from ._report import fmt_stats, md_table
+from ._server_processes import SandboxProcess
+from ._suite import SuiteOptions, SuiteReport, Target
 from .scenarios import Scenario, allowed_between, scenarios
 from .strategies import ATTEMPTS, STRATEGIES, TUNED_RTT, Job
 
