@@ -30,6 +30,8 @@ faults = st.sampled_from(
         {"lose_rate": 0.3},
         {"malformed_rate": 0.2},
         {"fail_rate": 0.15, "lose_rate": 0.15, "malformed_rate": 0.1},
+        {"fail_applied_rate": 0.3},
+        {"fail_rate": 0.1, "lose_rate": 0.1, "malformed_rate": 0.1, "fail_applied_rate": 0.1},
     ]
 )
 
