@@ -23,7 +23,6 @@ from tests.test_throttle_simulation import Kind, SimulatedAPI, upsert
 from tests.virtual_time import run
 
 SETTLE = 3.0
-SEEDS = (7, 8, 9)
 
 
 class DistantAPI(SimulatedAPI):
@@ -72,20 +71,15 @@ def distant_run(api: DistantAPI, seconds: float, throttle: Throttle | None = Non
 def test_a_hidden_workspace_limit_is_held_at_250_ms(
     kind: Kind, workspace: int, seconds: float
 ) -> None:
-    # over three seeds of the network's jitter: one run's share varies by +-0.02 with the seed
-    admitted = limited = answers = 0
-    for seed in SEEDS:
-        api = DistantAPI(kind, workspace=workspace, seed=seed)
-        throttle = distant_run(api, seconds)
-        assert throttle.snapshot().workspace_source == "learned"
-        admitted += api.admitted(SETTLE, seconds)
-        refused, answered = api.refused(SETTLE, seconds)
-        limited, answers = limited + refused, answers + answered
-    share = admitted / len(SEEDS) / (seconds - SETTLE) / workspace
+    api = DistantAPI(kind, workspace=workspace)
+    throttle = distant_run(api, seconds)
+    share = api.admitted(SETTLE, seconds) / (seconds - SETTLE) / workspace
+    limited, answers = api.refused(SETTLE, seconds)
     # short of the 0.95 target at 50/s over sliding windows (0.94 measured): at 50/s the jitter
     # of the network crowds a window with one request more than the 2% margin
     assert share >= (0.93 if (workspace, kind) == (50, "sliding") else 0.95), share
     assert limited <= 0.02 * answers, (limited, answers)
+    assert throttle.snapshot().workspace_source == "learned"
 
 
 def test_a_hidden_limit_that_changes_is_followed_down_and_back_up() -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from aelyst_async._throttle.learning import CEILING_PERIODS, MARGIN, WorkspaceLearner
+from aelyst_async._throttle.learning import MARGIN, WorkspaceLearner
 
 KEEP = 1 - MARGIN  # the share of a counted window the learner keeps
 
@@ -197,43 +195,3 @@ def test_adopt_takes_a_rate_learned_elsewhere() -> None:
     assert learner.rate == 40.0
     learner.adopt(0.01, now=4.0)
     assert learner.rate == learner.min_rate
-
-
-def test_after_a_failed_probe_the_next_ones_search_between_the_best_and_it() -> None:
-    learner, start, _ = learned()
-    t = steady(learner, start, 1.0, 2.5)  # best proven, first probe made
-    best, failed = learner.best, rate(learner)
-    assert best is not None and failed > best
-    learner.refused(sent_at=t, epoch=learner.epoch, now=t)  # the probe is refused
-    probes = []
-    while len(probes) < 3:  # every later request succeeds, at the rate in force
-        before = rate(learner)
-        t = steady(learner, before, t, 0.25)
-        if rate(learner) > before and learner.best is not None and rate(learner) > learner.best:
-            probes.append(rate(learner))
-    # half the gap each time (at least margin / 2 of the best), never up to the failed probe
-    assert probes[0] == pytest.approx(best + (failed - best) / 2)
-    assert probes == sorted(probes) and probes[-1] < failed
-    t = steady(learner, rate(learner), t, CEILING_PERIODS + 5.0)
-    assert rate(learner) > failed  # the failed probe is forgotten: a raised limit is found
-
-
-def test_refusals_in_the_shadow_of_a_decrease_are_spared_up_to_what_it_took_off() -> None:
-    learner, best, t = learned()
-    t = steady(learner, best, 1.0, 1.1)
-    t = steady(learner, 40.0, t, 1.0)  # the server admitted only 40 in the last period
-    before = rate(learner)
-    assert learner.refused(sent_at=t, epoch=learner.epoch, now=t + 0.25)
-    lowered, epoch, decreased = rate(learner), learner.epoch, t + 0.25
-    assert lowered == pytest.approx(40 * KEEP)
-    # sent within a period after the decrease: the window still held the excess that caused it
-    spared = [learner.spare(decreased + 0.01 * i, epoch) for i in range(20)]
-    taken_off = math.ceil(before - lowered)
-    assert spared == [True] * taken_off + [False] * (20 - taken_off)
-    assert (rate(learner), learner.epoch) == (lowered, epoch)  # neither lowered nor a new epoch
-    learner, best, t = learned()
-    t = steady(learner, best, 1.0, 1.1)
-    t = steady(learner, 40.0, t, 1.0)
-    learner.refused(sent_at=t, epoch=learner.epoch, now=t + 0.25)
-    assert not learner.spare(t + 0.25 + 1.0, learner.epoch)  # a period later: a new overshoot
-    assert not learner.spare(t, learner.epoch - 1)  # sent before the decrease: the old epoch's

@@ -12,9 +12,7 @@ requests sent and the admitted ones into the rate (requests per period) of the w
   they landed in: a request sent later landed later, whatever the answer times) and run at
   ``count * (1 - margin)``. A decrease is bounded by what was observed: never above the rate in
   force, never below half of it in one step. 429s of requests sent before that decrease (same
-  "epoch") answer the old rate and teach nothing; nor do those of requests sent within a period
-  after it, up to as many as it took off the rate (:meth:`spare`: the server's window still held
-  the excess; the client is not paused for them either). Admitted requests of that window still in
+  "epoch") answer the old rate and teach nothing. Admitted requests of that window still in
   flight when the 429 arrives raise the count later. The count starts no earlier than the end of
   the last pause of a whole period (the server's window was empty then). A first burst that
   straddles a fixed window's edge counts two windows and overestimates: a refusal within
@@ -27,10 +25,8 @@ requests sent and the admitted ones into the rate (requests per period) of the w
   ``probe_wait`` has passed since the last probe. Each success doubles ``step`` (a raised limit is
   found in a few periods); a probe that is refused goes back to ``best`` and doubles
   ``probe_wait`` (up to ``probe`` periods), so a limit that did not move is probed ever more
-  rarely, and for ``CEILING_PERIODS`` the next probes search between ``best`` and it (half the
-  gap, at least ``margin / 2`` of ``best``), so the rate settles just under the limit; a
-  refusal at ``best`` whose count is within ``2 * margin`` of it is noise at the limit (jitter
-  crowded a window): ``best`` gives way by ``margin`` at most; any other refusal means the
+  rarely; a refusal at ``best`` whose count is within ``2 * margin`` of it is noise at the limit
+  (jitter crowded a window): ``best`` gives way by ``margin`` at most; any other refusal means the
   limit came down: it becomes ``best``.
 - **Shared budget** (several processes behind one shared store, each seeing only its own
   answers): the throttle passes :meth:`refused` a ``count`` measured by the store, and sets
@@ -62,8 +58,6 @@ PROBE_PERIODS = 60.0
 """The longest wait between probes above the best rate (after probes that keep failing)."""
 FIRST_STEP = 0.05
 """The first step of an increase, as a share of the rate."""
-CEILING_PERIODS = 10.0
-"""How long a failed probe bounds the next ones (a limit raised since is found after)."""
 MIN_RATE = 1.0
 BUSY_SHARE = 0.97
 """A rate counts as 'in use' when at least this share of it was sent in the last period."""
@@ -121,12 +115,10 @@ class WorkspaceLearner:
         self._probed = -math.inf
         self._probe_wait = hold * period
         self._step = 0.0
-        self._ceiling: tuple[float, float] | None = None  # (rate, when) of the last failed probe
         self._decrease: _Decrease | None = None
         self._clear = -math.inf
         self._decreased = -math.inf
         self._lowered = math.inf  # the rate set by the last decrease
-        self._spare = 0  # 429s in the shadow of the last decrease still to let pass
         self._small_epoch: int | None = None
 
     @property
@@ -145,16 +137,6 @@ class WorkspaceLearner:
         """True when requests sent in ``epoch`` overshot the limit by little: the decrease that
         ended that epoch was at most ``SMALL_DROP`` (a probe, or noise at the limit)."""
         return epoch == self._small_epoch
-
-    def spare(self, sent_at: float, epoch: int) -> bool:
-        """Whether a workspace 429 of a request sent at ``sent_at`` (of ``epoch``) is the shadow
-        of the last decrease: sent within a period after it, while the server's window still
-        held the excess that caused it. Such a 429 neither lowers the rate nor pauses the
-        client, up to as many as the decrease took off the rate (more: the limit came down)."""
-        if epoch != self.epoch or sent_at - self._decreased >= self.period or self._spare < 1:
-            return False
-        self._spare -= 1
-        return True
 
     def sent(self, at: float, *, held: bool = False) -> None:
         """A request was sent at ``at`` (for the 'in use' check); ``held``: it had to wait for
@@ -219,21 +201,18 @@ class WorkspaceLearner:
                 # a probe failed: back to what worked, and probe more rarely
                 rate = min(rate, best)
                 self._probe_wait = min(2 * self._probe_wait, self._probe_max)
-                self._ceiling = (before, now)
             elif rate >= best * (1.0 - 2 * self.margin):
                 # noise at the limit (jitter crowded a window): the count says it still holds
                 self.best = max(rate, best * (1.0 - self.margin))
             else:  # refused well below what seemed to work: the limit came down
                 self.best = rate
                 self._probe_wait = self._hold
-                self._ceiling = None
         self._small_epoch = self.epoch if self._small(before, rate) else None
         self.rate = rate
         self.epoch += 1
         self._step = FIRST_STEP * rate
         self._changed = self._probed = self._decreased = now
         self._lowered = rate
-        self._spare = 0 if before is None else math.ceil(before - rate)
         # late admitted answers refine a count made here, not one measured elsewhere
         # (never above the best: a count straddling a fixed window's edge overestimates)
         cap = before or math.inf if self.best is None else min(before or math.inf, self.best)
@@ -281,16 +260,6 @@ class WorkspaceLearner:
             self.warm *= 2
         return busy
 
-    def _probe_step(self, best: float, step: float, now: float) -> float:
-        """The next probe's step above ``best``: ``step``, or a binary search's below the last
-        failed probe (half the gap, at least ``margin / 2`` of ``best``) while it is recent."""
-        ceiling = self._ceiling
-        expired = ceiling is None or now - ceiling[1] > CEILING_PERIODS * self.period
-        if ceiling is None or expired or ceiling[0] <= best:
-            self._ceiling = None
-            return step
-        return max((ceiling[0] - best) / 2, self.margin * best / 2)
-
     def _refine(self, sent_at: float) -> bool:
         last = self._decrease
         if last is None or not last.start < sent_at <= last.end:
@@ -324,7 +293,7 @@ class WorkspaceLearner:
             self.rate = min(best, rate + step)
         elif now - self._probed >= self._probe_wait * self.scale:  # n sharing: 1/n as often
             self._probed = now
-            self.rate = rate + self._probe_step(best, step, now)
+            self.rate = rate + step
         else:
             return False
         self._step = 2 * step

@@ -151,8 +151,6 @@ class Throttle:
         learner, changed = gate.learner, False
         if status == 429:
             workspace = facts.remaining is not None and facts.remaining > 0
-            if workspace and learner is not None and learner.spare(permit.sent_at, permit.epoch):
-                return  # the shadow of the last decrease: neither lower the rate nor pause
             if learner is not None and workspace:
                 if shared is not None:
                     changed = await shared.refused(learner, permit.sent_at, permit.epoch)
