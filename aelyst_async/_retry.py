@@ -110,7 +110,7 @@ class RetryPolicy:
         last attempt produced; ``retry_after_fallback`` the wait after a 429 without a usable
         ``Retry-After``; ``idempotent`` whether the request may be applied twice safely.
         """
-        if not idempotent and not _surely_not_applied(error):
+        if not idempotent and maybe_applied(error):
             return None
         if isinstance(error, QueuedError):
             left = self.queued_max_wait - elapsed
@@ -132,8 +132,9 @@ class RetryPolicy:
         return max(backoff, hint) if hint is not None else backoff
 
 
-def _surely_not_applied(error: AelystError) -> bool:
-    """The API did not apply the request: it refused it (429, 449) or never received it."""
-    if isinstance(error, (RateLimitError, QueuedError)):
-        return True
-    return isinstance(error, TransportError) and not error.request_sent
+def maybe_applied(error: AelystError) -> bool:
+    """Whether the API may have applied a request whose last attempt ended in ``error``: no
+    sure answer (``request_sent``) or a 5xx. A 429 or 449 refused it; another 4xx is final."""
+    if isinstance(error, TransportError):
+        return error.request_sent
+    return isinstance(error, APIError) and error.status >= 500

@@ -31,7 +31,7 @@ from ._errors import (
     RateLimitError,
     TransportError,
 )
-from ._retry import RetryPolicy
+from ._retry import RetryPolicy, maybe_applied
 from ._sansio import Request, Response
 from ._throttle import Throttle
 from ._transport import Transport
@@ -74,13 +74,6 @@ class ClientStats:
 
 def _zeroed() -> dict[str, Any]:
     return {field.name: field.default for field in attrs.fields(ClientStats)}
-
-
-def maybe_applied(error: AelystError) -> bool:
-    """Whether the API may have applied a request whose last attempt ended in ``error``."""
-    if isinstance(error, TransportError):
-        return error.request_sent
-    return isinstance(error, APIError) and error.status >= 500
 
 
 class Sender:

@@ -52,6 +52,7 @@ from .._records import (
     FilterOperator,
 )
 from .._validate import check_text, validate_contact, validate_tags
+from ._checks import check_id
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -250,11 +251,7 @@ class Contacts:
         >>> await client.contacts.merge(7, 9, ContactUpdate(first_name="Ana"))
         7
         """
-        problems = [
-            ValidationProblem(name, f"must be a positive int contact id, not {value!r}")
-            for name, value in (("keep", keep), ("merge", merge))
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1
-        ]
+        problems = check_id("keep", keep) + check_id("merge", merge)
         if not problems and keep == merge:
             problems.append(ValidationProblem("merge", "must differ from keep"))
         fields: dict[str, Any] = {}
