@@ -114,17 +114,11 @@ def workspace(
     key: str | None = None,
 ) -> Scenario:
     """Distinct contacts under a hidden workspace limit of ``limit``/s."""
-    where = f"{latency * 1000:.0f} ms" + (f" ± {jitter * 1000:.0f} ms" if jitter else "")
-    return Scenario(
-        key or f"workspace-{limit}",
-        f"distinct contacts, hidden workspace limit {limit}/s, {window} window, {where}",
-        "workspace",
-        ((0.0, float(limit)),),
-        round(limit * seconds),
-        round(limit * alt_seconds),
-        {**_latency(latency, jitter), "per_path": 5, "workspace": limit, "window": window},
-        latency,
-    )
+    return _steady(
+        "workspace", limit, seconds, alt_seconds, latency, jitter, window, key,
+        f"distinct contacts, hidden workspace limit {limit}/s",
+        {"per_path": 5, "workspace": limit},
+    )  # fmt: skip
 
 
 def per_path(
@@ -138,15 +132,36 @@ def per_path(
     key: str | None = None,
 ) -> Scenario:
     """Upserts of one contact under an announced per-path limit of ``limit``/s."""
+    return _steady(
+        "path", limit, seconds, alt_seconds, latency, jitter, window, key,
+        f"one contact, announced per-path limit {limit}/s",
+        {"per_path": limit},
+    )  # fmt: skip
+
+
+def _steady(
+    kind: Kind,
+    limit: int,
+    seconds: float,
+    alt_seconds: float,
+    latency: float,
+    jitter: float,
+    window: str,
+    key: str | None,
+    what: str,
+    limits: Mapping[str, Any],
+) -> Scenario:
+    """A scenario whose allowed rate stays ``limit``/s: the SDK sends ``seconds`` of it, the
+    other strategies ``alt_seconds``."""
     where = f"{latency * 1000:.0f} ms" + (f" ± {jitter * 1000:.0f} ms" if jitter else "")
     return Scenario(
-        key or f"path-{limit}",
-        f"one contact, announced per-path limit {limit}/s, {window} window, {where}",
-        "path",
+        key or f"{kind}-{limit}",
+        f"{what}, {window} window, {where}",
+        kind,
         ((0.0, float(limit)),),
         round(limit * seconds),
         round(limit * alt_seconds),
-        {**_latency(latency, jitter), "per_path": limit, "window": window},
+        {**_latency(latency, jitter), **limits, "window": window},
         latency,
     )
 
