@@ -180,8 +180,8 @@ class Throttle:
         answer) times ``HEADROOM``, within ``CONCURRENCY_BOUNDS``; ``UNLIMITED_CONCURRENCY``
         when no workspace rate applies.
 
-        >>> throttle.suggested_concurrency()   # e.g. 50/s x 0.25 s x 1.5 + 1
-        20
+        >>> throttle.suggested_concurrency()   # e.g. 50/s x 0.25 s x 2 (HEADROOM) + 1
+        26
         """
         rate = self._gate.rate
         if rate is None:
