@@ -25,47 +25,41 @@ from ._errors import (
     TransportError,
     ValidationProblem,
 )
-from ._message_models import (
-    AttachmentMessage,
-    CustomPayloadMessage,
-    EmailMessage,
-    MessageRecord,
-    MessageStatus,
-    QuickReplyMessage,
-    TextMessage,
-    WhatsAppTemplateMessage,
-)
-from ._models import (
-    UNSET,
-    BulkOutcome,
-    BulkReport,
-    Contact,
-    ContactUpdate,
-    CustomField,
-    Identifier,
-    UnsetType,
-    UpsertResult,
-)
-from ._operations import Page
 from ._paginate import Paginator
-from ._records import (
-    Assignee,
-    ContactChannel,
-    ContactFilter,
-    ContactRecord,
-    FilterCondition,
-)
 from ._retry import RetryPolicy
+from ._sansio.operations import Page
 from ._send import ClientStats, RetryEvent
 from ._throttle import LimitStore, RateLimitPolicy, ThrottleSnapshot, WaitEvent
 from ._version import __version__
-from ._workspace_models import (
+from .types import (
+    UNSET,
+    Assignee,
+    AttachmentMessage,
+    BulkOutcome,
+    BulkReport,
     ClosingNote,
+    Contact,
+    ContactChannel,
+    ContactFilter,
+    ContactRecord,
+    ContactUpdate,
+    CustomField,
     CustomFieldDefinition,
+    CustomPayloadMessage,
+    EmailMessage,
+    FilterCondition,
+    Identifier,
+    MessageRecord,
+    MessageStatus,
+    QuickReplyMessage,
     Tag,
     Team,
     Template,
+    TextMessage,
+    UnsetType,
+    UpsertResult,
     User,
+    WhatsAppTemplateMessage,
     WorkspaceChannel,
 )
 

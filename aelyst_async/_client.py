@@ -25,10 +25,11 @@ from ._resources.conversations import Conversations
 from ._resources.messages import Messages
 from ._resources.workspace import Workspace
 from ._retry import RetryPolicy
+from ._sansio.validate.contact import ValidationMode
 from ._send import ClientStats, RetryEvent, Sender
 from ._throttle import RateLimitPolicy, Throttle, ThrottleSnapshot, WaitEvent
-from ._transport import AiohttpTransport, Transport
-from ._validate import ValidationMode
+from ._transports.aiohttp import AiohttpTransport
+from ._transports.base import Transport
 from ._version import __version__
 
 DEFAULT_BASE_URL = "https://api.aelyst.ai/v1"

@@ -10,12 +10,13 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from ._errors import ContactValidationError, ValidationProblem
-from ._models import Identifier
-from ._operations import Operation, Page
 from ._paginate import Paginator
-from ._sansio import NO_BODY, Request, Response, build_request, fill_path, interpret
+from ._sansio.operations import Operation, Page
+from ._sansio.request import NO_BODY, Request, build_request, fill_path
+from ._sansio.response import Response, interpret
+from ._sansio.validate.contact import ValidationMode, validate_identifier
 from ._send import Sender
-from ._validate import ValidationMode, validate_identifier
+from .types.contact import Identifier
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
 from ._errors import TransportError
-from ._operations import Page
+from ._sansio.operations import Page
 
 R = TypeVar("R")
 FetchPage = Callable[["str | None"], Awaitable[Page[R]]]

@@ -32,9 +32,10 @@ from ._errors import (
     TransportError,
 )
 from ._retry import RetryPolicy, maybe_applied
-from ._sansio import Request, Response
+from ._sansio.request import Request
+from ._sansio.response import Response
 from ._throttle import Throttle
-from ._transport import Transport
+from ._transports.base import Transport
 
 T = TypeVar("T")
 log = logging.getLogger("aelyst_async")

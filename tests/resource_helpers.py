@@ -9,7 +9,8 @@ from typing import Any
 import attrs
 
 from aelyst_async import AelystClient, RateLimitPolicy, RetryPolicy, TransportError
-from aelyst_async._sansio import Request, Response
+from aelyst_async._sansio.request import Request
+from aelyst_async._sansio.response import Response
 
 TOKEN = "resource-token-9f2"
 

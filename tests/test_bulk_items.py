@@ -11,8 +11,8 @@ import pytest
 import aelyst_async._bulk
 from aelyst_async import Contact, ContactValidationError, IdentifierError, ServerError
 from aelyst_async._bulk import BulkOptions, bulk_upsert, upsert_many
-from aelyst_async._models import Identifier, UpsertResult
 from aelyst_async.sandbox import FakeClock
+from aelyst_async.types.contact import Identifier, UpsertResult
 from tests.bulk_helpers import (
     client_for,
     fake_sleep,

@@ -252,7 +252,7 @@ async def test_ids_are_positive(fake_api: FakeAPI) -> None:
 
 
 def test_custom_values_a_json_number_cannot_hold_and_repeated_names_are_refused() -> None:
-    from aelyst_async._validate import validate_contact
+    from aelyst_async._sansio.validate.contact import validate_contact
 
     contact = Contact(
         "Ana",

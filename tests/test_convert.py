@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aelyst_async import UNSET, Contact, ContactValidationError, CustomField
-from aelyst_async._convert import contact_from_wire, contact_to_wire, custom_value_to_wire
+from aelyst_async._sansio.convert import contact_from_wire, contact_to_wire, custom_value_to_wire
 
 DOCUMENTED_BODY = """{
   "firstName": "Muhammad ",

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from aelyst_async import AelystClient, Contact, RateLimitPolicy, WaitEvent
-from aelyst_async._sansio import RateLimit
+from aelyst_async._sansio.ratelimit import RateLimit
 from aelyst_async._throttle import CountingLimitStore, Throttle
 from aelyst_async._throttle.learning import MARGIN
 from aelyst_async.redis import RedisLimitStore

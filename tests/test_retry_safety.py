@@ -23,7 +23,8 @@ from aelyst_async import (
     TransportError,
 )
 from aelyst_async._resources.contacts import rekeys
-from aelyst_async._sansio import Request, Response
+from aelyst_async._sansio.request import Request
+from aelyst_async._sansio.response import Response
 from aelyst_async.sandbox import FakeClock, Sandbox
 from tests.fake_api import TOKEN, FakeAPI, Scripted
 from tests.resource_helpers import ScriptedTransport

@@ -17,7 +17,7 @@ from aelyst_async._bulk.items import content_key
 from aelyst_async._bulk.journal import MISSING
 from aelyst_async._cli.columns import cell_number
 from aelyst_async._cli.rows import RowReader
-from aelyst_async._models import Identifier, UpsertResult
+from aelyst_async.types.contact import Identifier, UpsertResult
 
 text = st.text(
     st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00\r"), max_size=12

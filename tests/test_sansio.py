@@ -28,15 +28,9 @@ from aelyst_async import (
     TransportError,
     UpsertResult,
 )
-from aelyst_async._sansio import (
-    RateLimit,
-    Request,
-    Response,
-    build_upsert_request,
-    encode_identifier,
-    interpret_upsert,
-    parse_retry_after,
-)
+from aelyst_async._sansio.ratelimit import RateLimit, parse_retry_after
+from aelyst_async._sansio.request import Request, build_upsert_request, encode_identifier
+from aelyst_async._sansio.response import Response, interpret_upsert
 from tests.test_convert import DOCUMENTED_BODY, documented_contact
 
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=timezone.utc)

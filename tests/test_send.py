@@ -26,7 +26,8 @@ from aelyst_async import (
     UpsertResult,
 )
 from aelyst_async._errors import APIError
-from aelyst_async._sansio import Request, Response, interpret_upsert
+from aelyst_async._sansio.request import Request
+from aelyst_async._sansio.response import Response, interpret_upsert
 from aelyst_async._send import Sender
 from aelyst_async._throttle import Throttle
 from aelyst_async._throttle.paths import SEND_MARGIN

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from aelyst_async import LimitStore, RateLimitPolicy, ThrottleSnapshot, WaitEvent
-from aelyst_async._sansio import RateLimit
+from aelyst_async._sansio.ratelimit import RateLimit
 from aelyst_async._throttle import Throttle
 from aelyst_async._throttle.learning import MARGIN, PROVE_PERIODS, WARM_START
 from aelyst_async._throttle.paths import SEND_MARGIN

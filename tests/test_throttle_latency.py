@@ -15,7 +15,8 @@ import random
 import pytest
 
 from aelyst_async import RateLimitPolicy, RetryPolicy
-from aelyst_async._sansio import Request, Response, interpret_upsert
+from aelyst_async._sansio.request import Request
+from aelyst_async._sansio.response import Response, interpret_upsert
 from aelyst_async._send import Sender
 from aelyst_async._throttle import Throttle
 from tests.test_throttle_shared import CountingStore

@@ -16,7 +16,8 @@ from collections import deque
 import pytest
 
 from aelyst_async import LimitStore, RateLimitPolicy, RetryPolicy
-from aelyst_async._sansio import RateLimit, interpret_upsert
+from aelyst_async._sansio.ratelimit import RateLimit
+from aelyst_async._sansio.response import interpret_upsert
 from aelyst_async._send import Sender
 from aelyst_async._throttle import CountingLimitStore, Throttle
 from aelyst_async._throttle.learning import MARGIN, WorkspaceLearner

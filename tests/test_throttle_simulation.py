@@ -20,7 +20,8 @@ from typing import Literal
 import pytest
 
 from aelyst_async import RateLimitPolicy, RetryPolicy
-from aelyst_async._sansio import Request, Response, interpret_upsert
+from aelyst_async._sansio.request import Request
+from aelyst_async._sansio.response import Response, interpret_upsert
 from aelyst_async._send import Sender
 from aelyst_async._throttle import Throttle
 from tests.virtual_time import run

@@ -8,8 +8,8 @@ import math
 import pytest
 
 from aelyst_async import Contact, ContactValidationError, CustomField, Identifier, ValidationProblem
-from aelyst_async._sansio import build_upsert_request
-from aelyst_async._validate import validate_contact, validate_identifier
+from aelyst_async._sansio.request import build_upsert_request
+from aelyst_async._sansio.validate.contact import validate_contact, validate_identifier
 
 MODES = ("strict", "basic")
 
@@ -137,7 +137,7 @@ def test_identifiers_are_checked_like_the_fields(mode: str) -> None:
 def test_strict_falls_back_to_shape_checks_without_the_extra(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from aelyst_async import _formats
+    from aelyst_async._sansio.validate import formats as _formats
 
     monkeypatch.setattr(_formats, "optional_library", lambda _module: None)
     assert validate_contact(Contact("A", country_code="XX", phone="+99912345678"), "strict") == []

@@ -14,7 +14,8 @@ from typing import TypeAlias, Union
 import attrs
 
 from .._errors import ContactValidationError, IdentifierError, ValidationProblem
-from .._models import BulkOutcome, Contact, Identifier, UpsertResult
+from ..types.bulk import BulkOutcome
+from ..types.contact import Contact, Identifier, UpsertResult
 
 BulkItem: TypeAlias = Union[Contact, tuple[Union[Identifier, str], Contact]]  # noqa: UP007
 """One item of a bulk run: a Contact, or an ``(identifier, Contact)`` pair."""

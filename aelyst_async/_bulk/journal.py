@@ -34,7 +34,7 @@ from types import TracebackType
 from typing import IO, Any, Final
 
 from .._errors import AelystError, APIError, ContactValidationError, JournalError
-from .._models import BulkOutcome
+from ..types.bulk import BulkOutcome
 
 log = logging.getLogger("aelyst_async.bulk")
 

@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 
 import attrs
 
-from .._models import Contact
+from ..types.contact import Contact
 from .journal import PathLike
 from .progress import ProgressCallback
 

@@ -12,7 +12,7 @@ from .._errors import (
     RateLimitError,
     RequestError,
 )
-from .._models import BulkOutcome
+from ..types.bulk import BulkOutcome
 
 _NOT_WRITTEN = (
     ContactValidationError,

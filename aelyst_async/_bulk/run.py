@@ -39,7 +39,7 @@ from collections.abc import (
 from typing import Any
 
 from .._errors import AelystError, ContactValidationError
-from .._models import BulkOutcome, BulkReport
+from ..types.bulk import BulkOutcome, BulkReport
 from .items import BulkItems, Entry, SendOne, classify, content_key, not_utf8_contact
 from .journal import MISSING, Journal
 from .options import DEFAULT_CONCURRENCY, MAX_HINTED_CONCURRENCY, BulkOptions

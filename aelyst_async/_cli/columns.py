@@ -22,9 +22,9 @@ from typing import Any, Literal
 
 import attrs
 
-from .._convert import WIRE_NAMES
 from .._errors import ValidationProblem
-from .._models import UNSET, Contact, CustomField, CustomFieldValue
+from .._sansio.convert import WIRE_NAMES
+from ..types.contact import UNSET, Contact, CustomField, CustomFieldValue
 
 Kind = Literal["field", "identifier", "custom", "tags", "lifecycle", "ignore", "unnamed"]
 CUSTOM_PREFIX = "cf:"

@@ -12,8 +12,8 @@ from tqdm import tqdm
 
 from .._bulk import BulkProgress
 from .._bulk.items import printable
-from .._convert import WIRE_NAMES
 from .._errors import AelystError, APIError, ContactValidationError, TransportError
+from .._sansio.convert import WIRE_NAMES
 from .row import Row
 
 PLAIN_INTERVAL = 5.0

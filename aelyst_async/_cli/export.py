@@ -23,7 +23,7 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 from .._errors import AelystError, APIError, AuthenticationError, TransportError
-from .._records import ContactFilter, ContactRecord, FilterCondition
+from ..types.records import ContactFilter, ContactRecord, FilterCondition
 from .columns import FileFormatError
 from .connect import CommandError, add_connection_options, connect, positive_int
 from .display import PLAIN_INTERVAL, describe_error, duration

@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING
 import attrs
 
 from .._errors import APIError
-from .._formats import check_email, check_http_url
-from .._models import CustomFieldValue
-from .._validate import ValidationMode
-from .._workspace_models import CustomFieldDefinition
+from .._sansio.validate.contact import ValidationMode
+from .._sansio.validate.formats import check_email, check_http_url
+from ..types.contact import CustomFieldValue
+from ..types.workspace import CustomFieldDefinition
 from .columns import CUSTOM_PREFIX, Columns, FileFormatError, by_shape, cell_number, loose
 
 if TYPE_CHECKING:

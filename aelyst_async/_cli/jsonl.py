@@ -16,9 +16,9 @@ from typing import Any
 
 import attrs
 
-from .._convert import contact_from_wire, json_type
 from .._errors import ContactValidationError, ValidationProblem
-from .._models import Contact, CustomField
+from .._sansio.convert import contact_from_wire, json_type
+from ..types.contact import Contact, CustomField
 from .columns import clean_tags
 from .fields import WorkspaceFields
 from .row import Row, label_for, problem_error

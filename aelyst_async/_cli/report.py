@@ -21,7 +21,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-from .._convert import WIRE_NAMES
+from .._sansio.convert import WIRE_NAMES
 from .columns import (
     IDENTIFIER,
     LIFECYCLE,

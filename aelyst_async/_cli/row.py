@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from .._errors import AelystError, ContactValidationError, ValidationProblem
-from .._models import Contact
+from ..types.contact import Contact
 
 
 @attrs.frozen

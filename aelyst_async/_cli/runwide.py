@@ -14,7 +14,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from .._errors import AelystError, AuthenticationError, NotFoundError, TransportError
-from .._models import BulkOutcome
+from ..types.bulk import BulkOutcome
 
 T = TypeVar("T")
 SAME_TRANSPORT_ERRORS = 4

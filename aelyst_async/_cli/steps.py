@@ -23,7 +23,7 @@ import attrs
 
 from .._bulk.items import content_key
 from .._errors import AelystError
-from .._models import Contact, Identifier, UpsertResult
+from ..types.contact import Contact, Identifier, UpsertResult
 
 if TYPE_CHECKING:
     from .._resources.contacts import Contacts

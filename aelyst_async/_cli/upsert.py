@@ -29,8 +29,9 @@ import attrs
 from .._bulk import DEFAULT_SETTLE_DELAY, BulkItem, BulkOptions, upsert_many
 from .._bulk.items import invalid
 from .._errors import AelystError, JournalError, TransportError
-from .._models import BulkOutcome, Contact, Identifier, UpsertResult
-from .._sansio import build_upsert_request
+from .._sansio.request import build_upsert_request
+from ..types.bulk import BulkOutcome
+from ..types.contact import Contact, Identifier, UpsertResult
 from .columns import FileFormatError, check_region, parse_map
 from .connect import CommandError, add_connection_options, connect, has_token, positive_int, seconds
 from .display import Display, Failure, describe_error

@@ -29,8 +29,8 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import IO, Any
 
-from .._convert import WIRE_NAMES
-from .._records import ContactRecord
+from .._sansio.convert import WIRE_NAMES
+from ..types.records import ContactRecord
 from .columns import CUSTOM_PREFIX, IDENTIFIER, LIFECYCLE, STANDARD, TAGS
 
 _PYTHON_NAMES = {wire: name for name, wire in WIRE_NAMES.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from .._errors import ContactValidationError, ValidationProblem
-from .._validate import ValidationMode, check_text
+from .._sansio.validate.contact import ValidationMode, check_text
 
 
 def check_id(field: str, value: object) -> list[ValidationProblem]:

@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 from .._core import Core
-from .._models import Identifier
-from .._operations import Operation
-from .._validate import check_text
+from .._sansio.operations import Operation
+from .._sansio.validate.contact import check_text
+from ..types.contact import Identifier
 
 MAX_COMMENT_LENGTH = 1000
 

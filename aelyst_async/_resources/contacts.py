@@ -11,7 +11,6 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, get_args
 
 from .._bulk import BulkItems, BulkKeywords, BulkOptions, bulk_upsert, upsert_many
-from .._convert import contact_to_wire
 from .._core import Core
 from .._errors import (
     AelystError,
@@ -20,16 +19,9 @@ from .._errors import (
     NotFoundError,
     ValidationProblem,
 )
-from .._models import (
-    BulkOutcome,
-    BulkReport,
-    Contact,
-    ContactUpdate,
-    Identifier,
-    UnsetType,
-    UpsertResult,
-)
-from .._operations import (
+from .._paginate import Paginator
+from .._sansio.convert import contact_to_wire
+from .._sansio.operations import (
     CONTACT_ADD_TAGS,
     CONTACT_CHANNELS,
     CONTACT_CREATE,
@@ -43,15 +35,16 @@ from .._operations import (
     CONTACT_UPDATE,
     CONTACT_UPSERT,
 )
-from .._paginate import Paginator
-from .._records import (
+from .._sansio.validate.contact import check_text, validate_contact, validate_tags
+from ..types.bulk import BulkOutcome, BulkReport
+from ..types.contact import Contact, ContactUpdate, Identifier, UnsetType, UpsertResult
+from ..types.records import (
     ContactChannel,
     ContactFilter,
     ContactRecord,
     FilterCategory,
     FilterOperator,
 )
-from .._validate import check_text, validate_contact, validate_tags
 from ._checks import check_id
 
 if TYPE_CHECKING:

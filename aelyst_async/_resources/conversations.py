@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from .. import _formats
 from .._core import Core
 from .._errors import ValidationProblem
-from .._models import Identifier
-from .._operations import Operation
-from .._validate import check_text
+from .._sansio.operations import Operation
+from .._sansio.validate import formats as _formats
+from .._sansio.validate.contact import check_text
+from ..types.contact import Identifier
 from ._checks import check_choice, check_id, check_optional_text
 
 ConversationStatus = Literal["open", "close"]

@@ -12,11 +12,15 @@ import json
 from collections.abc import Mapping
 from typing import Any, get_args
 
-from .. import _formats
-from .._convert import wire_int
 from .._core import Core
 from .._errors import ValidationProblem
-from .._message_models import (
+from .._paginate import Paginator
+from .._sansio.convert import wire_int
+from .._sansio.operations import PAGE, Operation, page_of, record
+from .._sansio.validate import formats as _formats
+from .._sansio.validate.contact import ValidationMode, check_text
+from ..types.contact import Identifier
+from ..types.messages import (
     MESSAGE_TYPES,
     AttachmentKind,
     AttachmentMessage,
@@ -28,10 +32,6 @@ from .._message_models import (
     TextMessage,
     WhatsAppTemplateMessage,
 )
-from .._models import Identifier
-from .._operations import PAGE, Operation, page_of, record
-from .._paginate import Paginator
-from .._validate import ValidationMode, check_text
 from ._checks import check_choice, check_id, check_optional_text
 
 DEFAULT_PAGE_SIZE = 100

@@ -15,11 +15,11 @@ import attrs
 
 from .._core import Core
 from .._errors import ValidationProblem
-from .._models import UNSET, UnsetType
-from .._operations import PAGE, Operation, page_of, record
 from .._paginate import Paginator
-from .._validate import ValidationMode, check_text
-from .._workspace_models import (
+from .._sansio.operations import PAGE, Operation, page_of, record
+from .._sansio.validate.contact import ValidationMode, check_text
+from ..types.contact import UNSET, UnsetType
+from ..types.workspace import (
     ClosingNote,
     CustomFieldDefinition,
     CustomFieldType,

@@ -25,7 +25,7 @@ import logging
 import math
 from collections.abc import Callable
 
-from .._sansio import RateLimit
+from .._sansio.ratelimit import RateLimit
 from .paths import PathBudget, Paths
 from .policy import RateLimitPolicy, ThrottleSnapshot, WaitEvent, WaitReason
 from .shared import SharedBudget

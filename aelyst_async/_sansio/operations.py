@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
-from ._convert import record_from_wire, upsert_result_from_wire, wire_int
-from ._models import UpsertResult
-from ._records import ContactChannel, ContactRecord
+from ..types.contact import UpsertResult
+from ..types.records import ContactChannel, ContactRecord
+from .convert import record_from_wire, upsert_result_from_wire, wire_int
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -19,9 +19,8 @@ import cattrs
 from attrs import fields as attrs_fields
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from ._errors import ContactValidationError, ValidationProblem
-from ._message_models import MessageRecord, MessageStatus
-from ._models import (
+from .._errors import ContactValidationError, ValidationProblem
+from ..types.contact import (
     Contact,
     ContactUpdate,
     CustomField,
@@ -29,8 +28,9 @@ from ._models import (
     UnsetType,
     UpsertResult,
 )
-from ._records import Assignee, ContactChannel, ContactRecord
-from ._workspace_models import (
+from ..types.messages import MessageRecord, MessageStatus
+from ..types.records import Assignee, ContactChannel, ContactRecord
+from ..types.workspace import (
     ClosingNote,
     CustomFieldDefinition,
     Tag,

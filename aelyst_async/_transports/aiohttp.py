@@ -11,25 +11,13 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Callable, Mapping
-from typing import Protocol
 
 import aiohttp
 from yarl import URL
 
-from ._errors import TransportError
-from ._sansio import Request, Response
-
-
-class Transport(Protocol):
-    """Sends one request and returns the raw response; raises TransportError on I/O failure."""
-
-    async def send(self, request: Request) -> Response: ...
-
-    def with_timeout(self, timeout: float) -> Transport:
-        """A transport over the same connections whose requests time out after ``timeout``."""
-        ...
-
-    async def aclose(self) -> None: ...
+from .._errors import TransportError
+from .._sansio.request import Request
+from .._sansio.response import Response
 
 
 class AiohttpTransport:

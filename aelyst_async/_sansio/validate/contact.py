@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from . import _formats
-from ._convert import custom_value_to_wire
-from ._errors import ValidationProblem
-from ._models import Contact, ContactUpdate, CustomField, Identifier, UnsetType, is_unicode
+from ..._errors import ValidationProblem
+from ...types.contact import Contact, ContactUpdate, CustomField, Identifier, UnsetType, is_unicode
+from ..convert import custom_value_to_wire
+from . import formats as _formats
 
 ValidationMode = Literal["strict", "basic", "off"]
 

@@ -15,7 +15,7 @@ from typing import Any, Literal, Union
 
 import attrs
 
-from ._models import freeze_list
+from .contact import freeze_list
 
 AttachmentKind = Literal["image", "video", "audio", "file"]
 

@@ -17,7 +17,7 @@ from typing import Any, Literal, Union
 
 import attrs
 
-from ._errors import AelystError, IdentifierError
+from .._errors import IdentifierError
 
 
 class UnsetType(enum.Enum):
@@ -204,38 +204,3 @@ class UpsertResult:
     """What ``create_or_update`` returns: the id of the contact created or updated."""
 
     contact_id: int
-
-
-@attrs.frozen
-class BulkOutcome:
-    """What happened to one item of a bulk upsert.
-
-    ``index`` is the item's position in the input; exactly one outcome exists per item.
-    ``skipped`` is True for an item a resumed run did not send because its journal records it
-    as succeeded (``ok`` is then True, ``contact_id`` the recorded one, ``attempts`` 0).
-    """
-
-    index: int
-    identifier: str
-    ok: bool
-    contact_id: int | None = None
-    error: AelystError | None = None
-    attempts: int = 0
-    skipped: bool = False
-
-
-@attrs.define
-class BulkReport:
-    """The summary of a bulk upsert: counts, the failed outcomes, and the elapsed seconds.
-
-    Every input item is counted once: ``total == succeeded + failed + skipped``, where
-    ``skipped`` counts the items a resumed run did not send because its journal records them as
-    succeeded. ``failures`` holds the failed outcomes in the order they finished.
-    """
-
-    total: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    failures: list[BulkOutcome] = attrs.field(factory=list)
-    elapsed: float = 0.0
-    skipped: int = 0

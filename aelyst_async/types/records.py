@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ._models import CustomField
+from .contact import CustomField
 
 FilterCategory = Literal["contactField", "contactTag", "lifecycle"]
 FilterOperator = Literal[

@@ -1,0 +1,84 @@
+"""The rate-limit facts of a response's headers: ``X-RateLimit-*`` and ``Retry-After``.
+
+Pure parsing: it imports nothing of the SDK, so the throttle can use it without validation.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+from collections.abc import Mapping
+from datetime import datetime, timezone
+
+import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
+
+
+@attrs.frozen
+class RateLimit:
+    """The rate-limit facts of one response; any of them may be missing (``None``).
+
+    ``retry_after`` is in seconds from when the response was received.
+    """
+
+    limit: int | None = None
+    remaining: int | None = None
+    retry_after: float | None = None
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str], *, now: datetime | None = None) -> RateLimit:
+        """Parse ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``Retry-After``.
+
+        Malformed values are treated as missing. ``Retry-After`` may be seconds or an HTTP-date;
+        a date is measured against the response's own ``Date`` header when it has a valid one
+        (the server's clock), else against ``now`` (default: this machine's clock).
+        """
+        if not isinstance(headers, (CIMultiDict, CIMultiDictProxy)):
+            headers = CIMultiDict(headers)
+        retry_after = headers.get("Retry-After")
+        if retry_after is not None:
+            now = _http_date(headers.get("Date")) or now
+        return cls(
+            limit=_header_int(headers, "X-RateLimit-Limit"),
+            remaining=_header_int(headers, "X-RateLimit-Remaining"),
+            retry_after=parse_retry_after(retry_after, now=now),
+        )
+
+
+def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+    raw = headers.get(name)
+    if raw is None:
+        return None
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def _http_date(raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(raw.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+
+
+def parse_retry_after(raw: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP-date), or None."""
+    if raw is None:
+        return None
+    raw = raw.strip()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        when = _http_date(raw)
+        if when is None:
+            return None
+        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+        return max(0.0, seconds)
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return seconds
