@@ -23,6 +23,7 @@ from ._errors import (
     RequestError,
     ServerError,
     TransportError,
+    ValidationError,
     ValidationProblem,
 )
 from ._paginate import Paginator
@@ -116,6 +117,7 @@ __all__ = [
     "UnsetType",
     "UpsertResult",
     "User",
+    "ValidationError",
     "ValidationProblem",
     "WaitEvent",
     "WhatsAppTemplateMessage",

@@ -25,7 +25,7 @@ from ._resources.conversations import Conversations
 from ._resources.messages import Messages
 from ._resources.workspace import Workspace
 from ._retry import RetryPolicy
-from ._sansio.validate.contact import ValidationMode
+from ._sansio.validate.checks import ValidationMode
 from ._send import ClientStats, RetryEvent, Sender
 from ._throttle import RateLimitPolicy, Throttle, ThrottleSnapshot, WaitEvent
 from ._transports.aiohttp import AiohttpTransport

@@ -9,18 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from ._errors import ContactValidationError, ValidationProblem
+from ._errors import ValidationError, ValidationProblem
 from ._paginate import Paginator
 from ._sansio.operations import Operation, Page
 from ._sansio.request import NO_BODY, Request, build_request, fill_path
 from ._sansio.response import Response, interpret
-from ._sansio.validate.contact import ValidationMode, validate_identifier
+from ._sansio.validate.checks import ValidationMode, check_page_size, refuse
+from ._sansio.validate.contact import validate_identifier
 from ._send import Sender
 from .types.contact import Identifier
 
 T = TypeVar("T")
 R = TypeVar("R")
-MAX_PAGE_SIZE = 100
 
 
 class Core:
@@ -40,19 +40,22 @@ class Core:
         self.ensure_open = ensure_open
 
     def identifier(
-        self, identifier: Identifier | str, *more: list[ValidationProblem]
+        self,
+        identifier: Identifier | str,
+        *more: list[ValidationProblem],
+        error: type[ValidationError] = ValidationError,
     ) -> Identifier:
         """``identifier`` parsed and checked under the validation mode (nothing is sent), with
         the ``more`` problems the caller found in the rest of the call's input.
 
-        Raises :class:`IdentifierError` (not ``kind:value``) or :class:`ContactValidationError`.
+        Raises :class:`IdentifierError` (not ``kind:value``) or ``error`` (a contact call's
+        :class:`ContactValidationError`, else :class:`ValidationError`).
         """
         ident = Identifier.parse(identifier)
         problems = validate_identifier(ident, self.validation)
         for found in more:
             problems += found
-        if problems:
-            raise ContactValidationError(problems)
+        refuse(problems, error)
         return ident
 
     async def call(
@@ -93,7 +96,7 @@ class Core:
         body: Any = NO_BODY,
     ) -> Paginator[R]:
         """A lazy paginator over ``operation``'s pages of ``page_size`` items."""
-        check_page_size(page_size)
+        refuse(check_page_size(page_size))
 
         async def fetch(cursor: str | None) -> Page[R]:
             query: dict[str, str | int] = {"limit": page_size}
@@ -103,16 +106,4 @@ class Core:
 
         return Paginator(
             fetch, method=operation.method, path=fill_path(operation.path, params or {})
-        )
-
-
-def check_page_size(page_size: object) -> None:
-    """Raise :class:`ContactValidationError` unless ``page_size`` is an int from 1 to 100."""
-    if (
-        isinstance(page_size, bool)
-        or not isinstance(page_size, int)
-        or not 1 <= page_size <= MAX_PAGE_SIZE
-    ):
-        raise ContactValidationError(
-            [ValidationProblem("page_size", f"must be an int from 1 to 100, not {page_size!r}")]
         )

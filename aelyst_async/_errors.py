@@ -1,7 +1,8 @@
 """The exceptions raised by aelyst_async, all in one tree.
 
     AelystError
-    ├── ContactValidationError (also a ValueError)   checked client-side; nothing was sent
+    ├── ValidationError (also a ValueError)          checked client-side; nothing was sent
+    │   └── ContactValidationError                   ... a contact call's input
     ├── IdentifierError (also a ValueError)          not id:<n>, email:<address> or phone:<E.164>
     ├── JournalError (also a ValueError)             a bulk journal that cannot be used
     └── RequestError                                 a request was made: method, path, attempts
@@ -45,11 +46,16 @@ class ValidationProblem(NamedTuple):
         return f"{self.field}: {self.problem}"
 
 
-class ContactValidationError(AelystError, ValueError):
+class ValidationError(AelystError, ValueError):
     """Client-side validation failed; nothing was sent.
 
-    ``errors`` holds one :class:`ValidationProblem` per problem, each naming its field path
-    in Python attribute names (``"country_code"``, ``"custom_fields[2].value"``).
+    ``errors`` holds one :class:`ValidationProblem` per problem, each naming its field path as
+    the caller named it (``"page_size"``, ``"message.replies[1]"``, ``"custom_fields[2].value"``).
+
+    >>> try:
+    ...     client.messages.list("id:7", page_size=0)
+    ... except ValidationError as exc:
+    ...     exc.errors  # [ValidationProblem(field='page_size', problem='must be an int ...')]
     """
 
     def __init__(self, errors: Iterable[ValidationProblem]) -> None:
@@ -57,6 +63,12 @@ class ContactValidationError(AelystError, ValueError):
         count = len(self.errors)
         summary = "; ".join(str(e) for e in self.errors)
         super().__init__(f"{count} invalid field{'s' if count != 1 else ''}: {summary}")
+
+
+class ContactValidationError(ValidationError):
+    """A contact call's input failed client-side validation (its fields, identifier, tags,
+    lifecycle or filter); nothing was sent. A :class:`ValidationError`, with the same
+    ``errors`` (field paths in Python attribute names: ``"country_code"``)."""
 
 
 class IdentifierError(AelystError, ValueError):

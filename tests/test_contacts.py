@@ -23,6 +23,7 @@ from aelyst_async import (
     NotFoundError,
     RetryPolicy,
     TransportError,
+    ValidationError,
 )
 from tests.fake_api import TOKEN, FakeAPI, Scripted
 
@@ -147,8 +148,9 @@ async def test_client_side_checks_name_the_field_and_send_nothing(fake_api: Fake
                 await call
             assert info.value.errors[0].field == field
         for bad in (0, 101, True):
-            with pytest.raises(ContactValidationError, match="page_size"):
+            with pytest.raises(ValidationError, match="page_size") as size_error:
                 client.contacts.list(page_size=bad)
+            assert not isinstance(size_error.value, ContactValidationError)  # not a contact field
         with pytest.raises(ContactValidationError, match="operator"):
             client.contacts.list(filter={"$and": [{"category": "contactTag", "operator": "is"}]})
         with pytest.raises(ContactValidationError, match=r"\$and"):

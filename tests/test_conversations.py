@@ -9,10 +9,10 @@ import pytest
 from aelyst_async import (
     AuthenticationError,
     BadRequestError,
-    ContactValidationError,
     MaybeAppliedError,
     NotFoundError,
     ServerError,
+    ValidationError,
 )
 from tests.resource_helpers import LOST, NOT_WRITTEN, reply, scripted_client
 from tests.virtual_time import virtual_time
@@ -21,7 +21,7 @@ COMMENTED = reply(200, {"contactId": 7, "text": "x", "created_at": 1767225600})
 DONE = reply(200, {"contactId": 7})
 
 
-def fields(exc: pytest.ExceptionInfo[ContactValidationError]) -> list[str]:
+def fields(exc: pytest.ExceptionInfo[ValidationError]) -> list[str]:
     return [problem.field for problem in exc.value.errors]
 
 
@@ -47,7 +47,7 @@ async def test_comment_posts_the_text_and_returns_none() -> None:
 @virtual_time
 async def test_comment_text_is_checked(text: Any, validation: str, problem: str) -> None:
     client, transport = scripted_client(validation=validation)
-    with pytest.raises(ContactValidationError, match=problem) as exc:
+    with pytest.raises(ValidationError, match=problem) as exc:
         await client.comments.create("id:7", text)
     assert fields(exc) == ["text"]
     assert transport.sent == []
@@ -98,7 +98,7 @@ async def test_assign_sends_the_user_id_email_or_null(assignee: Any) -> None:
 @virtual_time
 async def test_assign_refuses_what_names_no_user(assignee: Any, problem: str) -> None:
     client, transport = scripted_client()
-    with pytest.raises(ContactValidationError, match=problem) as exc:
+    with pytest.raises(ValidationError, match=problem) as exc:
         await client.conversations.assign("id:7", assignee)
     assert fields(exc) == ["assignee"]
     assert transport.sent == []
@@ -141,7 +141,7 @@ async def test_update_status_checks_by_field(
     status: Any, category: Any, summary: Any, expected: list[str]
 ) -> None:
     client, transport = scripted_client()
-    with pytest.raises(ContactValidationError) as exc:
+    with pytest.raises(ValidationError) as exc:
         await client.conversations.update_status("id:7", status, category, summary)
     assert fields(exc) == expected
     assert transport.sent == []
@@ -160,7 +160,7 @@ async def test_update_status_errors() -> None:
 @virtual_time
 async def test_a_view_with_validation_off_sends_what_strict_refuses() -> None:
     client, transport = scripted_client(COMMENTED)
-    with pytest.raises(ContactValidationError):
+    with pytest.raises(ValidationError):
         await client.comments.create("id:7", "x" * 1001)
     await client.with_options(validation="off").comments.create("id:7", "x" * 1001)
     assert transport.sent[0].json() == {"text": "x" * 1001}

@@ -11,7 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aelyst_async import UNSET, Contact, ContactValidationError, CustomField
-from aelyst_async._sansio.convert import contact_from_wire, contact_to_wire, custom_value_to_wire
+from aelyst_async._sansio.convert import (
+    MAX_EXACT_INT,
+    contact_from_wire,
+    contact_to_wire,
+    custom_value_to_wire,
+)
 
 DOCUMENTED_BODY = """{
   "firstName": "Muhammad ",
@@ -125,7 +130,7 @@ _text = st.text(max_size=20)
 _wire_values = st.one_of(
     st.none(),
     _text,
-    st.integers(min_value=-(2**53), max_value=2**53),
+    st.integers(min_value=-MAX_EXACT_INT, max_value=MAX_EXACT_INT),
     st.floats(allow_nan=False, allow_infinity=False),
 )
 _optional_text = st.one_of(st.just(UNSET), st.none(), _text)

@@ -11,7 +11,6 @@ from aelyst_async import (
     AttachmentMessage,
     AuthenticationError,
     BadRequestError,
-    ContactValidationError,
     CustomPayloadMessage,
     EmailMessage,
     MaybeAppliedError,
@@ -23,6 +22,7 @@ from aelyst_async import (
     ServerError,
     TextMessage,
     TransportError,
+    ValidationError,
     WhatsAppTemplateMessage,
 )
 from tests.resource_helpers import LOST, NOT_WRITTEN, page, reply, scripted_client
@@ -41,7 +41,7 @@ RECORD = {
 }
 
 
-def fields(exc: pytest.ExceptionInfo[ContactValidationError]) -> list[str]:
+def fields(exc: pytest.ExceptionInfo[ValidationError]) -> list[str]:
     return [problem.field for problem in exc.value.errors]
 
 
@@ -166,7 +166,7 @@ async def test_bad_input_is_refused_by_field_and_nothing_is_sent(
     message: Any, channel_id: Any, expected: list[str]
 ) -> None:
     client, transport = scripted_client()
-    with pytest.raises(ContactValidationError) as exc:
+    with pytest.raises(ValidationError) as exc:
         await client.messages.send("id:7", message, channel_id=channel_id)
     assert fields(exc) == expected
     assert transport.sent == []
@@ -175,7 +175,7 @@ async def test_bad_input_is_refused_by_field_and_nothing_is_sent(
 @virtual_time
 async def test_a_bad_identifier_is_reported_with_the_other_problems() -> None:
     client, transport = scripted_client()
-    with pytest.raises(ContactValidationError) as exc:
+    with pytest.raises(ValidationError) as exc:
         await client.messages.send("email:nope", "", channel_id=-1)
     assert sorted(fields(exc)) == ["channel_id", "identifier", "message"]
     assert transport.sent == []
@@ -271,7 +271,7 @@ async def test_get_errors_and_checks() -> None:
         await client.messages.get("id:7", 5)
     assert (await client.messages.get("id:7", 5)).message_id == 1042  # idempotent: retried
     assert len(transport.sent) == 4
-    with pytest.raises(ContactValidationError) as exc:
+    with pytest.raises(ValidationError) as exc:
         await client.messages.get("id:7", "5")  # type: ignore[arg-type]
     assert fields(exc) == ["message_id"]
     client, _ = scripted_client(*[reply(200, {"messageId": "1"})] * 4)
@@ -302,10 +302,10 @@ async def test_list_follows_the_cursor_lazily_and_stops_on_break() -> None:
 @virtual_time
 async def test_list_checks_its_input_before_any_request() -> None:
     client, transport = scripted_client()
-    with pytest.raises(ContactValidationError) as exc:
+    with pytest.raises(ValidationError) as exc:
         client.messages.list("id:7", page_size=101)
     assert fields(exc) == ["page_size"]
-    with pytest.raises(ContactValidationError) as exc:
+    with pytest.raises(ValidationError) as exc:
         client.messages.list("phone:123")
     assert fields(exc) == ["identifier"]
     assert transport.sent == []

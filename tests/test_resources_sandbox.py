@@ -13,12 +13,12 @@ from aelyst_async import (
     AelystClient,
     ConflictError,
     Contact,
-    ContactValidationError,
     MaybeAppliedError,
     NotFoundError,
     QuickReplyMessage,
     RateLimitPolicy,
     RetryPolicy,
+    ValidationError,
 )
 from aelyst_async.sandbox import FakeClock, Sandbox
 
@@ -99,7 +99,7 @@ async def test_workspace_calls() -> None:
         await client.workspace.delete_tag("Gold")
         with pytest.raises(NotFoundError):
             await client.workspace.delete_tag("Gold")
-        with pytest.raises(ContactValidationError):
+        with pytest.raises(ValidationError):
             await client.workspace.create_tag("")
 
 

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from .._errors import APIError
-from .._sansio.validate.contact import ValidationMode
+from .._sansio.validate.checks import ValidationMode
 from .._sansio.validate.formats import check_email, check_http_url
 from ..types.contact import CustomFieldValue
 from ..types.workspace import CustomFieldDefinition

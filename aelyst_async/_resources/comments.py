@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .._core import Core
 from .._sansio.operations import Operation
-from .._sansio.validate.contact import check_text
+from .._sansio.validate.checks import check_text
 from ..types.contact import Identifier
 
 MAX_COMMENT_LENGTH = 1000
@@ -30,7 +30,7 @@ class Comments:
 
         Never sent twice: after a timeout, a lost answer or a 5xx it raises
         :class:`MaybeAppliedError` (the comment may exist). Raises
-        :class:`ContactValidationError` naming ``text`` (blank or too long; nothing sent),
+        :class:`ValidationError` naming ``text`` (blank or too long; nothing sent),
         :class:`NotFoundError` (no such contact) or another :class:`AelystError`.
 
         >>> await client.comments.create("id:7", "Called, no answer")

@@ -35,7 +35,8 @@ from .._sansio.operations import (
     CONTACT_UPDATE,
     CONTACT_UPSERT,
 )
-from .._sansio.validate.contact import check_text, validate_contact, validate_tags
+from .._sansio.validate.checks import check_id, check_text, refuse
+from .._sansio.validate.contact import validate_contact, validate_tags
 from ..types.bulk import BulkOutcome, BulkReport
 from ..types.contact import Contact, ContactUpdate, Identifier, UnsetType, UpsertResult
 from ..types.records import (
@@ -45,7 +46,6 @@ from ..types.records import (
     FilterCategory,
     FilterOperator,
 )
-from ._checks import check_id
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -72,11 +72,16 @@ class Contacts:
     def __init__(self, core: Core) -> None:
         self._core = core
 
+    def _identifier(
+        self, identifier: Identifier | str, *more: list[ValidationProblem]
+    ) -> Identifier:
+        return self._core.identifier(identifier, *more, error=ContactValidationError)
+
     def _checked(
         self, identifier: Identifier | str, contact: Contact | ContactUpdate
     ) -> tuple[Identifier, dict[str, Any]]:
         problems = validate_contact(contact, self._core.validation)
-        return self._core.identifier(identifier, problems), contact_to_wire(contact)
+        return self._identifier(identifier, problems), contact_to_wire(contact)
 
     async def create_or_update(
         self, identifier: Identifier | str, contact: Contact
@@ -197,7 +202,7 @@ class Contacts:
         >>> record = await client.contacts.get("id:7")
         >>> record.first_name, record.tags, record.created_at
         """
-        ident = self._core.identifier(identifier)
+        ident = self._identifier(identifier)
         return await self._core.result(CONTACT_GET, {"identifier": ident})
 
     async def create(self, identifier: Identifier | str, contact: Contact) -> None:
@@ -211,9 +216,8 @@ class Contacts:
         """
         ident, body = self._checked(identifier, contact)
         if ident.kind == "id":
-            raise ContactValidationError(
-                [ValidationProblem("identifier", "create takes an email: or phone: identifier")]
-            )
+            problem = ValidationProblem("identifier", "create takes an email: or phone: identifier")
+            refuse([problem], ContactValidationError)
         await self._core.call(CONTACT_CREATE, {"identifier": ident}, body=body)
 
     async def update(self, identifier: Identifier | str, update: ContactUpdate | Contact) -> int:
@@ -232,7 +236,7 @@ class Contacts:
         >>> await client.contacts.delete("id:7")
         7
         """
-        ident = self._core.identifier(identifier)
+        ident = self._identifier(identifier)
         return await self._core.result(CONTACT_DELETE, {"identifier": ident})
 
     async def merge(
@@ -252,8 +256,7 @@ class Contacts:
             problems += validate_contact(update, self._core.validation)
             if not problems:
                 fields = contact_to_wire(update)
-        if problems:
-            raise ContactValidationError(problems)
+        refuse(problems, ContactValidationError)
         body = {"contactIds": [keep, merge], **fields}
         return await self._core.result(CONTACT_MERGE, body=body)
 
@@ -281,8 +284,7 @@ class Contacts:
             wire_filter, filter_problems = _filter_to_wire(filter)
             problems += filter_problems
             body["filter"] = wire_filter
-        if problems:
-            raise ContactValidationError(problems)
+        refuse(problems, ContactValidationError)
         return self._core.paginate(
             CONTACT_LIST, page_size=page_size, body={k: v for k, v in body.items() if v is not None}
         )
@@ -304,10 +306,7 @@ class Contacts:
         return await self._tags(CONTACT_REMOVE_TAGS, identifier, tags)
 
     async def _tags(self, operation: Any, identifier: Identifier | str, tags: Any) -> int:
-        ident = self._core.identifier(identifier)
-        problems = validate_tags(tags, self._core.validation)
-        if problems:
-            raise ContactValidationError(problems)
+        ident = self._identifier(identifier, validate_tags(tags, self._core.validation))
         result: int = await self._core.result(operation, {"identifier": ident}, body=list(tags))
         return result
 
@@ -316,11 +315,8 @@ class Contacts:
 
         >>> await client.contacts.update_lifecycle("id:7", "Customer")
         """
-        ident = self._core.identifier(identifier)
-        if name is not None:
-            problems = check_text("name", name, mode=self._core.validation)
-            if problems:
-                raise ContactValidationError(problems)
+        problems = [] if name is None else check_text("name", name, mode=self._core.validation)
+        ident = self._identifier(identifier, problems)
         await self._core.call(CONTACT_LIFECYCLE, {"identifier": ident}, body={"name": name})
 
     def list_channels(
@@ -331,7 +327,7 @@ class Contacts:
         >>> async for channel in client.contacts.list_channels("id:7"):
         ...     print(channel.id, channel.source)
         """
-        ident = self._core.identifier(identifier)
+        ident = self._identifier(identifier)
         return self._core.paginate(CONTACT_CHANNELS, {"identifier": ident}, page_size=page_size)
 
 

@@ -12,9 +12,8 @@ from .._core import Core
 from .._errors import ValidationProblem
 from .._sansio.operations import Operation
 from .._sansio.validate import formats as _formats
-from .._sansio.validate.contact import check_text
+from .._sansio.validate.checks import check_choice, check_id, check_optional_text, check_text
 from ..types.contact import Identifier
-from ._checks import check_choice, check_id, check_optional_text
 
 ConversationStatus = Literal["open", "close"]
 MAX_CATEGORY_LENGTH = 128
@@ -38,7 +37,7 @@ class Conversations:
         """Assign the contact's conversation to a workspace user, by user id (``int``) or
         email (``str``); ``None`` unassigns it.
 
-        Raises :class:`ContactValidationError` naming ``assignee`` (nothing sent),
+        Raises :class:`ValidationError` naming ``assignee`` (nothing sent),
         :class:`NotFoundError` (no such contact or user) or another :class:`AelystError`.
 
         >>> await client.conversations.assign("id:7", 42)
@@ -73,7 +72,7 @@ class Conversations:
         closing takes an optional closing-note ``category`` (at most 128 characters, one of
         ``workspace.list_closing_notes()``) and ``summary`` (at most 512).
 
-        Raises :class:`ContactValidationError` naming the field (nothing sent),
+        Raises :class:`ValidationError` naming the field (nothing sent),
         :class:`NotFoundError` (no such contact), :class:`BadRequestError` (e.g. a category
         the workspace does not have) or another :class:`AelystError`.
 

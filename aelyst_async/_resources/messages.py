@@ -18,7 +18,13 @@ from .._paginate import Paginator
 from .._sansio.convert import wire_int
 from .._sansio.operations import PAGE, Operation, page_of, record
 from .._sansio.validate import formats as _formats
-from .._sansio.validate.contact import ValidationMode, check_text
+from .._sansio.validate.checks import (
+    ValidationMode,
+    check_choice,
+    check_id,
+    check_optional_text,
+    check_text,
+)
 from ..types.contact import Identifier
 from ..types.messages import (
     MESSAGE_TYPES,
@@ -32,7 +38,6 @@ from ..types.messages import (
     TextMessage,
     WhatsAppTemplateMessage,
 )
-from ._checks import check_choice, check_id, check_optional_text
 
 DEFAULT_PAGE_SIZE = 100
 _ATTACHMENT_KINDS = get_args(AttachmentKind)
@@ -75,7 +80,7 @@ class Messages:
         Never sent twice: it is re-sent only when the API surely did not get it (429, 449, a
         connection that failed before the request was written). After a timeout, a lost
         answer or a 5xx it raises :class:`MaybeAppliedError`: check ``messages.list`` before
-        sending again. Raises :class:`ContactValidationError` naming the field (``message``,
+        sending again. Raises :class:`ValidationError` naming the field (``message``,
         ``message.replies[1]``, ``channel_id``; nothing sent), :class:`NotFoundError` (no
         such contact or channel), :class:`BadRequestError`, or another :class:`AelystError`.
 

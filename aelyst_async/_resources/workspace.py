@@ -17,7 +17,14 @@ from .._core import Core
 from .._errors import ValidationProblem
 from .._paginate import Paginator
 from .._sansio.operations import PAGE, Operation, page_of, record
-from .._sansio.validate.contact import ValidationMode, check_text
+from .._sansio.validate.checks import (
+    ValidationMode,
+    check_choice,
+    check_id,
+    check_optional_text,
+    check_text,
+    refuse,
+)
 from ..types.contact import UNSET, UnsetType
 from ..types.workspace import (
     ClosingNote,
@@ -28,7 +35,6 @@ from ..types.workspace import (
     User,
     WorkspaceChannel,
 )
-from ._checks import check_choice, check_id, check_optional_text, refuse
 
 DEFAULT_PAGE_SIZE = 100
 MAX_FIELD_NAME_LENGTH = 50
@@ -118,7 +124,7 @@ class Workspace:
         (required for it, refused for the others). Not idempotent: after a timeout, a lost
         answer or a 5xx it raises :class:`MaybeAppliedError` (look in
         :meth:`list_custom_fields` before trying again). Raises
-        :class:`ContactValidationError` naming the field (nothing sent),
+        :class:`ValidationError` naming the field (nothing sent),
         :class:`ConflictError` / :class:`BadRequestError` (e.g. the name exists).
 
         >>> await client.workspace.create_custom_field("Plan", "list", allowed_values=["Free"])
@@ -181,7 +187,7 @@ class Workspace:
         """Create a workspace tag (``name``: 1-255 characters); returns it with its id.
 
         Not idempotent: after a timeout, a lost answer or a 5xx it raises
-        :class:`MaybeAppliedError`. Raises :class:`ContactValidationError` naming the field
+        :class:`MaybeAppliedError`. Raises :class:`ValidationError` naming the field
         (nothing sent), :class:`ConflictError` / :class:`BadRequestError` (e.g. the tag exists).
 
         >>> await client.workspace.create_tag("vip", color_code="#ffd700", emoji="⭐")

@@ -16,11 +16,12 @@ from urllib.parse import quote, urlencode
 
 import attrs
 
-from .._errors import ContactValidationError, ValidationProblem
+from .._errors import ContactValidationError, ValidationError, ValidationProblem
 from ..types.contact import Contact, Identifier
 from .convert import contact_to_wire
 from .operations import CONTACT_UPSERT, Operation
-from .validate.contact import ValidationMode, validate_contact, validate_identifier
+from .validate.checks import ValidationMode
+from .validate.contact import validate_contact, validate_identifier
 
 _ACCEPT = {"Accept": "application/json"}
 _JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -82,7 +83,7 @@ def build_request(
     """The request for ``operation``: its path filled from ``params``, ``query`` appended and
     ``body`` (JSON-able) serialised.
 
-    Raises :class:`ContactValidationError` naming the field when ``body`` holds a string that
+    Raises :class:`ValidationError` naming the field when ``body`` holds a string that
     no UTF-8 body can carry (a lone surrogate).
     """
     path = fill_path(operation.path, params or {})
@@ -95,7 +96,7 @@ def build_request(
         try:
             data = _ENCODER.encode(body).encode()
         except UnicodeEncodeError:
-            raise ContactValidationError(
+            raise ValidationError(
                 [ValidationProblem("body", "contains a lone surrogate (not valid Unicode)")]
             ) from None
     return Request(

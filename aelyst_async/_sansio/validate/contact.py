@@ -11,14 +11,12 @@ types, lone surrogates, values with no wire form).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
 
 from ..._errors import ValidationProblem
 from ...types.contact import Contact, ContactUpdate, CustomField, Identifier, UnsetType, is_unicode
 from ..convert import custom_value_to_wire
 from . import formats as _formats
-
-ValidationMode = Literal["strict", "basic", "off"]
+from .checks import ValidationMode, check_text, type_name
 
 _Check = Callable[[str, bool], "str | None"]
 
@@ -31,28 +29,6 @@ _FORMAT_CHECKS: dict[str, _Check] = {
 }
 
 
-def _type_name(value: object) -> str:
-    return type(value).__name__
-
-
-def check_text(
-    field: str, value: object, *, mode: ValidationMode, max_length: int | None = None
-) -> list[ValidationProblem]:
-    """Problems of a required text field: its type, a lone surrogate, and (unless ``mode`` is
-    ``"off"``) blank or longer than ``max_length`` characters."""
-    if not isinstance(value, str):
-        return [ValidationProblem(field, f"must be a string, got {_type_name(value)}")]
-    if not is_unicode(value):
-        return [ValidationProblem(field, "contains a lone surrogate (not valid Unicode)")]
-    if mode == "off":
-        return []
-    if not value.strip():
-        return [ValidationProblem(field, "is required and must not be blank")]
-    if max_length is not None and len(value) > max_length:
-        return [ValidationProblem(field, f"must be at most {max_length} characters")]
-    return []
-
-
 def validate_contact(
     contact: Contact | ContactUpdate, mode: ValidationMode
 ) -> list[ValidationProblem]:
@@ -63,7 +39,7 @@ def validate_contact(
     if not isinstance(contact, (Contact, ContactUpdate)):
         return [
             ValidationProblem(
-                "contact", f"expected a Contact or ContactUpdate, got {_type_name(contact)}"
+                "contact", f"expected a Contact or ContactUpdate, got {type_name(contact)}"
             )
         ]
     problems: list[ValidationProblem] = []
@@ -75,7 +51,7 @@ def validate_contact(
             continue
         if not isinstance(value, str):
             problems.append(
-                ValidationProblem(field, f"must be a string or None, got {_type_name(value)}")
+                ValidationProblem(field, f"must be a string or None, got {type_name(value)}")
             )
             continue
         if not is_unicode(value):
@@ -94,7 +70,7 @@ def _custom_field_problems(fields: object, mode: ValidationMode) -> list[Validat
     if not isinstance(fields, tuple):
         return [
             ValidationProblem(
-                "custom_fields", f"must be a list of CustomField, got {_type_name(fields)}"
+                "custom_fields", f"must be a list of CustomField, got {type_name(fields)}"
             )
         ]
     problems: list[ValidationProblem] = []
@@ -103,7 +79,7 @@ def _custom_field_problems(fields: object, mode: ValidationMode) -> list[Validat
         path = f"custom_fields[{i}]"
         if not isinstance(field, CustomField):
             problems.append(
-                ValidationProblem(path, f"must be a CustomField, got {_type_name(field)}")
+                ValidationProblem(path, f"must be a CustomField, got {type_name(field)}")
             )
             continue
         problems += check_text(f"{path}.name", field.name, mode=mode)
@@ -137,7 +113,7 @@ def validate_identifier(
 def validate_tags(tags: object, mode: ValidationMode) -> list[ValidationProblem]:
     """Tag names for a contact: a list of 1-10 names, each 1-255 characters."""
     if isinstance(tags, (str, bytes)) or not isinstance(tags, (list, tuple)):
-        return [ValidationProblem("tags", f"must be a list of tag names, got {_type_name(tags)}")]
+        return [ValidationProblem("tags", f"must be a list of tag names, got {type_name(tags)}")]
     problems: list[ValidationProblem] = []
     if mode != "off" and not 1 <= len(tags) <= 10:
         problems.append(ValidationProblem("tags", f"must hold 1 to 10 names, got {len(tags)}"))
