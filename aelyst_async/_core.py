@@ -15,7 +15,7 @@ from ._sansio.operations import Operation, Page
 from ._sansio.request import NO_BODY, Request, build_request, fill_path
 from ._sansio.response import Response, interpret
 from ._sansio.validate.checks import ValidationMode, check_page_size, refuse
-from ._sansio.validate.contact import validate_identifier
+from ._sansio.validate.contact import checked_identifier
 from ._send import Sender
 from .types.contact import Identifier
 
@@ -51,12 +51,7 @@ class Core:
         Raises :class:`IdentifierError` (not ``kind:value``) or ``error`` (a contact call's
         :class:`ContactValidationError`, else :class:`ValidationError`).
         """
-        ident = Identifier.parse(identifier)
-        problems = validate_identifier(ident, self.validation)
-        for found in more:
-            problems += found
-        refuse(problems, error)
-        return ident
+        return checked_identifier(identifier, self.validation, *more, error=error)
 
     async def call(
         self,

@@ -1,7 +1,7 @@
 """One request's journey after it is built: throttle, transport, interpretation, retries.
 
 >>> sender = Sender(transport, throttle=Throttle(RateLimitPolicy()), retry=RetryPolicy())
->>> result, attempts = await sender.send(request, interpret_upsert)
+>>> result, attempts = await sender.send(request, read)
 
 A request that is not idempotent is sent again only when the API surely did not apply it (429,
 449, a connection that failed before the request was written); after any other failure it

@@ -29,9 +29,10 @@ from aelyst_async import (
     UpsertResult,
 )
 from aelyst_async._sansio.ratelimit import RateLimit, parse_retry_after
-from aelyst_async._sansio.request import Request, build_upsert_request, encode_identifier
-from aelyst_async._sansio.response import Response, interpret_upsert
+from aelyst_async._sansio.request import Request, encode_identifier
+from aelyst_async._sansio.response import Response
 from tests.test_convert import DOCUMENTED_BODY, documented_contact
+from tests.upsert_helpers import interpret_upsert, upsert_request
 
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=timezone.utc)
 REQUEST = Request("POST", "/contact/create_or_update/id:1")
@@ -43,7 +44,7 @@ def respond(status: int, body: bytes | str = b"", **headers: str) -> Response:
 
 
 def test_documented_curl_request_is_what_is_built() -> None:
-    request = build_upsert_request("email:test@example.com", documented_contact())
+    request = upsert_request("email:test@example.com", documented_contact())
     assert request.method == "POST"
     assert request.path == "/contact/create_or_update/email:test@example.com"
     assert json.loads(request.body) == json.loads(DOCUMENTED_BODY)
@@ -53,13 +54,13 @@ def test_documented_curl_request_is_what_is_built() -> None:
 
 
 def test_body_keeps_non_ascii_as_utf8() -> None:
-    request = build_upsert_request("id:3", Contact("Zoë"))
+    request = upsert_request("id:3", Contact("Zoë"))
     assert request.body == '{"firstName": "Zoë"}'.encode()
 
 
 def test_identifier_objects_and_strings_build_the_same_request() -> None:
-    a = build_upsert_request(Identifier.phone("+60121233112"), Contact("A"))
-    b = build_upsert_request("phone:+60121233112", Contact("A"))
+    a = upsert_request(Identifier.phone("+60121233112"), Contact("A"))
+    b = upsert_request("phone:+60121233112", Contact("A"))
     assert a == b
     assert a.path.endswith("/phone:+60121233112")
 
@@ -172,7 +173,7 @@ NASTY = ["a/b", "../x", "..", ".", "a?b=c", "a#b", "%2F", "a b", "é@ü.com", "a
 
 @pytest.mark.parametrize("value", NASTY)
 def test_identifier_is_always_one_path_segment(value: str) -> None:
-    request = build_upsert_request(Identifier("email", value), Contact("A"), validation="off")
+    request = upsert_request(Identifier("email", value), Contact("A"), validation="off")
     url = URL("https://api.aelyst.ai/v1" + request.path, encoded=True)
     assert url.raw_path.count("/") == 4
     assert not url.raw_query_string and not url.raw_fragment
@@ -229,7 +230,7 @@ def test_an_http_date_retry_after_is_measured_against_the_responses_date() -> No
 def test_a_lone_surrogate_is_that_fields_validation_error_in_every_mode() -> None:
     for mode in ("strict", "basic", "off"):
         with pytest.raises(ContactValidationError) as info:
-            build_upsert_request(
+            upsert_request(
                 "id:1",
                 Contact("Ana\ud800", custom_fields=[CustomField("Plan", "x\udfff")]),
                 validation=mode,  # type: ignore[arg-type]
@@ -241,10 +242,10 @@ def test_a_lone_surrogate_is_that_fields_validation_error_in_every_mode() -> Non
 
 def test_custom_fields_may_be_any_iterable() -> None:
     contact = Contact("Ana", custom_fields=(CustomField(f"F{i}", i) for i in range(2)))
-    request = build_upsert_request("id:1", contact)
+    request = upsert_request("id:1", contact)
     assert json.loads(request.body)["custom_fields"] == [
         {"name": "F0", "value": 0},
         {"name": "F1", "value": 1},
     ]
     with pytest.raises(ContactValidationError, match="custom_fields"):
-        build_upsert_request("id:1", Contact("Ana", custom_fields=7))  # type: ignore[arg-type]
+        upsert_request("id:1", Contact("Ana", custom_fields=7))  # type: ignore[arg-type]

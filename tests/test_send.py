@@ -27,10 +27,11 @@ from aelyst_async import (
 )
 from aelyst_async._errors import APIError
 from aelyst_async._sansio.request import Request
-from aelyst_async._sansio.response import Response, interpret_upsert
+from aelyst_async._sansio.response import Response
 from aelyst_async._send import Sender
 from aelyst_async._throttle import Throttle
 from aelyst_async._throttle.paths import SEND_MARGIN
+from tests.upsert_helpers import interpret_upsert
 from tests.virtual_time import virtual_time
 
 WINDOW = 1.0 + SEND_MARGIN

@@ -17,11 +17,11 @@ import pytest
 
 from aelyst_async import LimitStore, RateLimitPolicy, RetryPolicy
 from aelyst_async._sansio.ratelimit import RateLimit
-from aelyst_async._sansio.response import interpret_upsert
 from aelyst_async._send import Sender
 from aelyst_async._throttle import CountingLimitStore, Throttle
 from aelyst_async._throttle.learning import MARGIN, WorkspaceLearner
 from tests.test_throttle_simulation import Kind, SimulatedAPI, upsert
+from tests.upsert_helpers import interpret_upsert
 from tests.virtual_time import run, virtual_time
 
 KEEP = 1 - MARGIN  # the share of a counted window the learner keeps

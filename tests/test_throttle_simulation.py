@@ -21,9 +21,10 @@ import pytest
 
 from aelyst_async import RateLimitPolicy, RetryPolicy
 from aelyst_async._sansio.request import Request
-from aelyst_async._sansio.response import Response, interpret_upsert
+from aelyst_async._sansio.response import Response
 from aelyst_async._send import Sender
 from aelyst_async._throttle import Throttle
+from tests.upsert_helpers import interpret_upsert
 from tests.virtual_time import run
 
 Kind = Literal["fixed", "sliding"]

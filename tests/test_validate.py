@@ -8,8 +8,8 @@ import math
 import pytest
 
 from aelyst_async import Contact, ContactValidationError, CustomField, Identifier, ValidationProblem
-from aelyst_async._sansio.request import build_upsert_request
 from aelyst_async._sansio.validate.contact import validate_contact, validate_identifier
+from tests.upsert_helpers import upsert_request
 
 MODES = ("strict", "basic")
 
@@ -97,7 +97,7 @@ def test_every_problem_is_collected_with_its_path() -> None:
         "custom_fields[6]",
     ]
     with pytest.raises(ContactValidationError) as info:
-        build_upsert_request("id:1", contact)
+        upsert_request("id:1", contact)
     assert info.value.errors == problems
     assert isinstance(info.value, ValueError)
     assert "country_code: not an ISO 3166-1 alpha-2 code: 'my'" in str(info.value)
@@ -107,7 +107,7 @@ def test_every_problem_is_collected_with_its_path() -> None:
 def test_off_mode_sends_as_given_but_refuses_what_json_cannot_carry() -> None:
     sloppy = Contact("", email="nope", country_code="my", language="english")
     assert validate_contact(sloppy, "off") == []
-    assert build_upsert_request("email:nope", sloppy, validation="off").body
+    assert upsert_request("email:nope", sloppy, validation="off").body
     unsendable = Contact("A", custom_fields=[CustomField("x", math.inf)])
     assert fields_of(validate_contact(unsendable, "off")) == ["custom_fields[0].value"]
 
@@ -129,7 +129,7 @@ def test_identifiers_are_checked_like_the_fields(mode: str) -> None:
     assert fields_of(validate_identifier(Identifier.email("a@"), mode)) == ["identifier"]
     assert fields_of(validate_identifier(Identifier.phone("0121233112"), mode)) == ["identifier"]
     with pytest.raises(ContactValidationError) as info:
-        build_upsert_request("phone:0121233112", Contact("A"), validation=mode)  # type: ignore[arg-type]
+        upsert_request("phone:0121233112", Contact("A"), validation=mode)  # type: ignore[arg-type]
     assert fields_of(info.value.errors) == ["identifier"]
     assert validate_identifier(Identifier.email("a@"), "off") == []
 

@@ -28,8 +28,8 @@ import attrs
 
 from .._bulk import DEFAULT_SETTLE_DELAY, BulkItem, BulkOptions, upsert_many
 from .._bulk.items import invalid
-from .._errors import AelystError, JournalError, TransportError
-from .._sansio.request import build_upsert_request
+from .._errors import AelystError, ContactValidationError, JournalError, TransportError
+from .._sansio.validate.contact import checked_identifier, validate_contact
 from ..types.bulk import BulkOutcome
 from ..types.contact import Contact, Identifier, UpsertResult
 from .columns import FileFormatError, check_region, parse_map
@@ -274,7 +274,8 @@ def _validate_only(validation: Any) -> Any:
     """A send callable that only builds (and so validates) each request: the dry run."""
 
     async def check(identifier: Identifier, contact: Contact) -> tuple[UpsertResult, int]:
-        build_upsert_request(identifier, contact, validation=validation)
+        problems = validate_contact(contact, validation)
+        checked_identifier(identifier, validation, problems, error=ContactValidationError)
         return UpsertResult(0), 0
 
     return check

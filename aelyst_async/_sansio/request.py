@@ -1,9 +1,9 @@
 """Building requests without I/O: a :class:`Request` is a method, a percent-encoded path,
 headers and a JSON body.
 
->>> req = build_upsert_request("email:abdc@gmail.com", Contact("Ana"))
+>>> req = build_request(CONTACT_GET, {"identifier": Identifier.email("abdc@gmail.com")})
 >>> req.method, req.path
-('POST', '/contact/create_or_update/email:abdc@gmail.com')
+('GET', '/contact/email:abdc@gmail.com')
 """
 
 from __future__ import annotations
@@ -16,12 +16,9 @@ from urllib.parse import quote, urlencode
 
 import attrs
 
-from .._errors import ContactValidationError, ValidationError, ValidationProblem
-from ..types.contact import Contact, Identifier
-from .convert import contact_to_wire
-from .operations import CONTACT_UPSERT, Operation
-from .validate.checks import ValidationMode
-from .validate.contact import validate_contact, validate_identifier
+from .._errors import ValidationError, ValidationProblem
+from ..types.contact import Identifier
+from .operations import Operation
 
 _ACCEPT = {"Accept": "application/json"}
 _JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -102,20 +99,3 @@ def build_request(
     return Request(
         operation.method, path, headers=headers, body=data, idempotent=operation.idempotent
     )
-
-
-def build_upsert_request(
-    identifier: Identifier | str,
-    contact: Contact,
-    *,
-    validation: ValidationMode = "strict",
-) -> Request:
-    """Validate and serialise a create-or-update call.
-
-    Raises :class:`ContactValidationError` (nothing is sent) when a check fails.
-    """
-    ident = Identifier.parse(identifier)
-    problems = validate_identifier(ident, validation) + validate_contact(contact, validation)
-    if problems:
-        raise ContactValidationError(problems)
-    return build_request(CONTACT_UPSERT, {"identifier": ident}, body=contact_to_wire(contact))

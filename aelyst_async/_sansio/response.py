@@ -20,8 +20,7 @@ from .._errors import (
     ServerError,
     TransportError,
 )
-from ..types.contact import UpsertResult
-from .operations import CONTACT_UPSERT, Operation
+from .operations import Operation
 from .ratelimit import RateLimit
 from .request import Request
 
@@ -158,14 +157,3 @@ def interpret(
             method=request.method,
             path=request.path,
         ) from None
-
-
-def interpret_upsert(
-    request: Request,
-    response: Response,
-    *,
-    now: datetime | None = None,
-    redact: Callable[[str], str] = lambda s: s,
-) -> UpsertResult:
-    """The result of a create-or-update response, or raise its typed error."""
-    return interpret(CONTACT_UPSERT, request, response, now=now, redact=redact)

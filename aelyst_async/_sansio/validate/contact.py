@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..._errors import ValidationProblem
+from ..._errors import ValidationError, ValidationProblem
 from ...types.contact import Contact, ContactUpdate, CustomField, Identifier, UnsetType, is_unicode
 from ..convert import custom_value_to_wire
 from . import formats as _formats
-from .checks import ValidationMode, check_text, type_name
+from .checks import ValidationMode, check_text, refuse, type_name
 
 _Check = Callable[[str, bool], "str | None"]
 
@@ -108,6 +108,30 @@ def validate_identifier(
     check = _FORMAT_CHECKS[identifier.kind]
     problem = check(identifier.value, mode == "strict")
     return [ValidationProblem(field, problem)] if problem else []
+
+
+def checked_identifier(
+    identifier: Identifier | str,
+    mode: ValidationMode,
+    *more: list[ValidationProblem],
+    error: type[ValidationError] = ValidationError,
+) -> Identifier:
+    """``identifier`` parsed and checked under ``mode``, with the ``more`` problems the caller
+    found in the rest of the call's input: the one check every call that names a contact makes.
+
+    Raises :class:`IdentifierError` (not ``kind:value``) or ``error`` holding every problem
+    (a contact call's :class:`ContactValidationError`, else :class:`ValidationError`).
+
+    >>> contact_problems = validate_contact(Contact("Ana"), "strict")
+    >>> checked_identifier("email:ana@example.com", "strict", contact_problems)
+    Identifier(kind='email', value='ana@example.com')
+    """
+    ident = Identifier.parse(identifier)
+    problems = validate_identifier(ident, mode)
+    for found in more:
+        problems += found
+    refuse(problems, error)
+    return ident
 
 
 def validate_tags(tags: object, mode: ValidationMode) -> list[ValidationProblem]:
