@@ -6,16 +6,11 @@
 from __future__ import annotations
 
 from .._core import Core
-from .._sansio.operations import Operation
+from .._sansio.operations import COMMENT_CREATE
 from .._sansio.validate.checks import check_text
 from ..types.contact import Identifier
 
 MAX_COMMENT_LENGTH = 1000
-
-COMMENT_CREATE: Operation[None] = Operation(
-    "POST", "/contact/{identifier}/comment", None, idempotent=False
-)
-"""Not idempotent: sent twice, the contact gets the comment twice."""
 
 
 class Comments:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from .._core import Core
 from .._errors import ValidationProblem
-from .._sansio.operations import Operation
+from .._sansio.operations import CONVERSATION_ASSIGN, CONVERSATION_STATUS
 from .._sansio.validate import formats as _formats
 from .._sansio.validate.checks import check_choice, check_id, check_optional_text, check_text
 from ..types.contact import Identifier
@@ -18,13 +18,6 @@ from ..types.contact import Identifier
 ConversationStatus = Literal["open", "close"]
 MAX_CATEGORY_LENGTH = 128
 MAX_SUMMARY_LENGTH = 512
-
-CONVERSATION_ASSIGN: Operation[None] = Operation(
-    "POST", "/contact/{identifier}/conversation/assignee", None
-)
-CONVERSATION_STATUS: Operation[None] = Operation(
-    "POST", "/contact/{identifier}/conversation/status", None
-)
 
 
 class Conversations:

@@ -15,8 +15,11 @@ from typing import Any, get_args
 from .._core import Core
 from .._errors import ValidationProblem
 from .._paginate import Paginator
-from .._sansio.convert import wire_int
-from .._sansio.operations import PAGE, Operation, page_of, record
+from .._sansio.operations import (
+    MESSAGE_GET,
+    MESSAGE_LIST,
+    MESSAGE_SEND,
+)
 from .._sansio.validate import formats as _formats
 from .._sansio.validate.checks import (
     ValidationMode,
@@ -41,24 +44,6 @@ from ..types.messages import (
 
 DEFAULT_PAGE_SIZE = 100
 _ATTACHMENT_KINDS = get_args(AttachmentKind)
-
-
-def _message_id(body: Any) -> int:
-    return wire_int(body, "messageId")
-
-
-MESSAGE_SEND = Operation(
-    "POST",
-    "/contact/{identifier}/message",
-    _message_id,
-    idempotent=False,
-    shape='{"messageId": <int>}',
-)
-"""Not idempotent: sent twice, the contact gets the message twice."""
-MESSAGE_GET = Operation("GET", "/contact/{identifier}/message/{message_id}", record(MessageRecord))
-MESSAGE_LIST = Operation(
-    "GET", "/contact/{identifier}/message/list", page_of(MessageRecord), shape=PAGE
-)
 
 
 class Messages:
@@ -109,7 +94,7 @@ class Messages:
         ('outgoing', {'type': 'text', 'text': 'Hello'}, 'delivered')
         """
         ident = self._core.identifier(identifier, check_id("message_id", message_id))
-        return await self._core.result(MESSAGE_GET, {"identifier": ident, "message_id": message_id})
+        return await self._core.result(MESSAGE_GET, {"identifier": ident, "messageId": message_id})
 
     def list(
         self, identifier: Identifier | str, *, page_size: int = DEFAULT_PAGE_SIZE

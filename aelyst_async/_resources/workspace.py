@@ -11,12 +11,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, get_args
 
-import attrs
-
 from .._core import Core
 from .._errors import ValidationProblem
 from .._paginate import Paginator
-from .._sansio.operations import PAGE, Operation, page_of, record
+from .._sansio.operations import (
+    CHANNEL_LIST,
+    CLOSING_NOTE_LIST,
+    CUSTOM_FIELD_CREATE,
+    CUSTOM_FIELD_GET,
+    CUSTOM_FIELD_LIST,
+    TAG_CREATE,
+    TAG_DELETE,
+    TAG_RENAME,
+    TAG_UPDATE,
+    TEMPLATE_LIST,
+    USER_GET,
+    USER_LIST,
+)
 from .._sansio.validate.checks import (
     ValidationMode,
     check_choice,
@@ -42,27 +53,6 @@ MAX_FIELD_DESCRIPTION_LENGTH = 255
 MAX_TAG_NAME_LENGTH = 255
 _DATA_TYPES: tuple[str, ...] = get_args(CustomFieldType)
 
-USER_LIST = Operation("GET", "/space/user", page_of(User), shape=PAGE)
-USER_GET = Operation("GET", "/space/user/{user_id}", record(User))
-CUSTOM_FIELD_LIST = Operation(
-    "GET", "/space/custom_field", page_of(CustomFieldDefinition), shape=PAGE
-)
-CUSTOM_FIELD_GET = Operation("GET", "/space/custom_field/{field_id}", record(CustomFieldDefinition))
-CUSTOM_FIELD_CREATE = Operation(
-    "POST", "/space/custom_field", record(CustomFieldDefinition), idempotent=False
-)
-"""Not idempotent: sent twice, it could create the field twice (or fail on the second)."""
-CHANNEL_LIST = Operation("GET", "/space/channel", page_of(WorkspaceChannel), shape=PAGE)
-CLOSING_NOTE_LIST = Operation("GET", "/space/closing_notes", page_of(ClosingNote), shape=PAGE)
-TEMPLATE_LIST = Operation(
-    "GET", "/space/channel/{channel_id}/template", page_of(Template), shape=PAGE
-)
-TAG_CREATE = Operation("POST", "/space/tag", record(Tag), idempotent=False)
-TAG_UPDATE = Operation("PUT", "/space/tag", record(Tag))
-TAG_RENAME = attrs.evolve(TAG_UPDATE, idempotent=False)
-"""An update that renames: sent again after it applied, it would find no tag by the old name."""
-TAG_DELETE: Operation[None] = Operation("DELETE", "/space/tag", None)
-
 
 class Workspace:
     """The workspace endpoints, reached as ``client.workspace``. Listing methods return an
@@ -86,7 +76,7 @@ class Workspace:
         'agent@example.com'
         """
         refuse(check_id("user_id", user_id))
-        return await self._core.result(USER_GET, {"user_id": user_id})
+        return await self._core.result(USER_GET, {"id": user_id})
 
     def list_custom_fields(
         self, *, page_size: int = DEFAULT_PAGE_SIZE
@@ -105,7 +95,7 @@ class Workspace:
         ('Free', 'Pro')
         """
         refuse(check_id("field_id", field_id))
-        return await self._core.result(CUSTOM_FIELD_GET, {"field_id": field_id})
+        return await self._core.result(CUSTOM_FIELD_GET, {"id": field_id})
 
     async def create_custom_field(
         self,
@@ -174,7 +164,7 @@ class Workspace:
         ...     print(template.name, template.language_code, template.status)
         """
         refuse(check_id("channel_id", channel_id))
-        return self._core.paginate(TEMPLATE_LIST, {"channel_id": channel_id}, page_size=page_size)
+        return self._core.paginate(TEMPLATE_LIST, {"id": channel_id}, page_size=page_size)
 
     async def create_tag(
         self,

@@ -1,6 +1,7 @@
-"""Each API call as data: its method, path template, how its answer becomes a result, and
-whether sending it twice is safe. Building and interpreting are generic (:mod:`._sansio`), so
-adding a call is a few lines here plus a resource method.
+"""Every API call as data, in one table: its method, path template (path parameters spelled as
+the API's reference spells them: ``{identifier}``, ``{id}``, ``{messageId}``), how its answer
+becomes a result, and whether sending it twice is safe. Building and interpreting are generic
+(:mod:`.request`, :mod:`.response`), so adding a call is a line here plus a resource method.
 
 >>> CONTACT_GET.method, CONTACT_GET.path
 ('GET', '/contact/{identifier}')
@@ -15,7 +16,16 @@ from urllib.parse import parse_qs, urlsplit
 import attrs
 
 from ..types.contact import UpsertResult
+from ..types.messages import MessageRecord
 from ..types.records import ContactChannel, ContactRecord
+from ..types.workspace import (
+    ClosingNote,
+    CustomFieldDefinition,
+    Tag,
+    Template,
+    User,
+    WorkspaceChannel,
+)
 from .convert import record_from_wire, upsert_result_from_wire, wire_int
 
 T = TypeVar("T")
@@ -111,3 +121,49 @@ CONTACT_LIFECYCLE: Operation[None] = Operation(
 CONTACT_CHANNELS = Operation(
     "GET", "/contact/{identifier}/channels", page_of(ContactChannel), shape=PAGE
 )
+COMMENT_CREATE: Operation[None] = Operation(
+    "POST", "/contact/{identifier}/comment", None, idempotent=False
+)
+"""Not idempotent: sent twice, the contact gets the comment twice."""
+CONVERSATION_ASSIGN: Operation[None] = Operation(
+    "POST", "/contact/{identifier}/conversation/assignee", None
+)
+CONVERSATION_STATUS: Operation[None] = Operation(
+    "POST", "/contact/{identifier}/conversation/status", None
+)
+
+
+def _message_id(body: Any) -> int:
+    return wire_int(body, "messageId")
+
+
+MESSAGE_SEND = Operation(
+    "POST",
+    "/contact/{identifier}/message",
+    _message_id,
+    idempotent=False,
+    shape='{"messageId": <int>}',
+)
+"""Not idempotent: sent twice, the contact gets the message twice."""
+MESSAGE_GET = Operation("GET", "/contact/{identifier}/message/{messageId}", record(MessageRecord))
+MESSAGE_LIST = Operation(
+    "GET", "/contact/{identifier}/message/list", page_of(MessageRecord), shape=PAGE
+)
+USER_LIST = Operation("GET", "/space/user", page_of(User), shape=PAGE)
+USER_GET = Operation("GET", "/space/user/{id}", record(User))
+CUSTOM_FIELD_LIST = Operation(
+    "GET", "/space/custom_field", page_of(CustomFieldDefinition), shape=PAGE
+)
+CUSTOM_FIELD_GET = Operation("GET", "/space/custom_field/{id}", record(CustomFieldDefinition))
+CUSTOM_FIELD_CREATE = Operation(
+    "POST", "/space/custom_field", record(CustomFieldDefinition), idempotent=False
+)
+"""Not idempotent: sent twice, it could create the field twice (or fail on the second)."""
+CHANNEL_LIST = Operation("GET", "/space/channel", page_of(WorkspaceChannel), shape=PAGE)
+CLOSING_NOTE_LIST = Operation("GET", "/space/closing_notes", page_of(ClosingNote), shape=PAGE)
+TEMPLATE_LIST = Operation("GET", "/space/channel/{id}/template", page_of(Template), shape=PAGE)
+TAG_CREATE = Operation("POST", "/space/tag", record(Tag), idempotent=False)
+TAG_UPDATE = Operation("PUT", "/space/tag", record(Tag))
+TAG_RENAME = attrs.evolve(TAG_UPDATE, idempotent=False)
+"""An update that renames: sent again after it applied, it would find no tag by the old name."""
+TAG_DELETE: Operation[None] = Operation("DELETE", "/space/tag", None)
