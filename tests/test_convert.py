@@ -11,12 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aelyst_async import UNSET, Contact, ContactValidationError, CustomField
-from aelyst_async._sansio.convert import (
-    MAX_EXACT_INT,
-    contact_from_wire,
-    contact_to_wire,
-    custom_value_to_wire,
-)
+from aelyst_async._sansio.convert import contact_from_wire, contact_to_wire
+from aelyst_async.types._wire import MAX_EXACT_INT, custom_value_to_wire
 
 DOCUMENTED_BODY = """{
   "firstName": "Muhammad ",

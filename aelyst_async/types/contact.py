@@ -35,6 +35,15 @@ class UnsetType(enum.Enum):
 UNSET = UnsetType.UNSET
 """A field left UNSET is omitted from the request body; ``None`` is sent as ``null``."""
 
+WIRE_NAME = "aelyst_async.wire_name"
+"""attrs field metadata key: the field's JSON key where the API does not use its camelCase."""
+
+
+def wire_key(name: str) -> dict[str, str]:
+    """Field metadata for a JSON key the API spells otherwise than in camelCase."""
+    return {WIRE_NAME: name}
+
+
 CustomFieldValue = Union[str, int, float, bool, datetime.date, datetime.time, None]  # noqa: UP007
 """What a custom field value may be (a runtime union, usable by cattrs on Python 3.10)."""
 
@@ -84,7 +93,7 @@ class Contact:
     profile_pic: str | UnsetType | None = attrs.field(default=UNSET, kw_only=True)
     country_code: str | UnsetType | None = attrs.field(default=UNSET, kw_only=True)
     custom_fields: Sequence[CustomField] | UnsetType | None = attrs.field(
-        default=UNSET, kw_only=True, converter=freeze_list
+        default=UNSET, kw_only=True, converter=freeze_list, metadata=wire_key("custom_fields")
     )
 
     def default_identifier(self) -> Identifier | None:
@@ -115,7 +124,7 @@ class ContactUpdate:
     profile_pic: str | UnsetType | None = UNSET
     country_code: str | UnsetType | None = UNSET
     custom_fields: Sequence[CustomField] | UnsetType | None = attrs.field(
-        default=UNSET, converter=freeze_list
+        default=UNSET, converter=freeze_list, metadata=wire_key("custom_fields")
     )
 
 

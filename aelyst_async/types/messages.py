@@ -15,7 +15,8 @@ from typing import Any, Literal, Union
 
 import attrs
 
-from .contact import freeze_list
+from ._wire import converter
+from .contact import freeze_list, wire_key
 
 AttachmentKind = Literal["image", "video", "audio", "file"]
 
@@ -32,7 +33,7 @@ class TextMessage:
 
     def to_wire(self) -> dict[str, Any]:
         """The API's ``message`` object."""
-        return {"type": "text", "text": self.text}
+        return message_to_wire(self)
 
 
 @attrs.frozen
@@ -46,19 +47,17 @@ class AttachmentMessage:
     """
 
     url: str
-    kind: AttachmentKind = attrs.field(default="file", kw_only=True)
+    kind: AttachmentKind = attrs.field(default="file", kw_only=True, metadata=wire_key("type"))
     file_name: str | None = attrs.field(default=None, kw_only=True)
 
     def attachment_to_wire(self) -> dict[str, Any]:
         """The ``{type, url, fileName?}`` object (as in an email's ``attachments``)."""
-        wire: dict[str, Any] = {"type": self.kind, "url": self.url}
-        if self.file_name is not None:
-            wire["fileName"] = self.file_name
+        wire: dict[str, Any] = converter.unstructure(self)
         return wire
 
     def to_wire(self) -> dict[str, Any]:
         """The API's ``message`` object."""
-        return {"type": "attachment", "attachment": self.attachment_to_wire()}
+        return message_to_wire(self)
 
 
 @attrs.frozen
@@ -81,18 +80,7 @@ class EmailMessage:
 
     def to_wire(self) -> dict[str, Any]:
         """The API's ``message`` object."""
-        wire: dict[str, Any] = {"type": "email", "text": self.text}
-        if self.subject is not None:
-            wire["subject"] = self.subject
-        if self.cc:
-            wire["cc"] = list(self.cc)
-        if self.bcc:
-            wire["bcc"] = list(self.bcc)
-        if self.reply_to_message_id is not None:
-            wire["replyToMessageId"] = self.reply_to_message_id
-        if self.attachments:
-            wire["attachments"] = [item.attachment_to_wire() for item in self.attachments]
-        return wire
+        return message_to_wire(self)
 
 
 @attrs.frozen
@@ -107,7 +95,7 @@ class QuickReplyMessage:
 
     def to_wire(self) -> dict[str, Any]:
         """The API's ``message`` object."""
-        return {"type": "quick_reply", "title": self.title, "replies": list(self.replies)}
+        return message_to_wire(self)
 
 
 @attrs.frozen
@@ -121,7 +109,7 @@ class CustomPayloadMessage:
 
     def to_wire(self) -> dict[str, Any]:
         """The API's ``message`` object."""
-        return {"type": "custom_payload", "payload": dict(self.payload)}
+        return message_to_wire(self)
 
 
 @attrs.frozen
@@ -141,10 +129,7 @@ class WhatsAppTemplateMessage:
 
     def to_wire(self) -> dict[str, Any]:
         """The API's ``message`` object."""
-        template: dict[str, Any] = {"name": self.name, "languageCode": self.language_code}
-        if self.components:
-            template["components"] = [dict(part) for part in self.components]
-        return {"type": "whatsapp_template", "template": template}
+        return message_to_wire(self)
 
 
 Message = Union[  # noqa: UP007 (a runtime union, usable on Python 3.10)
@@ -166,6 +151,24 @@ MESSAGE_TYPES = (
     CustomPayloadMessage,
     WhatsAppTemplateMessage,
 )
+
+_SHAPES: dict[type[Any], tuple[str, str | None]] = {
+    TextMessage: ("text", None),
+    AttachmentMessage: ("attachment", "attachment"),
+    EmailMessage: ("email", None),
+    QuickReplyMessage: ("quick_reply", None),
+    CustomPayloadMessage: ("custom_payload", None),
+    WhatsAppTemplateMessage: ("whatsapp_template", "template"),
+}
+"""Each message class's ``type`` on the wire, and the key its fields nest under (None: flat)."""
+
+
+def message_to_wire(message: Any) -> dict[str, Any]:
+    """The API's ``message`` object of a message class: its ``type``, then its fields by the
+    converter's wire names, nested where the API nests them."""
+    kind, nest = _SHAPES[type(message)]
+    fields: dict[str, Any] = converter.unstructure(message)
+    return {"type": kind, **({nest: fields} if nest else fields)}
 
 
 @attrs.frozen(kw_only=True)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .contact import CustomField
+from .contact import CustomField, wire_key
 
 FilterCategory = Literal["contactField", "contactTag", "lifecycle"]
 FilterOperator = Literal[
@@ -63,12 +63,16 @@ class ContactRecord:
     language: str | None = None
     profile_pic: str | None = None
     country_code: str | None = None
-    custom_fields: tuple[CustomField, ...] = ()
+    custom_fields: tuple[CustomField, ...] = attrs.field(
+        default=(), metadata=wire_key("custom_fields")
+    )
     status: str | None = None
     tags: tuple[str, ...] = ()
     assignee: Assignee | None = None
     lifecycle: str | None = None
-    created_at: datetime.datetime | None = None
+    created_at: datetime.datetime | None = attrs.field(
+        default=None, metadata=wire_key("created_at")
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -81,7 +85,9 @@ class ContactChannel:
     meta: Any = None
     last_message_time: datetime.datetime | None = None
     last_incoming_message_time: datetime.datetime | None = None
-    created_at: datetime.datetime | None = None
+    created_at: datetime.datetime | None = attrs.field(
+        default=None, metadata=wire_key("created_at")
+    )
 
 
 @attrs.frozen

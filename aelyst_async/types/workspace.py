@@ -16,6 +16,8 @@ from typing import Literal
 
 import attrs
 
+from .contact import wire_key
+
 CustomFieldType = Literal["text", "list", "checkbox", "email", "number", "url", "date", "time"]
 """The data types of a workspace custom field."""
 
@@ -68,7 +70,9 @@ class WorkspaceChannel:
     id: int
     name: str | None = None
     source: str | None = None
-    created_at: datetime.datetime | None = None
+    created_at: datetime.datetime | None = attrs.field(
+        default=None, metadata=wire_key("created_at")
+    )
 
 
 @attrs.frozen(kw_only=True)

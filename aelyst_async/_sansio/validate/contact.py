@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..._errors import ValidationError, ValidationProblem
+from ...types._wire import custom_value_to_wire
 from ...types.contact import Contact, ContactUpdate, CustomField, Identifier, UnsetType, is_unicode
-from ..convert import custom_value_to_wire
 from . import formats as _formats
 from .checks import ValidationMode, check_text, refuse, type_name
 
