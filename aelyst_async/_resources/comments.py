@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from .._core import Core
+from .._sansio.bodies import CommentBody
 from .._sansio.operations import COMMENT_CREATE
 from .._sansio.validate.checks import check_text
 from ..types.contact import Identifier
@@ -34,4 +35,4 @@ class Comments:
             "text", text, mode=self._core.validation, max_length=MAX_COMMENT_LENGTH
         )
         ident = self._core.identifier(identifier, problems)
-        await self._core.call(COMMENT_CREATE, {"identifier": ident}, body={"text": text})
+        await self._core.call(COMMENT_CREATE, {"identifier": ident}, body=CommentBody(text))

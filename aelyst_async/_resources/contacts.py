@@ -20,6 +20,7 @@ from .._errors import (
     ValidationProblem,
 )
 from .._paginate import Paginator
+from .._sansio.bodies import ContactSearch, LifecycleBody
 from .._sansio.convert import contact_to_wire
 from .._sansio.operations import (
     CONTACT_ADD_TAGS,
@@ -274,7 +275,7 @@ class Contacts:
         >>> async for record in client.contacts.list(search="ana"):
         ...     print(record.id, record.email)
         """
-        body: dict[str, Any] = {"search": search, "timezone": timezone, "filter": None}
+        wire_filter: dict[str, Any] | None = None
         problems: list[ValidationProblem] = []
         if search is not None:
             problems += check_text("search", search, mode="off")
@@ -283,10 +284,9 @@ class Contacts:
         if filter is not None:
             wire_filter, filter_problems = _filter_to_wire(filter)
             problems += filter_problems
-            body["filter"] = wire_filter
         refuse(problems, ContactValidationError)
         return self._core.paginate(
-            CONTACT_LIST, page_size=page_size, body={k: v for k, v in body.items() if v is not None}
+            CONTACT_LIST, page_size=page_size, body=ContactSearch(search, timezone, wire_filter)
         )
 
     async def add_tags(self, identifier: Identifier | str, tags: Sequence[str]) -> int:
@@ -317,7 +317,7 @@ class Contacts:
         """
         problems = [] if name is None else check_text("name", name, mode=self._core.validation)
         ident = self._identifier(identifier, problems)
-        await self._core.call(CONTACT_LIFECYCLE, {"identifier": ident}, body={"name": name})
+        await self._core.call(CONTACT_LIFECYCLE, {"identifier": ident}, body=LifecycleBody(name))
 
     def list_channels(
         self, identifier: Identifier | str, *, page_size: int = DEFAULT_PAGE_SIZE

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from .._core import Core
 from .._errors import ValidationProblem
+from .._sansio.bodies import AssigneeBody, StatusBody
 from .._sansio.operations import CONVERSATION_ASSIGN, CONVERSATION_STATUS
 from .._sansio.validate import formats as _formats
 from .._sansio.validate.checks import check_choice, check_id, check_optional_text, check_text
@@ -51,7 +52,7 @@ class Conversations:
             ]
         ident = self._core.identifier(identifier, problems)
         await self._core.call(
-            CONVERSATION_ASSIGN, {"identifier": ident}, body={"assignee": assignee}
+            CONVERSATION_ASSIGN, {"identifier": ident}, body=AssigneeBody(assignee)
         )
 
     async def update_status(
@@ -87,9 +88,5 @@ class Conversations:
                 if value is not None
             ]
         ident = self._core.identifier(identifier, problems)
-        body: dict[str, Any] = {"status": status}
-        if category is not None:
-            body["category"] = category
-        if summary is not None:
-            body["summary"] = summary
+        body = StatusBody(status, category, summary)
         await self._core.call(CONVERSATION_STATUS, {"identifier": ident}, body=body)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, get_args
+from typing import get_args
 
 from .._core import Core
 from .._errors import ValidationProblem
 from .._paginate import Paginator
+from .._sansio.bodies import MessageBody
 from .._sansio.operations import (
     MESSAGE_GET,
     MESSAGE_LIST,
@@ -79,9 +80,7 @@ class Messages:
             problems += check_id("channel_id", channel_id)
         ident = self._core.identifier(identifier, problems)
         wire = TextMessage(message).to_wire() if isinstance(message, str) else message.to_wire()
-        body: dict[str, Any] = {"message": wire}
-        if channel_id is not None:
-            body["channelId"] = channel_id
+        body = MessageBody(wire, channel_id)
         return await self._core.result(MESSAGE_SEND, {"identifier": ident}, body=body)
 
     async def get(self, identifier: Identifier | str, message_id: int) -> MessageRecord:

@@ -8,12 +8,13 @@ templates and tags.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, get_args
+from collections.abc import Sequence
+from typing import get_args
 
 from .._core import Core
 from .._errors import ValidationProblem
 from .._paginate import Paginator
+from .._sansio.bodies import CustomFieldBody, NewTag, TagChange, TagName
 from .._sansio.operations import (
     CHANNEL_LIST,
     CLOSING_NOTE_LIST,
@@ -129,13 +130,7 @@ class Workspace:
         problems += check_choice("data_type", data_type, _DATA_TYPES)
         problems += _allowed_values_problems(data_type, allowed_values, mode)
         refuse(problems)
-        body: dict[str, Any] = {"name": name, "dataType": data_type}
-        if slug is not None:
-            body["slug"] = slug
-        if description is not None:
-            body["description"] = description
-        if allowed_values is not None:
-            body["allowedValues"] = list(allowed_values)
+        body = CustomFieldBody(name, data_type, slug, description, allowed_values)
         return await self._core.result(CUSTOM_FIELD_CREATE, body=body)
 
     def list_channels(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> Paginator[WorkspaceChannel]:
@@ -185,10 +180,9 @@ class Workspace:
         """
         mode = self._core.validation
         problems = check_text("name", name, mode=mode, max_length=MAX_TAG_NAME_LENGTH)
-        optional = {"description": description, "colorCode": color_code, "emoji": emoji}
-        problems += _optional_texts(optional, mode)
+        body = NewTag(name, description, color_code, emoji)
+        problems += _optional_texts(body, mode)
         refuse(problems)
-        body = {"name": name, **{k: v for k, v in optional.items() if v is not None}}
         return await self._core.result(TAG_CREATE, body=body)
 
     async def update_tag(
@@ -217,17 +211,10 @@ class Workspace:
         )
         if not isinstance(name, UnsetType):
             problems += check_text("name", name, mode=mode, max_length=MAX_TAG_NAME_LENGTH)
-        optional = {"description": description, "colorCode": color_code, "emoji": emoji}
-        problems += _optional_texts(
-            {k: v for k, v in optional.items() if not isinstance(v, UnsetType)}, mode
-        )
-        refuse(problems)
         new_name = current_name if isinstance(name, UnsetType) else name
-        body = {
-            "currentName": current_name,
-            "name": new_name,
-            **{k: v for k, v in optional.items() if not isinstance(v, UnsetType)},
-        }
+        body = TagChange(current_name, new_name, description, color_code, emoji)
+        problems += _optional_texts(body, mode)
+        refuse(problems)
         operation = TAG_UPDATE if new_name == current_name else TAG_RENAME
         return await self._core.result(operation, body=body)
 
@@ -241,16 +228,16 @@ class Workspace:
         """
         mode = self._core.validation
         refuse(check_text("name", name, mode=mode, max_length=MAX_TAG_NAME_LENGTH))
-        await self._core.call(TAG_DELETE, body={"name": name})
+        await self._core.call(TAG_DELETE, body=TagName(name))
 
 
-_PYTHON_NAMES = {"description": "description", "colorCode": "color_code", "emoji": "emoji"}
-
-
-def _optional_texts(values: Mapping[str, object], mode: ValidationMode) -> list[ValidationProblem]:
+def _optional_texts(tag: NewTag | TagChange, mode: ValidationMode) -> list[ValidationProblem]:
+    """Problems of a tag's description, color code and emoji (UNSET and None: not checked)."""
     problems: list[ValidationProblem] = []
-    for wire, value in values.items():
-        problems += check_optional_text(_PYTHON_NAMES[wire], value, mode=mode)
+    for field in ("description", "color_code", "emoji"):
+        value = getattr(tag, field)
+        if not isinstance(value, UnsetType):
+            problems += check_optional_text(field, value, mode=mode)
     return problems
 
 

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode
 import attrs
 
 from .._errors import ValidationError, ValidationProblem
+from ..types._wire import converter
 from ..types.contact import Identifier
 from .operations import Operation
 
@@ -78,7 +79,7 @@ def build_request(
     query: Mapping[str, str | int] | None = None,
 ) -> Request:
     """The request for ``operation``: its path filled from ``params``, ``query`` appended and
-    ``body`` (JSON-able) serialised.
+    ``body`` (an attrs body, by the converter's wire names, or JSON-able) serialised.
 
     Raises :class:`ValidationError` naming the field when ``body`` holds a string that
     no UTF-8 body can carry (a lone surrogate).
@@ -90,6 +91,8 @@ def build_request(
     data = b""
     if body is not NO_BODY:
         headers = _JSON_HEADERS
+        if attrs.has(type(body)):
+            body = converter.unstructure(body)
         try:
             data = _ENCODER.encode(body).encode()
         except UnicodeEncodeError:
