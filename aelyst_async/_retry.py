@@ -4,7 +4,7 @@ The decision is a pure function of the error, the attempts made so far and a ``r
 (pass a seeded one for reproducible jitter); the pipeline does the waiting.
 
 >>> policy = RetryPolicy(max_attempts=3)
->>> policy.next_delay(ServerError("boom", status=500), attempts=1, rng=random.Random(0))
+>>> policy.next_delay(Outcome(ServerError("boom", status=500), attempts=1), random.Random(0))
 0.42...
 """
 
@@ -94,42 +94,71 @@ class RetryPolicy:
 
     def next_delay(
         self,
-        error: AelystError,
-        *,
-        attempts: int,
+        outcome: Outcome,
         rng: random.Random,
-        queued: int = 0,
-        elapsed: float = 0.0,
-        retry_after_fallback: float = 1.0,
+        *,
         idempotent: bool = True,
+        retry_after_fallback: float = 1.0,
     ) -> float | None:
-        """Seconds to wait before the next attempt after ``error``, or None to give up.
-
-        ``attempts``: attempts made so far (1 after the first), ``queued`` how many of them were
-        answered 449, ``elapsed`` seconds since the first attempt was sent. ``error`` is what the
-        last attempt produced; ``retry_after_fallback`` the wait after a 429 without a usable
-        ``Retry-After``; ``idempotent`` whether the request may be applied twice safely.
-        """
-        if not idempotent and maybe_applied(error):
+        """Seconds to wait before the next attempt after ``outcome``, or None to give up (when
+        :func:`should_retry` says no). ``rng`` draws the jitter; ``retry_after_fallback`` is
+        the wait after a 429 without a usable ``Retry-After``; ``idempotent`` whether the
+        request may be applied twice safely."""
+        if not should_retry(outcome, self, idempotent=idempotent):
             return None
+        error, tries = outcome.error, outcome.attempts - outcome.queued
         if isinstance(error, QueuedError):
-            left = self.queued_max_wait - elapsed
-            if left <= 0:
-                return None
             delay = self.queued_delay * rng.uniform(1.0 - QUEUED_JITTER, 1.0 + QUEUED_JITTER)
-            return min(delay, left)
-        retryable = isinstance(error, (RateLimitError, ServerError, TransportError)) or (
-            isinstance(error, APIError) and error.status >= 500
-        )
-        if not retryable or attempts - queued >= self.max_attempts:
-            return None
-        hint: float | None = getattr(error, "retry_after", None)
-        if hint is not None and hint > self.max_retry_after:
-            return None  # the server asks for longer than the caller accepts: fail at once
+            return min(delay, self.queued_max_wait - outcome.elapsed)
+        hint = _retry_after(error)
         if isinstance(error, RateLimitError):
             return hint if hint is not None and hint > 0 else retry_after_fallback
-        backoff = self.backoff(attempts - queued, rng)
+        backoff = self.backoff(tries, rng)
         return max(backoff, hint) if hint is not None else backoff
+
+
+@attrs.frozen
+class Outcome:
+    """How a request's last attempt ended (``error``) and where its attempts stand:
+    ``attempts`` made so far (the first included), ``queued`` of them answered 449, and
+    ``elapsed`` seconds since the first was sent."""
+
+    error: AelystError
+    attempts: int = 1
+    queued: int = 0
+    elapsed: float = 0.0
+
+
+def should_retry(outcome: Outcome, policy: RetryPolicy, *, idempotent: bool = True) -> bool:
+    """The one retry decision, over the request (``idempotent``) and its ``outcome``.
+
+    Never after a final answer (a 4xx but 429/449) or when the request is not idempotent and
+    the API may have applied it (:func:`maybe_applied`); a 449 while ``queued_max_wait`` lasts;
+    a 429, 5xx or transport error while ``max_attempts`` (449s not counted) lasts and the
+    server's ``Retry-After`` is within ``max_retry_after``.
+    """
+    error = outcome.error
+    if not idempotent and maybe_applied(error):
+        return False
+    if isinstance(error, QueuedError):
+        return outcome.elapsed < policy.queued_max_wait
+    if not retryable(error) or outcome.attempts - outcome.queued >= policy.max_attempts:
+        return False
+    hint = _retry_after(error)
+    return hint is None or hint <= policy.max_retry_after  # else: fail at once
+
+
+def retryable(error: AelystError) -> bool:
+    """Whether ``error`` is worth another attempt at all: a 429, 449, 5xx or no usable
+    response (a :class:`TransportError`)."""
+    return isinstance(error, (RateLimitError, QueuedError, ServerError, TransportError)) or (
+        isinstance(error, APIError) and error.status >= 500
+    )
+
+
+def _retry_after(error: AelystError) -> float | None:
+    hint: float | None = getattr(error, "retry_after", None)
+    return hint
 
 
 def maybe_applied(error: AelystError) -> bool:

@@ -18,7 +18,7 @@ import copy
 import logging
 import random
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import attrs
 
@@ -31,7 +31,7 @@ from ._errors import (
     RateLimitError,
     TransportError,
 )
-from ._retry import RetryPolicy, maybe_applied
+from ._retry import Outcome, RetryPolicy, maybe_applied
 from ._sansio.request import Request
 from ._sansio.response import Response
 from ._throttle import Throttle
@@ -158,30 +158,15 @@ class Sender:
                     error = exc
             if isinstance(error, QueuedError):
                 queued += 1
-            if not request.idempotent and maybe_applied(error):
-                error.attempts = attempts
-                raise MaybeAppliedError(
-                    f"no sure answer ({error}); the request may have been applied, so it was "
-                    "not sent again: check before repeating it",
-                    method=request.method,
-                    path=request.path,
-                    attempts=attempts,
-                ) from error
+            outcome = Outcome(error, attempts, queued, loop.time() - started)
             delay = self.retry.next_delay(
-                error,
-                attempts=attempts,
-                queued=queued,
-                elapsed=loop.time() - started,
-                rng=self._rng,
-                retry_after_fallback=throttle.policy.period,
+                outcome,
+                self._rng,
                 idempotent=request.idempotent,
+                retry_after_fallback=throttle.policy.period,
             )
             if delay is None:
-                error.attempts = attempts
-                if uncertain and isinstance(error, NotFoundError):
-                    # e.g. a DELETE whose first answer was lost: the first attempt did it
-                    error.message += " (an earlier attempt got no sure answer and may have done it)"
-                raise error
+                _give_up(request, error, attempts, uncertain=uncertain)
             uncertain = uncertain or maybe_applied(error)
             await self._wait_retry(request, attempts, error, delay)
 
@@ -209,3 +194,24 @@ class Sender:
         if delay > 0:
             counters["retry_wait"] += delay
             await asyncio.sleep(delay)
+
+
+def _give_up(
+    request: Request, error: APIError | TransportError, attempts: int, *, uncertain: bool
+) -> NoReturn:
+    """Raise the error a request ends with once it is not retried: for one that is not
+    idempotent and may have been applied, a :class:`MaybeAppliedError` caused by the last
+    error; ``uncertain``: an earlier attempt may have been applied."""
+    error.attempts = attempts
+    if not request.idempotent and maybe_applied(error):
+        raise MaybeAppliedError(
+            f"no sure answer ({error}); the request may have been applied, so it was "
+            "not sent again: check before repeating it",
+            method=request.method,
+            path=request.path,
+            attempts=attempts,
+        ) from error
+    if uncertain and isinstance(error, NotFoundError):
+        # e.g. a DELETE whose first answer was lost: the first attempt did it
+        error.message += " (an earlier attempt got no sure answer and may have done it)"
+    raise error

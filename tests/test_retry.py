@@ -18,6 +18,7 @@ from aelyst_async import (
     ServerError,
     TransportError,
 )
+from aelyst_async._retry import Outcome
 
 
 def err(status: int) -> APIError:
@@ -64,16 +65,16 @@ def test_invalid_arguments_are_clear_value_errors(kwargs: dict[str, object], mes
     ],
 )
 def test_4xx_other_than_429_and_449_are_never_retried(error: APIError) -> None:
-    assert RetryPolicy().next_delay(error, attempts=1, rng=random.Random(0)) is None
+    assert RetryPolicy().next_delay(Outcome(error, attempts=1), random.Random(0)) is None
 
 
 def test_429_waits_its_retry_after_or_the_fallback() -> None:
     policy = RetryPolicy()
     rng = random.Random(0)
     limited = RateLimitError("x", retry_after=7.5)
-    assert policy.next_delay(limited, attempts=1, rng=rng) == 7.5
+    assert policy.next_delay(Outcome(limited, attempts=1), rng) == 7.5
     bare = RateLimitError("x")
-    assert policy.next_delay(bare, attempts=1, rng=rng, retry_after_fallback=2.0) == 2.0
+    assert policy.next_delay(Outcome(bare, attempts=1), rng, retry_after_fallback=2.0) == 2.0
 
 
 @pytest.mark.parametrize(
@@ -91,7 +92,7 @@ def test_5xx_and_transport_errors_back_off_exponentially_with_full_jitter(
     policy = RetryPolicy(max_attempts=10, backoff_base=0.5, backoff_max=3.0)
     rng, twin = random.Random(42), random.Random(42)
     for attempts in range(1, 10):
-        delay = policy.next_delay(error, attempts=attempts, rng=rng)  # type: ignore[arg-type]
+        delay = policy.next_delay(Outcome(error, attempts=attempts), rng)  # type: ignore[arg-type]
         cap = min(3.0, 0.5 * 2 ** (attempts - 1))
         assert delay == twin.uniform(0, cap)
         assert 0 <= delay <= cap
@@ -101,17 +102,18 @@ def test_max_attempts_counts_the_first_attempt() -> None:
     policy = RetryPolicy(max_attempts=3)
     rng = random.Random(0)
     server = ServerError("x", status=500)
-    assert policy.next_delay(server, attempts=2, rng=rng) is not None
-    assert policy.next_delay(server, attempts=3, rng=rng) is None
-    assert policy.next_delay(RateLimitError("x"), attempts=3, rng=rng) is None
-    assert RetryPolicy(max_attempts=1).next_delay(server, attempts=1, rng=rng) is None
+    assert policy.next_delay(Outcome(server, attempts=2), rng) is not None
+    assert policy.next_delay(Outcome(server, attempts=3), rng) is None
+    assert policy.next_delay(Outcome(RateLimitError("x"), attempts=3), rng) is None
+    assert RetryPolicy(max_attempts=1).next_delay(Outcome(server, attempts=1), rng) is None
 
 
 def test_449_waits_queued_delay_with_jitter() -> None:
     policy = RetryPolicy(queued_delay=60.0)
     rng = random.Random(1)
     delays = [
-        policy.next_delay(QueuedError("x", status=449), attempts=1, rng=rng) for _ in range(200)
+        policy.next_delay(Outcome(QueuedError("x", status=449), attempts=1), rng)
+        for _ in range(200)
     ]
     assert all(d is not None and 48.0 <= d <= 72.0 for d in delays)
     assert len(set(delays)) > 100  # jittered, not one fixed value
@@ -121,9 +123,9 @@ def test_449_gives_up_once_queued_max_wait_has_passed_and_shortens_the_last_wait
     policy = RetryPolicy(queued_delay=60.0, queued_max_wait=100.0)
     queued = QueuedError("x", status=449)
     rng = random.Random(0)
-    assert policy.next_delay(queued, attempts=2, rng=rng, elapsed=90.0) == 10.0
-    assert policy.next_delay(queued, attempts=3, rng=rng, elapsed=100.0) is None
-    assert policy.next_delay(queued, attempts=3, rng=rng, elapsed=250.0) is None
+    assert policy.next_delay(Outcome(queued, attempts=2, elapsed=90.0), rng) == 10.0
+    assert policy.next_delay(Outcome(queued, attempts=3, elapsed=100.0), rng) is None
+    assert policy.next_delay(Outcome(queued, attempts=3, elapsed=250.0), rng) is None
 
 
 def test_449s_have_their_own_budget_apart_from_max_attempts() -> None:
@@ -131,16 +133,18 @@ def test_449s_have_their_own_budget_apart_from_max_attempts() -> None:
     rng = random.Random(0)
     queued = QueuedError("x", status=449)
     # twenty 449s so far: still retried while queued_max_wait lasts
-    assert policy.next_delay(queued, attempts=20, queued=20, rng=rng, elapsed=300) is not None
+    assert policy.next_delay(Outcome(queued, attempts=20, queued=20, elapsed=300), rng) is not None
     # 20 attempts of which 19 were 449: one non-449 attempt, so a 500 is still retried once
     server = ServerError("x", status=500)
-    assert policy.next_delay(server, attempts=20, queued=19, rng=rng) is not None
-    assert policy.next_delay(server, attempts=21, queued=19, rng=rng) is None
+    assert policy.next_delay(Outcome(server, attempts=20, queued=19), rng) is not None
+    assert policy.next_delay(Outcome(server, attempts=21, queued=19), rng) is None
 
 
 def test_backoff_never_overflows() -> None:
     policy = RetryPolicy(max_attempts=10_000, backoff_max=30.0)
-    delay = policy.next_delay(ServerError("x", status=500), attempts=5000, rng=random.Random(0))
+    delay = policy.next_delay(
+        Outcome(ServerError("x", status=500), attempts=5000), random.Random(0)
+    )
     assert delay is not None and 0 <= delay <= 30.0
 
 
@@ -154,15 +158,15 @@ def limited(retry_after: float | None) -> RateLimitError:
 def test_a_retry_after_over_the_cap_fails_at_once() -> None:
     policy, rng = RetryPolicy(), random.Random(0)
     assert policy.max_retry_after == 120.0
-    assert policy.next_delay(limited(120.0), attempts=1, rng=rng) == 120.0
-    assert policy.next_delay(limited(120.5), attempts=1, rng=rng) is None
-    assert RetryPolicy(max_retry_after=5).next_delay(limited(6), attempts=1, rng=rng) is None
+    assert policy.next_delay(Outcome(limited(120.0), attempts=1), rng) == 120.0
+    assert policy.next_delay(Outcome(limited(120.5), attempts=1), rng) is None
+    assert RetryPolicy(max_retry_after=5).next_delay(Outcome(limited(6), attempts=1), rng) is None
 
 
 @pytest.mark.parametrize("retry_after", [0.0, None])
 def test_a_zero_or_missing_retry_after_waits_the_floor(retry_after: float | None) -> None:
     delay = RetryPolicy().next_delay(
-        limited(retry_after), attempts=1, rng=random.Random(0), retry_after_fallback=1.5
+        Outcome(limited(retry_after), attempts=1), random.Random(0), retry_after_fallback=1.5
     )
     assert delay == 1.5
 
@@ -171,9 +175,9 @@ def test_a_503_retry_after_is_honoured_and_bounded() -> None:
     error = ServerError("busy", status=503)
     error.retry_after = 7.0  # type: ignore[attr-defined]
     policy = RetryPolicy(backoff_base=0.1, backoff_max=0.2)
-    assert policy.next_delay(error, attempts=1, rng=random.Random(0)) == 7.0
+    assert policy.next_delay(Outcome(error, attempts=1), random.Random(0)) == 7.0
     error.retry_after = 500.0  # type: ignore[attr-defined]
-    assert policy.next_delay(error, attempts=1, rng=random.Random(0)) is None
+    assert policy.next_delay(Outcome(error, attempts=1), random.Random(0)) is None
 
 
 @pytest.mark.parametrize(
@@ -191,6 +195,6 @@ def test_a_non_idempotent_request_is_retried_only_when_surely_not_applied(
 ) -> None:
     policy, rng = RetryPolicy(), random.Random(0)
     assert isinstance(error, AelystError)
-    assert policy.next_delay(error, attempts=1, rng=rng) is not None  # idempotent: always
-    delay = policy.next_delay(error, attempts=1, rng=rng, idempotent=False)
+    assert policy.next_delay(Outcome(error, attempts=1), rng) is not None  # idempotent: always
+    delay = policy.next_delay(Outcome(error, attempts=1), rng, idempotent=False)
     assert (delay is not None) == retried
