@@ -13,12 +13,13 @@ import os
 import platform
 from collections.abc import Callable
 from types import TracebackType
-from typing import get_args
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import attrs
 
-from ._core import Core
+from ._core import Core, RequestOptions
 from ._resources.comments import Comments
 from ._resources.contacts import Contacts
 from ._resources.conversations import Conversations
@@ -100,19 +101,18 @@ class AelystClient:
         validation: ValidationMode = "strict",
         on_retry: Callable[[RetryEvent], None] | None = None,
         on_wait: Callable[[WaitEvent], None] | None = None,
-        _transport: Transport | None = None,
     ) -> None:
-        _check_options(timeout, retry, validation)
+        options = RequestOptions(
+            validation=validation, timeout=timeout, retry=RetryPolicy() if retry is None else retry
+        )
         if rate_limit is not None and not isinstance(rate_limit, RateLimitPolicy):
             raise TypeError(f"rate_limit must be a RateLimitPolicy or None, not {rate_limit!r}")
         secret = _check_token(token)
         self.base_url = _check_base_url(
             base_url or os.environ.get("AELYST_BASE_URL") or DEFAULT_BASE_URL
         )
-        self.timeout = timeout
-        self.validation: ValidationMode = validation
         self._redact = lambda text: text.replace(secret, "***")
-        self._transport: Transport = _transport or AiohttpTransport(
+        transport = AiohttpTransport(
             self.base_url,
             headers={"Authorization": f"Bearer {secret}", "User-Agent": USER_AGENT},
             timeout=timeout,
@@ -123,26 +123,49 @@ class AelystClient:
         check_token = getattr(policy.shared, "check_token", None)
         if check_token is not None:
             check_token(secret)
-        retry = retry or RetryPolicy()
+        self._transport: Transport = transport
         self._sender = Sender(
-            self._transport,
-            throttle=Throttle(policy, on_wait=on_wait, max_pause=retry.max_retry_after),
-            retry=retry,
+            transport,
+            throttle=Throttle(policy, on_wait=on_wait, max_pause=options.retry.max_retry_after),
+            retry=options.retry,
             on_retry=on_retry,
         )
         self._closed = False
         self._parent: AelystClient | None = None
-        self._attach(validation)
+        self._attach(options)
 
-    def _attach(self, validation: ValidationMode) -> None:
+    @classmethod
+    def _on_transport(cls, transport: Transport, **options: Any) -> AelystClient:
+        """A client whose requests go to ``transport`` instead of aiohttp: the internal path
+        the tests construct through (see the README's Development section). ``options`` are
+        the constructor's (``token`` defaults to a placeholder); its aiohttp transport, never
+        used, opens nothing."""
+        client = cls(**{"token": "test-token", **options})
+        client._transport = transport
+        client._sender = client._sender.with_options(transport=transport)
+        client._attach(client._options)
+        return client
+
+    def _attach(self, options: RequestOptions) -> None:
+        self._options = options
         core = Core(
-            self._sender, validation=validation, redact=self._redact, ensure_open=self._ensure_open
+            self._sender, options=options, redact=self._redact, ensure_open=self._ensure_open
         )
         self.contacts = Contacts(core)
         self.messages = Messages(core)
         self.comments = Comments(core)
         self.conversations = Conversations(core)
         self.workspace = Workspace(core)
+
+    @property
+    def timeout(self) -> float:
+        """Seconds per attempt of this client's (or view's) calls."""
+        return self._options.timeout
+
+    @property
+    def validation(self) -> ValidationMode:
+        """This client's (or view's) validation mode: ``"strict"``, ``"basic"`` or ``"off"``."""
+        return self._options.validation
 
     def with_options(
         self,
@@ -153,21 +176,23 @@ class AelystClient:
     ) -> AelystClient:
         """A client for some calls with another ``timeout`` (seconds), ``retry`` policy or
         ``validation`` mode, sharing this one's session, throttle and :attr:`stats`. Closing
-        the original closes it too; closing the view leaves the original open.
+        the original closes it too; closing the view leaves the original open. The options are
+        checked as the constructor checks them (``timeout=0`` raises ValueError).
 
         >>> patient = client.with_options(timeout=120, retry=RetryPolicy(max_attempts=10))
         >>> await patient.contacts.get("id:7")
         """
-        _check_options(timeout or self.timeout, retry, validation or self.validation)
+        changes: dict[str, Any] = {"timeout": timeout, "retry": retry, "validation": validation}
+        options = attrs.evolve(
+            self._options, **{name: value for name, value in changes.items() if value is not None}
+        )
         view = object.__new__(AelystClient)
         view.__dict__.update(self.__dict__)
         view._parent = self._parent or self
-        if timeout is not None:
-            view.timeout = timeout
-            view._transport = self._transport.with_timeout(timeout)
-        view._sender = self._sender.with_options(transport=view._transport, retry=retry)
-        view.validation = validation or self.validation
-        view._attach(view.validation)
+        if options.timeout != self._options.timeout:
+            view._transport = self._transport.with_timeout(options.timeout)
+        view._sender = self._sender.with_options(transport=view._transport, retry=options.retry)
+        view._attach(options)
         return view
 
     def __repr__(self) -> str:
@@ -217,16 +242,3 @@ class AelystClient:
     def _ensure_open(self) -> None:
         if self.closed:
             raise RuntimeError("this AelystClient is closed; create a new one")
-
-
-def _check_options(timeout: float, retry: RetryPolicy | None, validation: str) -> None:
-    if validation not in get_args(ValidationMode):
-        raise ValueError(f"validation must be 'strict', 'basic' or 'off', not {validation!r}")
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not 0 < timeout < float("inf")
-    ):
-        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
-    if retry is not None and not isinstance(retry, RetryPolicy):
-        raise TypeError(f"retry must be a RetryPolicy or None, not {retry!r}")

@@ -1,16 +1,21 @@
 """What every resource of a client shares: sending an operation and checking its input.
 
 A :class:`Core` is a view: :meth:`AelystClient.with_options` makes another one over the same
-session, throttle and statistics, with its own timeout, retry policy or validation mode.
+session, throttle and statistics, with its own :class:`RequestOptions`. Resources read the
+options from here, never the sender's settings.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
+
+import attrs
 
 from ._errors import ValidationError, ValidationProblem
 from ._paginate import Paginator
+from ._retry import RetryPolicy
 from ._sansio.operations import Operation, Page
 from ._sansio.request import NO_BODY, Request, build_request, fill_path
 from ._sansio.response import Response, interpret
@@ -23,6 +28,39 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+def _timeout(_instance: Any, _attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValueError(f"timeout must be a positive number of seconds, not {value!r}")
+
+
+def _retry(_instance: Any, _attribute: Any, value: Any) -> None:
+    if not isinstance(value, RetryPolicy):
+        raise TypeError(f"retry must be a RetryPolicy or None, not {value!r}")
+
+
+def _validation(_instance: Any, _attribute: Any, value: Any) -> None:
+    if value not in get_args(ValidationMode):
+        raise ValueError(f"validation must be 'strict', 'basic' or 'off', not {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class RequestOptions:
+    """What the calls of a client (or a view of it) are sent with, checked when made.
+
+    ``timeout``: seconds per attempt (a positive, finite number); ``retry``: the
+    :class:`RetryPolicy`; ``validation``: ``"strict"``, ``"basic"`` or ``"off"``. The constructor
+    and :meth:`AelystClient.with_options` both build one, so both refuse the same values
+    (``timeout=0`` among them: aiohttp would read it as "no timeout").
+
+    >>> attrs.evolve(RequestOptions(), timeout=120).timeout
+    120
+    """
+
+    validation: ValidationMode = attrs.field(default="strict", validator=_validation)
+    timeout: float = attrs.field(default=30.0, validator=_timeout)
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy, validator=_retry)
+
+
 class Core:
     """Sends operations for the resources of one client view."""
 
@@ -30,12 +68,12 @@ class Core:
         self,
         sender: Sender,
         *,
-        validation: ValidationMode,
+        options: RequestOptions,
         redact: Callable[[str], str],
         ensure_open: Callable[[], None],
     ) -> None:
         self.sender = sender
-        self.validation: ValidationMode = validation
+        self.options = options
         self.redact = redact
         self.ensure_open = ensure_open
 
@@ -51,7 +89,11 @@ class Core:
         Raises :class:`IdentifierError` (not ``kind:value``) or ``error`` (a contact call's
         :class:`ContactValidationError`, else :class:`ValidationError`).
         """
-        return checked_identifier(identifier, self.validation, *more, error=error)
+        return checked_identifier(identifier, self.options.validation, *more, error=error)
+
+    def suggested_concurrency(self) -> int:
+        """Requests to keep in flight to use the rate in force (the throttle's estimate)."""
+        return self.sender.throttle.suggested_concurrency()
 
     async def call(
         self,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import socket
+from typing import Any
 
 import aiohttp
 import pytest
@@ -23,8 +25,12 @@ from aelyst_async import (
     TransportError,
     UpsertResult,
 )
+from aelyst_async._sansio.request import Request
+from aelyst_async._sansio.response import Response
 from tests.fake_api import TOKEN, FakeAPI, Scripted
+from tests.mock_transport import MockTransport
 from tests.test_convert import DOCUMENTED_BODY, documented_contact
+from tests.virtual_time import virtual_time
 
 NO_RETRY = RetryPolicy(max_attempts=1)
 
@@ -236,3 +242,24 @@ async def test_nasty_identifiers_reach_the_server_as_one_decodable_segment(
         prefix, _, segment = sent.raw_path.rpartition("/")
         assert prefix == "/v1/contact/create_or_update"
         assert unquote(segment) == f"email:{value}"
+
+
+def test_the_public_constructor_has_no_test_seam() -> None:
+    assert not [name for name in inspect.signature(AelystClient).parameters if name[0] == "_"]
+
+
+@virtual_time
+async def test_a_transport_gets_method_path_headers_and_json() -> None:
+    seen: list[tuple[str, str, dict[str, str], Any]] = []
+
+    def handler(request: Request) -> Response:
+        seen.append((request.method, request.path, dict(request.headers), request.json()))
+        return Response(200, {}, b'{"contactId": 3}')
+
+    client = AelystClient._on_transport(MockTransport(handler=handler), token=TOKEN)
+    result = await client.contacts.create_or_update("email:ana@example.com", Contact("Ana"))
+    assert result.contact_id == 3
+    json_headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    path = "/contact/create_or_update/email:ana@example.com"
+    assert seen == [("POST", path, json_headers, {"firstName": "Ana"})]
+    await client.aclose()

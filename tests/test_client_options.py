@@ -37,7 +37,21 @@ def test_view_options_are_checked() -> None:
     client = AelystClient(token=TOKEN)
     with pytest.raises(ValueError, match="timeout"):
         client.with_options(timeout=-1)
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        client.with_options(timeout=0)  # aiohttp would read 0 as "no timeout"
+    with pytest.raises(ValueError, match="timeout"):
+        client.with_options(timeout=float("nan"))
     with pytest.raises(ValueError, match="validation"):
         client.with_options(validation="loose")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="retry"):
         client.with_options(retry=3)  # type: ignore[arg-type]
+
+
+async def test_a_view_times_out_after_its_own_timeout_and_keeps_its_other_options() -> None:
+    client = AelystClient(token=TOKEN, validation="basic", retry=RetryPolicy(max_attempts=2))
+    patient = client.with_options(timeout=90)
+    assert (patient.timeout, patient.validation) == (90, "basic")
+    assert patient._sender.retry == RetryPolicy(max_attempts=2)
+    assert patient._transport._timeout.total == 90  # type: ignore[attr-defined]
+    assert client._transport._timeout.total == 30.0  # type: ignore[attr-defined]
+    await client.aclose()

@@ -27,7 +27,7 @@ from aelyst_async._sansio.request import Request
 from aelyst_async._sansio.response import Response
 from aelyst_async.sandbox import FakeClock, Sandbox
 from tests.fake_api import TOKEN, FakeAPI, Scripted
-from tests.resource_helpers import ScriptedTransport
+from tests.mock_transport import MockTransport
 from tests.resource_helpers import reply as scripted_reply
 from tests.virtual_time import virtual_time
 
@@ -39,8 +39,8 @@ def reply(status: int, body: Any = None, headers: dict[str, str] | None = None) 
     return scripted_reply(status, body, headers)
 
 
-def client_on(transport: ScriptedTransport, **options: Any) -> AelystClient:
-    return AelystClient(token=TOKEN, _transport=transport, **options)
+def client_on(transport: MockTransport, **options: Any) -> AelystClient:
+    return AelystClient._on_transport(transport, token=TOKEN, **options)
 
 
 LOST = TransportError("ServerDisconnectedError", request_sent=True)
@@ -50,7 +50,7 @@ NOT_SENT = TransportError("ClientConnectorError", request_sent=False)
 @virtual_time
 async def test_create_is_not_sent_again_after_a_5xx_or_a_lost_answer() -> None:
     for failure in (reply(500), reply(503), LOST):
-        transport = ScriptedTransport(failure, reply(200, {}))
+        transport = MockTransport(failure, reply(200, {}))
         async with client_on(transport) as client:
             with pytest.raises(MaybeAppliedError, match="may have been applied") as info:
                 await client.contacts.create("email:ana@example.com", Contact("Ana"))
@@ -61,7 +61,7 @@ async def test_create_is_not_sent_again_after_a_5xx_or_a_lost_answer() -> None:
 
 @virtual_time
 async def test_create_is_sent_again_when_the_api_surely_did_not_apply_it() -> None:
-    transport = ScriptedTransport(
+    transport = MockTransport(
         reply(429, headers={"Retry-After": "1"}), NOT_SENT, reply(449), reply(200, {})
     )
     async with client_on(transport, retry=RetryPolicy(queued_delay=1)) as client:
@@ -71,7 +71,7 @@ async def test_create_is_sent_again_when_the_api_surely_did_not_apply_it() -> No
 
 @virtual_time
 async def test_idempotent_calls_still_retry_after_a_lost_answer() -> None:
-    transport = ScriptedTransport(LOST, reply(500), reply(200, {"contactId": 7}))
+    transport = MockTransport(LOST, reply(500), reply(200, {"contactId": 7}))
     async with client_on(transport) as client:
         assert await client.contacts.update("id:7", Contact("Ana")) == 7
     assert len(transport.sent) == 3
@@ -109,7 +109,7 @@ class Directory:
 async def test_a_rekeying_upsert_whose_answer_is_lost_never_creates_a_second_contact() -> None:
     directory = Directory(lose=1)
     directory.contacts[1] = "old@example.com"
-    transport = ScriptedTransport(handler=directory.handle)
+    transport = MockTransport(handler=directory.handle)
     async with client_on(transport) as client:
         result = await client.contacts.create_or_update(
             "email:old@example.com", Contact("Ana", email="new@example.com")
@@ -137,7 +137,7 @@ def test_rekeying_is_any_change_of_the_named_field() -> None:
 async def test_a_rekeying_upsert_that_did_not_land_is_sent_again_once() -> None:
     directory = Directory(lose=0)
     directory.contacts[1] = "old@example.com"
-    transport = ScriptedTransport(handler=directory.handle)
+    transport = MockTransport(handler=directory.handle)
     original = directory.handle
     failures = [reply(502)]
 
@@ -159,7 +159,7 @@ async def test_a_rekeying_upsert_that_did_not_land_is_sent_again_once() -> None:
 @virtual_time
 async def test_an_upsert_keyed_by_what_it_keeps_is_retried_as_idempotent() -> None:
     directory = Directory(lose=1)
-    transport = ScriptedTransport(handler=directory.handle)
+    transport = MockTransport(handler=directory.handle)
     async with client_on(transport) as client:
         result = await client.contacts.create_or_update(
             "email:ana@example.com", Contact("Ana", email="ana@example.com", phone="+60123456789")

@@ -18,7 +18,7 @@ from aelyst_async import (
     WaitEvent,
 )
 from tests.fake_api import TOKEN, FakeAPI, Scripted
-from tests.test_send import FakeTransport, answer
+from tests.test_send import answer, replying
 from tests.virtual_time import virtual_time
 
 ANA = Contact("Ana", email="ana@example.com")
@@ -32,7 +32,7 @@ def test_policies_of_the_wrong_type_are_refused() -> None:
 
 
 def test_defaults_before_any_request() -> None:
-    client = AelystClient(token=TOKEN, _transport=FakeTransport())
+    client = AelystClient._on_transport(replying(), token=TOKEN)
     assert client.stats == ClientStats()
     snap = client.throttle_snapshot()
     assert isinstance(snap, ThrottleSnapshot)
@@ -43,14 +43,14 @@ def test_defaults_before_any_request() -> None:
 async def test_the_client_retries_throttles_counts_and_calls_its_hooks() -> None:
     retries: list[RetryEvent] = []
     waits: list[WaitEvent] = []
-    transport = FakeTransport(
+    transport = replying(
         answer(500),
         answer(429, {"Retry-After": "3", "X-RateLimit-Remaining": "4"}),
         answer(200, {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4"}),
     )
-    async with AelystClient(
+    async with AelystClient._on_transport(
+        transport,
         token=TOKEN,
-        _transport=transport,
         rate_limit=RateLimitPolicy(per_path=5, workspace=20),
         retry=RetryPolicy(backoff_base=0.1),
         on_retry=retries.append,
@@ -71,8 +71,8 @@ async def test_the_client_retries_throttles_counts_and_calls_its_hooks() -> None
 
 @virtual_time
 async def test_the_final_error_reaches_the_caller_with_its_attempts() -> None:
-    transport = FakeTransport(*[answer(503)] * 3)
-    client = AelystClient(token=TOKEN, _transport=transport, retry=RetryPolicy(max_attempts=3))
+    transport = replying(*[answer(503)] * 3)
+    client = AelystClient._on_transport(transport, token=TOKEN, retry=RetryPolicy(max_attempts=3))
     with pytest.raises(ServerError) as caught:
         await client.contacts.create_or_update("email:ana@example.com", ANA)
     assert caught.value.attempts == 3

@@ -32,7 +32,7 @@ class Comments:
         >>> await client.comments.create("id:7", "Called, no answer")
         """
         problems = check_text(
-            "text", text, mode=self._core.validation, max_length=MAX_COMMENT_LENGTH
+            "text", text, mode=self._core.options.validation, max_length=MAX_COMMENT_LENGTH
         )
         ident = self._core.identifier(identifier, problems)
         await self._core.call(COMMENT_CREATE, {"identifier": ident}, body=CommentBody(text))

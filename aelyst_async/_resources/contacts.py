@@ -81,7 +81,7 @@ class Contacts:
     def _checked(
         self, identifier: Identifier | str, contact: Contact | ContactUpdate
     ) -> tuple[Identifier, dict[str, Any]]:
-        problems = validate_contact(contact, self._core.validation)
+        problems = validate_contact(contact, self._core.options.validation)
         return self._identifier(identifier, problems), contact_to_wire(contact)
 
     async def create_or_update(
@@ -254,7 +254,7 @@ class Contacts:
             problems.append(ValidationProblem("merge", "must differ from keep"))
         fields: dict[str, Any] = {}
         if update is not None:
-            problems += validate_contact(update, self._core.validation)
+            problems += validate_contact(update, self._core.options.validation)
             if not problems:
                 fields = contact_to_wire(update)
         refuse(problems, ContactValidationError)
@@ -306,7 +306,7 @@ class Contacts:
         return await self._tags(CONTACT_REMOVE_TAGS, identifier, tags)
 
     async def _tags(self, operation: Any, identifier: Identifier | str, tags: Any) -> int:
-        ident = self._identifier(identifier, validate_tags(tags, self._core.validation))
+        ident = self._identifier(identifier, validate_tags(tags, self._core.options.validation))
         result: int = await self._core.result(operation, {"identifier": ident}, body=list(tags))
         return result
 
@@ -315,7 +315,9 @@ class Contacts:
 
         >>> await client.contacts.update_lifecycle("id:7", "Customer")
         """
-        problems = [] if name is None else check_text("name", name, mode=self._core.validation)
+        problems = (
+            [] if name is None else check_text("name", name, mode=self._core.options.validation)
+        )
         ident = self._identifier(identifier, problems)
         await self._core.call(CONTACT_LIFECYCLE, {"identifier": ident}, body=LifecycleBody(name))
 

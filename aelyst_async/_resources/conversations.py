@@ -38,7 +38,7 @@ class Conversations:
         >>> await client.conversations.assign("id:7", None)
         """
         problems: list[ValidationProblem] = []
-        mode = self._core.validation
+        mode = self._core.options.validation
         if isinstance(assignee, str):
             problems += check_text("assignee", assignee, mode=mode)
             if not problems and mode != "off":
@@ -73,7 +73,7 @@ class Conversations:
         >>> await client.conversations.update_status("id:7", "close", category="Resolved",
         ...                                          summary="Refund sent")
         """
-        mode = self._core.validation
+        mode = self._core.options.validation
         problems = check_choice("status", status, ("open", "close"))
         problems += check_optional_text(
             "category", category, mode=mode, max_length=MAX_CATEGORY_LENGTH

@@ -74,7 +74,7 @@ class Messages:
         1042
         >>> await client.messages.send("id:7", QuickReplyMessage("Plan?", ["Free", "Pro"]))
         """
-        mode = self._core.validation
+        mode = self._core.options.validation
         problems = message_problems(message, mode)
         if channel_id is not None:
             problems += check_id("channel_id", channel_id)

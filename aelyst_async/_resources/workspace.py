@@ -121,7 +121,7 @@ class Workspace:
         >>> await client.workspace.create_custom_field("Plan", "list", allowed_values=["Free"])
         CustomFieldDefinition(id=3, name='Plan', ..., data_type='list', allowed_values=('Free',))
         """
-        mode = self._core.validation
+        mode = self._core.options.validation
         problems = check_text("name", name, mode=mode, max_length=MAX_FIELD_NAME_LENGTH)
         problems += check_optional_text("slug", slug, mode=mode, max_length=MAX_FIELD_NAME_LENGTH)
         problems += check_optional_text(
@@ -178,7 +178,7 @@ class Workspace:
         >>> await client.workspace.create_tag("vip", color_code="#ffd700", emoji="⭐")
         Tag(id=5, name='vip', description=None, color_code='#ffd700', emoji='⭐')
         """
-        mode = self._core.validation
+        mode = self._core.options.validation
         problems = check_text("name", name, mode=mode, max_length=MAX_TAG_NAME_LENGTH)
         body = NewTag(name, description, color_code, emoji)
         problems += _optional_texts(body, mode)
@@ -205,7 +205,7 @@ class Workspace:
         >>> await client.workspace.update_tag("vip", name="VIP", emoji=None)
         Tag(id=5, name='VIP', description=None, color_code='#ffd700', emoji=None)
         """
-        mode = self._core.validation
+        mode = self._core.options.validation
         problems = check_text(
             "current_name", current_name, mode=mode, max_length=MAX_TAG_NAME_LENGTH
         )
@@ -226,7 +226,7 @@ class Workspace:
 
         >>> await client.workspace.delete_tag("VIP")
         """
-        mode = self._core.validation
+        mode = self._core.options.validation
         refuse(check_text("name", name, mode=mode, max_length=MAX_TAG_NAME_LENGTH))
         await self._core.call(TAG_DELETE, body=TagName(name))
 

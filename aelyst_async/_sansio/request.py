@@ -42,6 +42,10 @@ class Request:
     body: bytes = b""
     idempotent: bool = True
 
+    def json(self) -> Any:
+        """The body decoded from JSON (None when there is none)."""
+        return json.loads(self.body) if self.body else None
+
     @property
     def rate_limit_key(self) -> str:
         """What the API counts a rate limit by: the method and the path, identifier included."""

@@ -18,9 +18,10 @@ from yarl import URL
 from .._errors import TransportError
 from .._sansio.request import Request
 from .._sansio.response import Response
+from .base import Transport
 
 
-class AiohttpTransport:
+class AiohttpTransport(Transport):
     """A :class:`Transport` on an aiohttp session, owned (created lazily) or borrowed."""
 
     def __init__(

@@ -1,20 +1,35 @@
-"""The transport interface: everything above the I/O edge talks to a :class:`Transport`."""
+"""The transport interface: everything above the I/O edge talks to a :class:`Transport`.
+
+One abstract method, as gidgethub's ``abc.GitHubAPI._request`` and httpx's ``BaseTransport``:
+a transport sends one :class:`Request` (``method``, ``path`` relative to the base URL,
+``headers``, a JSON ``body``; :meth:`Request.json` decodes it) and returns the raw
+:class:`Response`, or raises :class:`TransportError` when no usable response came. The throttle,
+retries and error mapping stay above it, so a test transport exercises them all.
+
+>>> class Echo(Transport):
+...     async def send(self, request: Request) -> Response:
+...         return Response(200, {}, b'{"contactId": 1}')
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+import abc
 
 from .._sansio.request import Request
 from .._sansio.response import Response
 
 
-class Transport(Protocol):
+class Transport(abc.ABC):
     """Sends one request and returns the raw response; raises TransportError on I/O failure."""
 
-    async def send(self, request: Request) -> Response: ...
+    @abc.abstractmethod
+    async def send(self, request: Request) -> Response:
+        """The response to ``request`` (any status); :class:`TransportError` when none came."""
 
     def with_timeout(self, timeout: float) -> Transport:
-        """A transport over the same connections whose requests time out after ``timeout``."""
-        ...
+        """A transport over the same connections whose requests time out after ``timeout``
+        seconds; a transport without timeouts of its own returns itself."""
+        return self
 
-    async def aclose(self) -> None: ...
+    async def aclose(self) -> None:  # noqa: B027 (a transport may hold nothing to close)
+        """Release what the transport holds (a session it created)."""
