@@ -9,14 +9,18 @@
         ├── APIError                                 the API answered with an error status
         │   ├── BadRequestError          400
         │   ├── AuthenticationError      401
-        │   ├── NotFoundError            404
+        │   ├── NotFoundError            404: no such contact (or other object)
+        │   │   └── EndpointNotFoundError    404 where the path, not the object, is missing:
+        │   │                                the base URL is not the API (check the /v1)
         │   ├── ConflictError            409
         │   ├── RateLimitError           429, after the retries are spent
         │   ├── QueuedError              449, after its retries are spent
         │   └── ServerError              5xx, after the retries are spent
         └── TransportError                           no usable response
-            └── MaybeAppliedError                    a call that is not idempotent got no
-                                                     sure answer: it may have been applied
+            ├── MaybeAppliedError                    a call that is not idempotent got no
+            │                                        sure answer: it may have been applied
+            └── ResponseFormatError                  a 2xx the SDK cannot read (names the
+                                                     key); never retried
 
 Example::
 
@@ -137,6 +141,22 @@ class NotFoundError(APIError):
     """404: no contact (or other object) matches the request (never retried)."""
 
 
+class EndpointNotFoundError(NotFoundError):
+    """404 that cannot mean "no such object": the answer is not the API's error body (a web
+    server's or a proxy's page), or the call cannot miss (a listing such as ``contacts.list``).
+    Most often the base URL is not the API's: check that it ends in ``/v1``
+    (``https://api.aelyst.ai/v1``). A :class:`NotFoundError`, so existing handlers still see a
+    404, but ``except NotFoundError: create(...)`` should let this one through::
+
+        try:
+            await client.contacts.get("email:ana@example.com")
+        except EndpointNotFoundError:
+            raise
+        except NotFoundError:
+            await client.contacts.create("email:ana@example.com", Contact("Ana"))
+    """
+
+
 class ConflictError(APIError):
     """409: the request conflicts with the API's state, e.g. creating a contact that exists."""
 
@@ -213,6 +233,31 @@ class TransportError(RequestError):
     ) -> None:
         super().__init__(message, method=method, path=path, attempts=attempts)
         self.request_sent = request_sent
+
+
+class ResponseFormatError(TransportError):
+    """A success (2xx) whose body the SDK cannot read: not JSON, or a record without the key
+    that identifies it (``id``, ``messageId``, ``contactId``). ``key`` names that key (None
+    when the body is not JSON at all); ``status`` is the answer's status.
+
+    Never retried: the API answered, so sending again would not change the answer, and a write
+    (create, a message, ...) was applied: the message says so. Values of another JSON type and
+    unknown keys never raise it (see README, "What the SDK tolerates").
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        attempts: int = 1,
+        status: int = 200,
+        key: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path, attempts=attempts)
+        self.status = status
+        self.key = key
 
 
 class MaybeAppliedError(TransportError):

@@ -22,6 +22,7 @@ from ._errors import (
     APIError,
     QueuedError,
     RateLimitError,
+    ResponseFormatError,
     ServerError,
     TransportError,
 )
@@ -69,8 +70,7 @@ class RetryPolicy:
     - 449 has its own budget: it waits ``queued_delay`` seconds (+-20% jitter) and is retried
       until ``queued_max_wait`` seconds have passed since the request's first attempt (the last
       wait is shortened to end then); 449 answers do not count towards ``max_attempts``.
-    - A 2xx whose body is not the documented JSON counts as a transport error: the write may
-      have landed, and create_or_update is keyed by its identifier, so sending it again is safe.
+    - A 2xx the SDK cannot read (:class:`ResponseFormatError`): never; the API answered.
     - 400, 401, 404 and any other 4xx: never.
 
     >>> client = AelystClient(retry=RetryPolicy(max_attempts=3, queued_max_wait=120))
@@ -151,6 +151,8 @@ def should_retry(outcome: Outcome, policy: RetryPolicy, *, idempotent: bool = Tr
 def retryable(error: AelystError) -> bool:
     """Whether ``error`` is worth another attempt at all: a 429, 449, 5xx or no usable
     response (a :class:`TransportError`)."""
+    if isinstance(error, ResponseFormatError):
+        return False  # a 2xx: the API answered, the same request gets the same answer
     return isinstance(error, (RateLimitError, QueuedError, ServerError, TransportError)) or (
         isinstance(error, APIError) and error.status >= 500
     )
@@ -163,7 +165,8 @@ def _retry_after(error: AelystError) -> float | None:
 
 def maybe_applied(error: AelystError) -> bool:
     """Whether the API may have applied a request whose last attempt ended in ``error``: no
-    sure answer (``request_sent``) or a 5xx. A 429 or 449 refused it; another 4xx is final."""
+    sure answer (``request_sent``) or a 5xx. A 429 or 449 refused it; another 4xx is final; a
+    2xx the SDK cannot read (:class:`ResponseFormatError`) is a sure answer, not a maybe."""
     if isinstance(error, TransportError):
-        return error.request_sent
+        return error.request_sent and not isinstance(error, ResponseFormatError)
     return isinstance(error, APIError) and error.status >= 500

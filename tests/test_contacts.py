@@ -179,6 +179,7 @@ async def test_list_follows_the_cursor_lazily_and_stops_on_break(fake_api: FakeA
     ]  # the third page was never asked for
     assert fake_api.requests[0].json() == {
         "search": "ana",
+        "timezone": "UTC",
         "filter": {
             "$and": [
                 {"category": "contactTag", "field": None, "operator": "hasAnyOf", "value": ["vip"]},
@@ -201,7 +202,7 @@ async def test_pages_and_the_wire_dict_filter(fake_api: FakeAPI) -> None:
     assert [[r.id for r in p.items] for p in pages] == [[1], [2]]
     assert [p.next_cursor for p in pages] == ["next one", None]
     assert fake_api.requests[1].raw_path == "/v1/contact/list?limit=100&cursorId=next%20one"
-    assert fake_api.requests[0].json() == {"filter": wire}
+    assert fake_api.requests[0].json() == {"search": "", "timezone": "UTC", "filter": wire}
 
 
 async def test_a_repeated_cursor_stops_instead_of_looping(fake_api: FakeAPI) -> None:

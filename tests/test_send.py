@@ -19,6 +19,7 @@ from aelyst_async import (
     QueuedError,
     RateLimitError,
     RateLimitPolicy,
+    ResponseFormatError,
     RetryEvent,
     RetryPolicy,
     ServerError,
@@ -153,12 +154,12 @@ async def test_400_401_404_and_other_4xx_are_never_retried(
 
 
 @virtual_time
-async def test_an_unreadable_2xx_body_is_retried_like_a_lost_response() -> None:
+async def test_an_unreadable_2xx_body_is_never_retried() -> None:
     transport = replying(Response(200, {}, b"<html>"), answer(200))
-    result, attempts = await pipeline(transport).send(REQUEST, interpret_upsert)
-    assert result.contact_id == 7
-    assert attempts == 2
-    assert len(transport.times) == 2
+    with pytest.raises(ResponseFormatError, match="not the documented") as exc:
+        await pipeline(transport).send(REQUEST, interpret_upsert)
+    assert exc.value.attempts == 1 and exc.value.status == 200
+    assert len(transport.times) == 1
 
 
 @virtual_time

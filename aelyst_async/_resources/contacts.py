@@ -268,6 +268,11 @@ class Contacts:
         """Every contact matching ``search`` (name, email or phone) and ``filter``, as an
         async iterator fetching ``page_size`` (1-100) contacts a request.
 
+        The body is always the official clients' ``{"search", "timezone", "filter"}``: no
+        ``search`` sends ``""`` (every contact), no ``timezone`` sends ``"UTC"`` (the zone the
+        API reads dates of timestamp filters in, an IANA name such as ``"Asia/Kuala_Lumpur"``),
+        no ``filter`` sends ``{"$and": []}``.
+
         >>> async for record in client.contacts.list(search="ana"):
         ...     print(record.id, record.email)
         """
@@ -281,9 +286,12 @@ class Contacts:
             wire_filter, filter_problems = checked_filter(filter)
             problems += filter_problems
         refuse(problems, ContactValidationError)
-        return self._core.paginate(
-            CONTACT_LIST, page_size=page_size, body=ContactSearch(search, timezone, wire_filter)
+        body = ContactSearch(
+            "" if search is None else search,
+            "UTC" if timezone is None else timezone,
+            {"$and": []} if wire_filter is None else wire_filter,
         )
+        return self._core.paginate(CONTACT_LIST, page_size=page_size, body=body)
 
     async def add_tags(self, identifier: Identifier | str, tags: Sequence[str]) -> int:
         """Add 1-10 tags (each 1-255 characters); returns the contact id.

@@ -44,11 +44,20 @@ class MessageBody:
     channel_id: int | None = None
 
 
+def _match_all() -> dict[str, Any]:
+    return {"$and": []}
+
+
 @attrs.frozen
 class ContactSearch:
-    search: str | None = None
-    timezone: str | None = None
-    filter: dict[str, Any] | None = None
+    """``POST /contact/list`` as every official client sends it: ``search``, ``timezone`` and
+    ``filter`` always present (the TypeScript SDK's type requires ``timezone`` and ``filter``;
+    its clients and n8n's send ``filter: {"$and": []}`` when there is none; see
+    OFFICIAL_SHAPES / DESIGN.md "What the official clients show")."""
+
+    search: str = ""
+    timezone: str = "UTC"
+    filter: dict[str, Any] = attrs.field(factory=_match_all)
 
 
 @attrs.frozen

@@ -40,7 +40,9 @@ class Operation(Generic[T]):
     ``result``: the parsed JSON answer -> the call's result (raises ValueError/TypeError when the
     answer is not ``shape``), or None when the call returns nothing (its answer must still be a
     JSON object, or a 204);
-    ``idempotent``: whether the API applying it twice has the effect of applying it once.
+    ``idempotent``: whether the API applying it twice has the effect of applying it once;
+    ``can_miss``: whether a 404 may mean "no such object" (False for a call that names no
+    object, such as a listing of the workspace: its 404 means the base URL is wrong).
     """
 
     method: str
@@ -48,6 +50,7 @@ class Operation(Generic[T]):
     result: Callable[[Any], T] | None
     idempotent: bool = True
     shape: str = "JSON"
+    can_miss: bool = True
 
 
 @attrs.frozen
@@ -110,7 +113,9 @@ CONTACT_CREATE: Operation[None] = Operation("POST", "/contact/{identifier}", Non
 CONTACT_UPDATE = Operation("PUT", "/contact/{identifier}", _contact_id, shape=CONTACT_ID)
 CONTACT_DELETE = Operation("DELETE", "/contact/{identifier}", _contact_id, shape=CONTACT_ID)
 CONTACT_MERGE = Operation("POST", "/contact/merge", _contact_id, idempotent=False, shape=CONTACT_ID)
-CONTACT_LIST = Operation("POST", "/contact/list", page_of(ContactRecord), shape=PAGE)
+CONTACT_LIST = Operation(
+    "POST", "/contact/list", page_of(ContactRecord), shape=PAGE, can_miss=False
+)
 CONTACT_ADD_TAGS = Operation("POST", "/contact/{identifier}/tag", _contact_id, shape=CONTACT_ID)
 CONTACT_REMOVE_TAGS = Operation(
     "DELETE", "/contact/{identifier}/tag", _contact_id, shape=CONTACT_ID
@@ -149,19 +154,27 @@ MESSAGE_GET = Operation("GET", "/contact/{identifier}/message/{messageId}", reco
 MESSAGE_LIST = Operation(
     "GET", "/contact/{identifier}/message/list", page_of(MessageRecord), shape=PAGE
 )
-USER_LIST = Operation("GET", "/space/user", page_of(User), shape=PAGE)
+USER_LIST = Operation("GET", "/space/user", page_of(User), shape=PAGE, can_miss=False)
 USER_GET = Operation("GET", "/space/user/{id}", record(User))
 CUSTOM_FIELD_LIST = Operation(
-    "GET", "/space/custom_field", page_of(CustomFieldDefinition), shape=PAGE
+    "GET", "/space/custom_field", page_of(CustomFieldDefinition), shape=PAGE, can_miss=False
 )
 CUSTOM_FIELD_GET = Operation("GET", "/space/custom_field/{id}", record(CustomFieldDefinition))
 CUSTOM_FIELD_CREATE = Operation(
     "POST", "/space/custom_field", record(CustomFieldDefinition), idempotent=False
 )
 """Not idempotent: sent twice, it could create the field twice (or fail on the second)."""
-CHANNEL_LIST = Operation("GET", "/space/channel", page_of(WorkspaceChannel), shape=PAGE)
-CLOSING_NOTE_LIST = Operation("GET", "/space/closing_notes", page_of(ClosingNote), shape=PAGE)
+CHANNEL_LIST = Operation(
+    "GET", "/space/channel", page_of(WorkspaceChannel), shape=PAGE, can_miss=False
+)
+CLOSING_NOTE_LIST = Operation(
+    "GET", "/space/closing_notes", page_of(ClosingNote), shape=PAGE, can_miss=False
+)
 TEMPLATE_LIST = Operation("GET", "/space/channel/{id}/template", page_of(Template), shape=PAGE)
+"""The path of the official TypeScript SDK (``src/clients/space.ts``, ``WhatsAppTemplate``).
+The n8n integration lists WhatsApp templates at ``/space/channel/{id}/mtm`` and uses
+``/template`` for Messenger; where the official sources disagree the SDK sends the TypeScript
+SDK's form (DESIGN.md, "What the official clients show")."""
 TAG_CREATE = Operation("POST", "/space/tag", record(Tag), idempotent=False)
 TAG_UPDATE = Operation("PUT", "/space/tag", record(Tag))
 TAG_RENAME = attrs.evolve(TAG_UPDATE, idempotent=False)

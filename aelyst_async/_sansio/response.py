@@ -14,11 +14,12 @@ from .._errors import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    EndpointNotFoundError,
     NotFoundError,
     QueuedError,
     RateLimitError,
+    ResponseFormatError,
     ServerError,
-    TransportError,
 )
 from .operations import Operation
 from .ratelimit import RateLimit
@@ -61,20 +62,47 @@ _ERRORS_BY_STATUS: dict[int, type[APIError]] = {
 }
 
 
+def error_body(
+    body: bytes, *, redact: Callable[[str], str] = lambda s: s
+) -> tuple[int | None, str, bool]:
+    """``(code, message, documented)`` of an error answer's body.
+
+    The API's error body is ``{"code": <int>, "message": <str>}`` (the official TypeScript
+    type); other official sources show ``code`` as a string (``"400"``) or leave it out
+    (OFFICIAL_SHAPES, "errors"), so any object with a string ``message`` is the API's: its
+    message is kept and ``code`` read when it is an integer or a string of digits (else
+    None). Any other body gives an excerpt and ``documented`` False.
+    """
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        payload = None
+    if not isinstance(payload, dict) or not isinstance(payload.get("message"), str):
+        return None, f"undocumented error body: {excerpt(body, redact=redact)}", False
+    raw = payload.get("code")
+    code: int | None = None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        code = raw
+    elif isinstance(raw, str) and raw.strip().isdigit():
+        code = int(raw.strip())
+    return code, redact(payload["message"]), True
+
+
 def error_for(
     request: Request,
     response: Response,
     *,
     now: datetime | None = None,
     redact: Callable[[str], str] = lambda s: s,
+    can_miss: bool = True,
 ) -> APIError:
     """The typed error for an error response (status >= 300).
 
     A 3xx is an :class:`APIError` naming the status and where it pointed: the API never
-    redirects, and nothing is sent there.
+    redirects, and nothing is sent there. A 404 is an :class:`EndpointNotFoundError` (check
+    the base URL) when its body is not the API's error body or the call cannot miss
+    (``can_miss`` False: a listing); else a :class:`NotFoundError`.
     """
-    code: int | None = None
-    message: str
     status, method, path = response.status, request.method, request.path
     if 300 <= status < 400:
         location = excerpt(response.headers.get("Location", "").encode(), redact=redact)
@@ -85,19 +113,21 @@ def error_for(
             method=method,
             path=path,
         )
-    try:
-        payload = json.loads(response.body)
-    except (ValueError, RecursionError):
-        payload = None
-    if (
-        isinstance(payload, dict)
-        and isinstance(payload.get("message"), str)
-        and isinstance(payload.get("code"), int)
-        and not isinstance(payload.get("code"), bool)
-    ):
-        code, message = payload["code"], redact(payload["message"])
-    else:
-        message = f"undocumented error body: {excerpt(response.body, redact=redact)}"
+    code, message, documented = error_body(response.body, redact=redact)
+    if status == 404 and not (documented and can_miss):
+        why = (
+            "the call cannot miss (a listing)"
+            if documented
+            else f"the answer is not the API's error body ({message})"
+        )
+        return EndpointNotFoundError(
+            f"no such endpoint: {why}; check base_url (it should end in /v1, as in "
+            "https://api.aelyst.ai/v1)",
+            status=status,
+            code=code,
+            method=method,
+            path=path,
+        )
     if status == 429:
         facts = (
             response.rate_limit
@@ -137,10 +167,12 @@ def interpret(
 ) -> T:
     """The result of ``operation``'s response, or raise its typed error.
 
-    A success whose body is not the documented JSON raises :class:`TransportError`.
+    A success the SDK cannot read (not JSON, or a record without the key that identifies it)
+    raises :class:`ResponseFormatError` naming the key; for a call that is not idempotent, its
+    message says the request was applied.
     """
     if not 200 <= response.status < 300:
-        raise error_for(request, response, now=now, redact=redact)
+        raise error_for(request, response, now=now, redact=redact, can_miss=operation.can_miss)
     if operation.result is None and response.status == 204:
         return cast(T, None)
     try:
@@ -151,9 +183,17 @@ def interpret(
             return cast(T, None)
         return operation.result(body)
     except (ValueError, TypeError, RecursionError) as exc:
-        raise TransportError(
-            f"response {response.status} is not the documented {operation.shape}: {exc}; "
-            f"body {excerpt(response.body, redact=redact)}",
+        applied = (
+            ""
+            if request.idempotent
+            else "; the API answered with a success, so the request was applied: do not send "
+            "it again"
+        )
+        raise ResponseFormatError(
+            f"response {response.status} is not the documented {operation.shape}: {exc}"
+            f"{applied}; body {excerpt(response.body, redact=redact)}",
             method=request.method,
             path=request.path,
+            status=response.status,
+            key=getattr(exc, "key", None),
         ) from None

@@ -19,17 +19,26 @@ from ._wire import converter
 from .contact import freeze_list, wire_key
 
 AttachmentKind = Literal["image", "video", "audio", "file"]
+MessageTag = Literal["ACCOUNT_UPDATE", "POST_PURCHASE_UPDATE", "CONFIRMED_EVENT_UPDATE"]
+"""The Messenger/Instagram message tags that allow a text outside the 24-hour window."""
 
 
 @attrs.frozen
 class TextMessage:
     """A text message (a plain ``str`` passed to ``messages.send`` means the same).
 
+    ``message_tag`` (Messenger and Instagram, outside the 24-hour window): ``"ACCOUNT_UPDATE"``,
+    ``"POST_PURCHASE_UPDATE"`` or ``"CONFIRMED_EVENT_UPDATE"``, sent as ``messageTag`` (the
+    official TypeScript SDK's text message type).
+
     >>> TextMessage("Hello").to_wire()
     {'type': 'text', 'text': 'Hello'}
+    >>> TextMessage("Your order shipped", message_tag="POST_PURCHASE_UPDATE").to_wire()
+    {'type': 'text', 'text': 'Your order shipped', 'messageTag': 'POST_PURCHASE_UPDATE'}
     """
 
     text: str
+    message_tag: MessageTag | None = attrs.field(default=None, kw_only=True)
 
     def to_wire(self) -> dict[str, Any]:
         """The API's ``message`` object."""
@@ -39,8 +48,9 @@ class TextMessage:
 @attrs.frozen
 class AttachmentMessage:
     """A file sent by URL: ``kind`` is ``"image"``, ``"video"``, ``"audio"`` or ``"file"``;
-    ``file_name`` (optional) is the name the contact sees. Also an attachment of an
-    :class:`EmailMessage`.
+    ``file_name`` is the name the contact sees: optional for a message, required for an
+    attachment of an :class:`EmailMessage` (the official TypeScript type requires ``fileName``
+    there; it is not guessed from the URL, which may name no file).
 
     >>> AttachmentMessage("https://cdn.example.com/menu.pdf", file_name="menu.pdf").to_wire()
     {'type': 'attachment', 'attachment': {'type': 'file', 'url': '...', 'fileName': 'menu.pdf'}}
@@ -64,7 +74,8 @@ class AttachmentMessage:
 class EmailMessage:
     """An email (on an email channel): ``text`` is the body; ``cc`` / ``bcc`` are address
     lists; ``reply_to_message_id`` threads it under an earlier message; ``attachments`` are
-    :class:`AttachmentMessage` values. Empty and None parts are not sent.
+    :class:`AttachmentMessage` values, each with its ``file_name``. Empty and None parts are
+    not sent.
 
     >>> EmailMessage("Your invoice", subject="Invoice 42", cc=["boss@example.com"])
     """

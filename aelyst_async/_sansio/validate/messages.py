@@ -18,6 +18,7 @@ from ...types.messages import (
     AttachmentMessage,
     CustomPayloadMessage,
     EmailMessage,
+    MessageTag,
     QuickReplyMessage,
     TextMessage,
     WhatsAppTemplateMessage,
@@ -26,6 +27,7 @@ from . import formats as _formats
 from .checks import ValidationMode, check_choice, check_id, check_optional_text, check_text
 
 _ATTACHMENT_KINDS = get_args(AttachmentKind)
+_MESSAGE_TAGS = get_args(MessageTag)
 
 
 def message_problems(
@@ -42,7 +44,10 @@ def message_problems(
             )
         ]
     if isinstance(message, TextMessage):
-        return check_text(f"{field}.text", message.text, mode=mode)
+        problems = check_text(f"{field}.text", message.text, mode=mode)
+        if message.message_tag is not None:
+            problems += check_choice(f"{field}.message_tag", message.message_tag, _MESSAGE_TAGS)
+        return problems
     if isinstance(message, AttachmentMessage):
         return _attachment_problems(message, mode, field)
     if isinstance(message, EmailMessage):
@@ -88,6 +93,9 @@ def _email_problems(
         where = f"{field}.attachments[{i}]"
         if isinstance(attachment, AttachmentMessage):
             problems += _attachment_problems(attachment, mode, where)
+            if attachment.file_name is None:
+                problem = "is required for an email attachment (the name the recipient sees)"
+                problems.append(ValidationProblem(f"{where}.file_name", problem))
         else:
             problems.append(
                 ValidationProblem(
