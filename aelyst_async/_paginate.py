@@ -24,6 +24,8 @@ class Paginator(Generic[R]):
     its own throttled request. Breaking out of the loop stops it; nothing is left running.
 
     :meth:`pages` iterates whole :class:`Page` values instead (``items``, ``next_cursor``).
+    ``skipped`` counts the items left out so far because they lack the key that identifies
+    them (each logged as a warning; see :class:`Page`).
     """
 
     def __init__(
@@ -32,6 +34,7 @@ class Paginator(Generic[R]):
         self._fetch = fetch
         self._method, self._path = method, path
         self._cursor = cursor
+        self.skipped = 0
 
     def __aiter__(self) -> AsyncIterator[R]:
         return self._items()
@@ -51,6 +54,7 @@ class Paginator(Generic[R]):
         seen: set[str] = set()
         while True:
             page = await self._fetch(cursor)
+            self.skipped += page.skipped
             yield page
             cursor = page.next_cursor
             if cursor is None:

@@ -126,7 +126,7 @@ async def test_connection_refused_is_a_transport_error() -> None:
 
 
 async def test_malformed_success_body_is_a_transport_error(fake_api: FakeAPI) -> None:
-    fake_api.answer(Scripted(body=b'{"contactId": "7"}'))
+    fake_api.answer(Scripted(body=b'{"contactId": "seven"}'))
     async with client_for(fake_api, retry=NO_RETRY) as client:
         with pytest.raises(TransportError, match="contactId"):
             await client.contacts.create_or_update("id:1", Contact("A"))

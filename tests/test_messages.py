@@ -19,6 +19,7 @@ from aelyst_async import (
     NotFoundError,
     QuickReplyMessage,
     RateLimitError,
+    ResponseFormatError,
     ServerError,
     TextMessage,
     TransportError,
@@ -285,9 +286,11 @@ async def test_get_errors_and_checks() -> None:
     with pytest.raises(ValidationError) as exc:
         await client.messages.get("id:7", "5")  # type: ignore[arg-type]
     assert fields(exc) == ["message_id"]
-    client, _ = scripted_client(*[reply(200, {"messageId": "1"})] * 4)
-    with pytest.raises(TransportError, match="not the documented JSON: not a MessageRecord"):
+    client, transport = scripted_client(*[reply(200, {"messageId": "one"})] * 4)
+    with pytest.raises(ResponseFormatError, match="messageId of the MessageRecord") as error:
         await client.messages.get("id:7", 1)
+    assert error.value.key == "messageId"
+    assert len(transport.sent) == 1  # a 2xx is never retried for its shape
 
 
 @virtual_time

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import attrs
-import cattrs
 
 from .._errors import ContactValidationError, ValidationProblem
+from ..types._read import UnreadableKey, read_int, read_record
 from ..types._wire import converter, wire_name
 from ..types.contact import Contact, ContactUpdate, UpsertResult
 
@@ -112,14 +112,16 @@ def contact_from_wire(body: dict[str, Any]) -> Contact:
 
 
 def wire_int(body: Any, key: str) -> int:
-    """``body[key]`` as a positive int (an id); raises TypeError/ValueError otherwise."""
-    if not isinstance(body, dict) or key not in body:
-        raise ValueError(f"no {key} in the response")
-    value = body[key]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{key} is {type(value).__name__}, not an integer")
+    """``body[key]`` as a positive int (an id: a JSON integer or a string of digits); raises
+    :class:`UnreadableKey` (a ValueError naming ``key``) otherwise."""
+    if not isinstance(body, dict) or body.get(key) is None:
+        raise UnreadableKey(key, "is missing from the response")
+    try:
+        value = read_int(body[key])
+    except TypeError as exc:
+        raise UnreadableKey(key, f"cannot be read: {exc}") from None
     if value < 1:
-        raise ValueError(f"{key} is {value}, not a positive id")
+        raise UnreadableKey(key, f"is {value}, not a positive id")
     return value
 
 
@@ -129,11 +131,7 @@ def upsert_result_from_wire(body: Any) -> UpsertResult:
 
 
 def record_from_wire(body: Any, cls: type[T]) -> T:
-    """A response model from its JSON; raises ValueError when the JSON is not its shape."""
-    if not isinstance(body, dict):
-        raise ValueError(f"expected a JSON object, got {json_type(body)}")
-    try:
-        return converter.structure(body, cls)
-    except cattrs.BaseValidationError as exc:
-        details = "; ".join(cattrs.transform_error(exc))
-        raise ValueError(f"not a {cls.__name__}: {details}") from None
+    """A record from its JSON object, read tolerantly (:mod:`..types._read`); raises
+    :class:`UnreadableKey` (a ValueError naming the key) when it lacks the key that identifies
+    it. Webhook payloads read their records through it too."""
+    return read_record(body, cls)

@@ -9,12 +9,14 @@ becomes a result, and whether sending it twice is safe. Building and interpretin
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
+from ..types._read import UnreadableKey
 from ..types.contact import UpsertResult
 from ..types.messages import MessageRecord
 from ..types.records import ContactChannel, ContactRecord
@@ -27,6 +29,8 @@ from ..types.workspace import (
     WorkspaceChannel,
 )
 from .convert import record_from_wire, upsert_result_from_wire, wire_int
+
+log = logging.getLogger("aelyst_async")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -55,10 +59,13 @@ class Operation(Generic[T]):
 
 @attrs.frozen
 class Page(Generic[R]):
-    """One page of a list: its ``items`` and the cursor of the next page (None at the end)."""
+    """One page of a list: its ``items``, the cursor of the next page (None at the end), and
+    how many items of the answer were ``skipped`` because they lack the key that identifies
+    them (each logged as a warning on the ``"aelyst_async"`` logger)."""
 
     items: tuple[R, ...]
     next_cursor: str | None
+    skipped: int = 0
 
 
 def _contact_id(body: Any) -> int:
@@ -70,26 +77,37 @@ def next_cursor(pagination: Any) -> str | None:
     if pagination is None:
         return None
     if not isinstance(pagination, dict):
-        raise ValueError("pagination is not an object")
+        raise UnreadableKey("pagination", "is not an object")
     url = pagination.get("next")
     if url is None or url == "":
         return None
     if not isinstance(url, str):
-        raise ValueError("pagination.next is not a URL")
+        raise UnreadableKey("pagination.next", "is not a URL")
     values = parse_qs(urlsplit(url).query).get("cursorId")
     if not values or not values[0]:
-        raise ValueError(f"pagination.next has no cursorId: {url[:200]!r}")
+        raise UnreadableKey("pagination.next", f"has no cursorId: {url[:200]!r}")
     return values[0]
 
 
 def page_of(cls: type[R]) -> Callable[[Any], Page[R]]:
-    """A reader of ``{"items": [...], "pagination": {"next": ...}}`` pages of ``cls``."""
+    """A reader of ``{"items": [...], "pagination": {"next": ...}}`` pages of ``cls``.
+
+    An item without the key that identifies it is that item's problem, not the page's: it is
+    skipped with a warning naming its index and the key, and counted in ``Page.skipped``; the
+    other items are read.
+    """
 
     def read(body: Any) -> Page[R]:
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-            raise ValueError("no items list in the response")
-        items = tuple(record_from_wire(item, cls) for item in body["items"])
-        return Page(items, next_cursor(body.get("pagination")))
+            raise UnreadableKey("items", "is not a list in the page")
+        items: list[R] = []
+        for index, item in enumerate(body["items"]):
+            try:
+                items.append(record_from_wire(item, cls))
+            except ValueError as exc:
+                log.warning("aelyst_async: item %d of a page skipped: %s", index, exc)
+        skipped = len(body["items"]) - len(items)
+        return Page(tuple(items), next_cursor(body.get("pagination")), skipped)
 
     return read
 
@@ -97,6 +115,15 @@ def page_of(cls: type[R]) -> Callable[[Any], Page[R]]:
 def record(cls: type[R]) -> Callable[[Any], R]:
     """A reader of one ``cls`` object."""
     return lambda body: record_from_wire(body, cls)
+
+
+def _tag(body: Any) -> Tag:
+    """A tag answer: the bare tag (the TypeScript SDK's type) or ``{code, message: {tag}}``
+    (the n8n integration's type; ``message`` holding the tag itself is read too)."""
+    if isinstance(body, dict) and "id" not in body and isinstance(body.get("message"), dict):
+        inner = body["message"]
+        body = inner["tag"] if isinstance(inner.get("tag"), dict) else inner
+    return record_from_wire(body, Tag)
 
 
 CONTACT_ID = '{"contactId": <int>}'
@@ -175,8 +202,8 @@ TEMPLATE_LIST = Operation("GET", "/space/channel/{id}/template", page_of(Templat
 The n8n integration lists WhatsApp templates at ``/space/channel/{id}/mtm`` and uses
 ``/template`` for Messenger; where the official sources disagree the SDK sends the TypeScript
 SDK's form (DESIGN.md, "What the official clients show")."""
-TAG_CREATE = Operation("POST", "/space/tag", record(Tag), idempotent=False)
-TAG_UPDATE = Operation("PUT", "/space/tag", record(Tag))
+TAG_CREATE = Operation("POST", "/space/tag", _tag, idempotent=False)
+TAG_UPDATE = Operation("PUT", "/space/tag", _tag)
 TAG_RENAME = attrs.evolve(TAG_UPDATE, idempotent=False)
 """An update that renames: sent again after it applied, it would find no tag by the old name."""
 TAG_DELETE: Operation[None] = Operation("DELETE", "/space/tag", None)

@@ -15,6 +15,7 @@ from typing import Any, Literal, Union
 
 import attrs
 
+from ._read import WireRecord, received
 from ._wire import converter
 from .contact import freeze_list, wire_key
 
@@ -175,7 +176,7 @@ def message_to_wire(message: Any) -> dict[str, Any]:
 
 
 @attrs.frozen(kw_only=True)
-class MessageStatus:
+class MessageStatus(WireRecord):
     """One step of a message's delivery: ``value`` (``"pending"``, ``"sent"``,
     ``"delivered"``, ``"read"``, ``"failed"``, ...), its ``timestamp`` (aware UTC) and, for a
     failure, the channel's ``message``."""
@@ -183,10 +184,11 @@ class MessageStatus:
     value: str
     timestamp: datetime.datetime | None = None
     message: str | None = None
+    _wire: Mapping[str, Any] = received()
 
 
 @attrs.frozen(kw_only=True)
-class MessageRecord:
+class MessageRecord(WireRecord):
     """A message as the API returns it (``messages.get``, ``messages.list``).
 
     ``traffic`` is ``"incoming"`` or ``"outgoing"``; ``message`` is the API's message object
@@ -204,3 +206,4 @@ class MessageRecord:
     traffic: str | None = None
     message: dict[str, Any] | None = None
     status: tuple[MessageStatus, ...] = ()
+    _wire: Mapping[str, Any] = received()

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import attrs
 
+from ._read import WireRecord, received
 from ._wire import converter
 from .contact import CustomField, wire_key
 
@@ -38,17 +39,18 @@ FilterOperator = Literal[
 
 
 @attrs.frozen
-class Assignee:
+class Assignee(WireRecord):
     """The workspace user a contact's conversation is assigned to."""
 
     id: int
     first_name: str | None = None
     last_name: str | None = None
     email: str | None = None
+    _wire: Mapping[str, Any] = received()
 
 
 @attrs.frozen(kw_only=True)
-class ContactRecord:
+class ContactRecord(WireRecord):
     """A contact as the API returns it (``contacts.get``, ``contacts.list``).
 
     ``custom_fields`` holds :class:`CustomField` values as the API sent them (strings, numbers
@@ -74,10 +76,11 @@ class ContactRecord:
     created_at: datetime.datetime | None = attrs.field(
         default=None, metadata=wire_key("created_at")
     )
+    _wire: Mapping[str, Any] = received()
 
 
 @attrs.frozen(kw_only=True)
-class ContactChannel:
+class ContactChannel(WireRecord):
     """A messaging channel a contact is reachable on (``contacts.list_channels``)."""
 
     id: int
@@ -89,6 +92,7 @@ class ContactChannel:
     created_at: datetime.datetime | None = attrs.field(
         default=None, metadata=wire_key("created_at")
     )
+    _wire: Mapping[str, Any] = received()
 
 
 @attrs.frozen
