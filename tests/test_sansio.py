@@ -73,7 +73,15 @@ def test_success_gives_the_contact_id(status: int) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    ['{"contactId": "seven"}', "{}", '{"contactId": true}', '{"contactId": 1.5}', "[1]", "<html>", ""],
+    [
+        '{"contactId": "seven"}',
+        "{}",
+        '{"contactId": true}',
+        '{"contactId": 1.5}',
+        "[1]",
+        "<html>",
+        "",
+    ],
 )
 def test_success_with_an_undocumented_body_is_a_transport_error(body: str) -> None:
     with pytest.raises(TransportError) as info:
