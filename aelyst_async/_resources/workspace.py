@@ -141,7 +141,11 @@ class Workspace:
     def list_templates(
         self, channel_id: int, *, page_size: int = DEFAULT_PAGE_SIZE
     ) -> Paginator[Template]:
-        """The WhatsApp templates of channel ``channel_id``.
+        """The WhatsApp templates of channel ``channel_id``, each with its ``components``.
+
+        Reads ``GET /space/channel/{id}/template``, the official TypeScript SDK's path (the n8n
+        integration lists WhatsApp templates at ``.../mtm`` and Messenger ones at
+        ``.../template``; the SDK follows the TypeScript SDK where the two disagree).
 
         >>> async for template in client.workspace.list_templates(3):
         ...     print(template.name, template.language_code, template.status)
