@@ -20,6 +20,7 @@ import aiohttp
 import attrs
 
 from ._core import Core, RequestOptions
+from ._redact import Redactor
 from ._resources.comments import Comments
 from ._resources.contacts import Contacts
 from ._resources.conversations import Conversations
@@ -111,7 +112,7 @@ class AelystClient:
         self.base_url = _check_base_url(
             base_url or os.environ.get("AELYST_BASE_URL") or DEFAULT_BASE_URL
         )
-        self._redact = lambda text: text.replace(secret, "***")
+        self._redact = Redactor(secret)
         transport = AiohttpTransport(
             self.base_url,
             headers={"Authorization": f"Bearer {secret}", "User-Agent": USER_AGENT},

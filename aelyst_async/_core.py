@@ -15,6 +15,7 @@ import attrs
 
 from ._errors import ValidationError, ValidationProblem
 from ._paginate import Paginator
+from ._redact import Redactor
 from ._retry import RetryPolicy
 from ._sansio.operations import Operation, Page
 from ._sansio.request import NO_BODY, Request, build_request, fill_path
@@ -69,7 +70,7 @@ class Core:
         sender: Sender,
         *,
         options: RequestOptions,
-        redact: Callable[[str], str],
+        redact: Redactor,
         ensure_open: Callable[[], None],
     ) -> None:
         self.sender = sender
@@ -142,5 +143,8 @@ class Core:
             return await self.result(operation, params, body=body, query=query)
 
         return Paginator(
-            fetch, method=operation.method, path=fill_path(operation.path, params or {})
+            fetch,
+            method=operation.method,
+            path=fill_path(operation.path, params or {}),
+            redact=self.redact,
         )

@@ -75,7 +75,7 @@ def next_cursor(pagination: Any) -> str | None:
         raise ValueError("pagination.next is not a URL")
     values = parse_qs(urlsplit(url).query).get("cursorId")
     if not values or not values[0]:
-        raise ValueError(f"pagination.next has no cursorId: {url[:200]!r}")
+        raise ValueError(f"pagination.next has no cursorId: {url!r}")
     return values[0]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TypeVar, cast
 
@@ -20,6 +20,7 @@ from .._errors import (
     ServerError,
     TransportError,
 )
+from .._redact import NOTHING, Redactor
 from .operations import Operation
 from .ratelimit import RateLimit
 from .request import Request
@@ -43,12 +44,13 @@ class Response:
         return RateLimit.from_headers(self.headers)
 
 
-def excerpt(body: bytes, *, redact: Callable[[str], str] = lambda s: s) -> str:
-    """A short, printable excerpt of a body for an error message."""
-    text = redact(body[: EXCERPT_LENGTH * 4].decode("utf-8", errors="replace"))
-    short = text[:EXCERPT_LENGTH]
-    quoted = short.encode("unicode_escape").decode("ascii")
-    return repr(quoted) + ("..." if len(text) > EXCERPT_LENGTH else "")
+def excerpt(body: bytes, *, redact: Redactor = NOTHING) -> str:
+    """A short, printable excerpt of a body for an error message, redacted before it is cut
+    (:meth:`Redactor.cut`)."""
+    window = body[: (EXCERPT_LENGTH + redact.widest + 1) * 4]  # a char is at most 4 bytes
+    shown, cut = redact.cut(window.decode("utf-8", errors="replace"), EXCERPT_LENGTH)
+    quoted = shown.encode("unicode_escape").decode("ascii")
+    return repr(quoted) + ("..." if cut else "")
 
 
 _ERRORS_BY_STATUS: dict[int, type[APIError]] = {
@@ -66,7 +68,7 @@ def error_for(
     response: Response,
     *,
     now: datetime | None = None,
-    redact: Callable[[str], str] = lambda s: s,
+    redact: Redactor = NOTHING,
 ) -> APIError:
     """The typed error for an error response (status >= 300).
 
@@ -133,7 +135,7 @@ def interpret(
     response: Response,
     *,
     now: datetime | None = None,
-    redact: Callable[[str], str] = lambda s: s,
+    redact: Redactor = NOTHING,
 ) -> T:
     """The result of ``operation``'s response, or raise its typed error.
 
@@ -152,7 +154,8 @@ def interpret(
         return operation.result(body)
     except (ValueError, TypeError, RecursionError) as exc:
         raise TransportError(
-            f"response {response.status} is not the documented {operation.shape}: {exc}; "
+            f"response {response.status} is not the documented {operation.shape}: "
+            f"{redact.excerpt(str(exc), EXCERPT_LENGTH)}; "
             f"body {excerpt(response.body, redact=redact)}",
             method=request.method,
             path=request.path,

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import aiohttp
 from yarl import URL
 
 from .._errors import TransportError
+from .._redact import NOTHING, Redactor
 from .._sansio.request import Request
 from .._sansio.response import Response
 from .base import Transport
@@ -31,7 +32,7 @@ class AiohttpTransport(Transport):
         headers: Mapping[str, str],
         timeout: float,
         session: aiohttp.ClientSession | None = None,
-        redact: Callable[[str], str] = lambda s: s,
+        redact: Redactor = NOTHING,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._headers = dict(headers)
