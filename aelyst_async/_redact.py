@@ -5,9 +5,10 @@ A proxy or framework that echoes the ``Authorization`` header may escape it on t
 
 - as given;
 - JSON-escaped, wholly or character by character: ``\\/`` (PHP), ``\\u002B`` / ``\\u002b``
-  (.NET), also escaped twice (JSON inside JSON: ``\\\\u002B``, ``\\\\\\/``);
+  (.NET), also escaped again (JSON inside JSON, up to four deep: ``\\\\u002B``, ``\\\\\\/``);
 - percent-encoded, wholly or character by character, upper- or lower-case hex, also twice
-  (``%2B``, ``%2b``, ``%252B``); the token holds no space, so ``+`` for a space never applies;
+  (``%2B``, ``%2b``, ``%252B``); a ``+`` of the token also as a space or ``%20`` (a query
+  string echoed raw, then decoded as a form); the token itself holds no space;
 - base64, standard or URL-safe, padded or not, alone or inside a longer base64 text at any
   alignment (``Basic`` credentials ``base64(user:token)``, ``base64("Bearer token")``), for a
   token long enough that the form cannot occur by chance (:data:`BASE64_MIN_CORE`).
@@ -36,9 +37,9 @@ BASE64_MIN_CORE = 8
 """Characters of a base64 form fixed by the token alone, below which it is not redacted (a
 shorter run of base64 letters would match ordinary text)."""
 
-_BACKSLASHES = r"\\{1,3}"
-_ESCAPE = re.compile(r"\\{1,3}u([0-9a-fA-F]{4})|\\{1,3}([^u\\])|%(?:25)?([0-9a-fA-F]{2})")
-_DANGLING = re.compile(r"(?:\\{1,3}(?:u[0-9a-fA-F]{0,3})?|%(?:25)?[0-9a-fA-F]?)\Z")
+_BACKSLASHES = r"\\{1,15}"  # an escape inside JSON inside JSON, up to four deep
+_ESCAPE = re.compile(r"\\{1,15}u([0-9a-fA-F]{4})|\\{1,15}([^u\\])|%(?:25)?([0-9a-fA-F]{2})")
+_DANGLING = re.compile(r"(?:\\{1,15}(?:u[0-9a-fA-F]{0,3})?|%(?:25)?[0-9a-fA-F]?)\Z")
 """An escape cut short at the end of a text: it may begin any character of a form."""
 _NATURAL_END_MIN = 4
 """At the end of a whole text, a tail this long that begins a form is dropped too (a server
@@ -61,12 +62,15 @@ def _char_pattern(char: str) -> str:
     ]
     if not char.isalnum():
         options.append(_BACKSLASHES + re.escape(char))
+    if char == "+":  # a query string's "+" read as a space, and written again
+        options += [" ", "%(?:25)?20"]
     return "(?:" + "|".join(options) + ")"
 
 
 def _char_width(char: str) -> int:
-    """The widest escape of one character: ``\\\\\\u002B`` per UTF-16 unit, ``%252B`` per byte."""
-    return max(len(char.encode("utf-16-be")) // 2 * 8, len(char.encode()) * 5)
+    """The widest escape of one character: 15 backslashes and ``u002B`` per UTF-16 unit, or
+    ``%252B`` per byte."""
+    return max(len(char.encode("utf-16-be")) // 2 * 20, len(char.encode()) * 5)
 
 
 @attrs.frozen
@@ -131,7 +135,7 @@ def _decoded(text: str) -> tuple[str, list[int]]:
         done = match.end()
     chars.extend(text[done:])
     starts.extend(range(done, len(text)))
-    return "".join(chars), starts
+    return "".join(chars).replace(" ", "+"), starts
 
 
 class Redactor:

@@ -153,10 +153,11 @@ def interpret(
             return cast(T, None)
         return operation.result(body)
     except (ValueError, TypeError, RecursionError) as exc:
-        raise TransportError(
-            f"response {response.status} is not the documented {operation.shape}: "
-            f"{redact.excerpt(str(exc), EXCERPT_LENGTH)}; "
-            f"body {excerpt(response.body, redact=redact)}",
-            method=request.method,
-            path=request.path,
-        ) from None
+        problem = redact.excerpt(str(exc), EXCERPT_LENGTH)
+    # raised outside the except block: the parser's error (server text) is not its context
+    raise TransportError(
+        f"response {response.status} is not the documented {operation.shape}: {problem}; "
+        f"body {excerpt(response.body, redact=redact)}",
+        method=request.method,
+        path=request.path,
+    )
