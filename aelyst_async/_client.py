@@ -113,7 +113,7 @@ class AelystClient:
             base_url or os.environ.get("AELYST_BASE_URL") or DEFAULT_BASE_URL
         )
         self._redact = Redactor(secret)
-        transport = AiohttpTransport(
+        self._transport: Transport = AiohttpTransport(
             self.base_url,
             headers={"Authorization": f"Bearer {secret}", "User-Agent": USER_AGENT},
             timeout=timeout,
@@ -124,9 +124,8 @@ class AelystClient:
         check_token = getattr(policy.shared, "check_token", None)
         if check_token is not None:
             check_token(secret)
-        self._transport: Transport = transport
         self._sender = Sender(
-            transport,
+            self._transport,
             throttle=Throttle(policy, on_wait=on_wait, max_pause=options.retry.max_retry_after),
             retry=options.retry,
             on_retry=on_retry,

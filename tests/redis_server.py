@@ -1,10 +1,11 @@
 """A real ``redis-server`` on a free loopback port, for the shared-throttle tests.
 
-Started without persistence (``--save '' --appendonly no``) in a temporary directory, ready once
-it answers ``PING``; :meth:`RedisServer.stop` and :meth:`RedisServer.start` again (same port)
-simulate an outage, :meth:`RedisServer.freeze` a server that hangs. Without the binary the tests
-skip, except under ``CI=true``, where they fail: CI must run them (``.ci/run`` installs
-redis-server).
+Started without persistence (``--save '' --appendonly no``) in a temporary directory, ready when
+it says so: it runs under ``--supervised systemd`` and sends ``READY=1`` to a datagram socket of
+ours (the ``NOTIFY_SOCKET`` protocol), so starting waits on that message, not on a poll.
+:meth:`RedisServer.stop` and :meth:`RedisServer.start` again (same port) simulate an outage,
+:meth:`RedisServer.freeze` a server that hangs. Without the binary the tests skip, except under
+``CI=true``, where they fail: CI must run them (``.ci/run`` installs redis-server).
 
 >>> with RedisServer(tmp_path) as server:
 ...     store = RedisLimitStore.from_url(server.url, namespace="test")
@@ -17,14 +18,14 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
+import tempfile
 from pathlib import Path
 from types import TracebackType
 
 import pytest
 
 START_TIMEOUT = 10.0
-"""Seconds a server may take to answer PING after it was started."""
+"""Seconds a server may take to say it is ready after it was started."""
 
 
 def redis_server_binary() -> str:
@@ -49,16 +50,6 @@ def free_port() -> int:
         return port
 
 
-def answers_ping(port: int) -> bool:
-    """True when a Redis server on ``port`` answers ``PING`` with ``+PONG``."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 class RedisServer:
     """``redis-server`` bound to 127.0.0.1 on one port for its whole life (restarts included)."""
 
@@ -77,21 +68,33 @@ class RedisServer:
         return self._proc is not None
 
     def start(self) -> None:
-        """Start the server and wait (bounded) until it answers PING."""
+        """Start the server and wait (bounded) for its ``READY=1``."""
         assert self._proc is None, "already running"
         log = self.directory / f"redis-{self.port}.log"
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
         args += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
-        args += ["--dir", str(self.directory), "--logfile", str(log)]
-        self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + START_TIMEOUT
-        while not answers_ping(self.port):  # no event to wait on: poll, bounded
-            code = self._proc.poll()
-            if code is not None or time.monotonic() > deadline:
+        args += ["--dir", str(self.directory), "--logfile", str(log), "--supervised", "systemd"]
+        # a short path of its own: a Unix socket's path holds at most 107 bytes
+        with (
+            tempfile.TemporaryDirectory(prefix="redis-") as where,
+            socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify,
+        ):
+            notify.bind(address := os.path.join(where, "notify"))
+            notify.settimeout(START_TIMEOUT)
+            env = {**os.environ, "NOTIFY_SOCKET": address}
+            self._proc = subprocess.Popen(
+                args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            try:
+                while b"READY=1" not in notify.recv(4096):
+                    pass  # STATUS=... lines come first
+            except TimeoutError:
+                code = self._proc.poll()
                 self.stop()
                 detail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-                raise RuntimeError(f"redis-server did not start (exit code {code}):\n{detail}")
-            time.sleep(0.01)
+                raise RuntimeError(
+                    f"redis-server did not start (exit code {code}):\n{detail}"
+                ) from None
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL) and wait until it has exited."""

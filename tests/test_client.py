@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -101,11 +102,16 @@ async def test_validation_setting_of_the_client_applies(fake_api: FakeAPI) -> No
     assert fake_api.requests[0].json() == {"firstName": "A", "countryCode": "my"}
 
 
-async def test_timeout_is_a_transport_error(fake_api: FakeAPI) -> None:
-    fake_api.answer(Scripted(hang=True))
-    async with client_for(fake_api, timeout=0.2, retry=NO_RETRY) as client:
-        with pytest.raises(TransportError, match=r"timed out after 0\.2s"):
-            await client.contacts.create_or_update("id:1", Contact("A"))
+@virtual_time
+async def test_timeout_is_a_transport_error() -> None:
+    with socket.socket() as server:  # accepts the connection (the kernel does), never answers
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        url = f"http://127.0.0.1:{server.getsockname()[1]}/v1"
+        async with AelystClient(TOKEN, base_url=url, timeout=0.2, retry=NO_RETRY) as client:
+            with pytest.raises(TransportError, match=r"timed out after 0\.2s"):
+                await client.contacts.create_or_update("id:1", Contact("A"))
+        assert asyncio.get_running_loop().time() == pytest.approx(0.2, abs=1e-3)
 
 
 async def test_connection_refused_is_a_transport_error() -> None:

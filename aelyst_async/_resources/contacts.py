@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
 from .._bulk import BulkItems, BulkKeywords, BulkOptions, bulk_upsert, upsert_many
 from .._core import Core
@@ -37,15 +37,13 @@ from .._sansio.operations import (
     CONTACT_UPSERT,
 )
 from .._sansio.validate.checks import check_id, check_text, refuse
-from .._sansio.validate.contact import validate_contact, validate_tags
+from .._sansio.validate.contact import checked_filter, validate_contact, validate_tags
 from ..types.bulk import BulkOutcome, BulkReport
 from ..types.contact import Contact, ContactUpdate, Identifier, UnsetType, UpsertResult
 from ..types.records import (
     ContactChannel,
     ContactFilter,
     ContactRecord,
-    FilterCategory,
-    FilterOperator,
 )
 
 if TYPE_CHECKING:
@@ -53,8 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("aelyst_async")
 DEFAULT_PAGE_SIZE = 100
-_CATEGORIES = frozenset(get_args(FilterCategory))
-_OPERATORS = frozenset(get_args(FilterOperator))
 
 
 def rekeys(identifier: Identifier, contact: Contact | ContactUpdate) -> bool:
@@ -282,7 +278,7 @@ class Contacts:
         if timezone is not None:
             problems += check_text("timezone", timezone, mode="off")
         if filter is not None:
-            wire_filter, filter_problems = _filter_to_wire(filter)
+            wire_filter, filter_problems = checked_filter(filter)
             problems += filter_problems
         refuse(problems, ContactValidationError)
         return self._core.paginate(
@@ -331,36 +327,3 @@ class Contacts:
         """
         ident = self._identifier(identifier)
         return self._core.paginate(CONTACT_CHANNELS, {"identifier": ident}, page_size=page_size)
-
-
-def _filter_to_wire(
-    value: ContactFilter | Mapping[str, Any],
-) -> tuple[dict[str, Any] | None, list[ValidationProblem]]:
-    if isinstance(value, ContactFilter):
-        wire = value.to_wire()
-    elif isinstance(value, Mapping):
-        wire = dict(value)
-    else:
-        return None, [
-            ValidationProblem(
-                "filter", f"must be a ContactFilter or a dict, got {type(value).__name__}"
-            )
-        ]
-    keys = [key for key in wire if key in ("$and", "$or")]
-    if len(keys) != 1 or len(wire) != 1 or not isinstance(wire[keys[0]], list):
-        return None, [ValidationProblem("filter", 'must be {"$and": [...]} or {"$or": [...]}')]
-    problems: list[ValidationProblem] = []
-    for i, condition in enumerate(wire[keys[0]]):
-        where = f"filter.{keys[0]}[{i}]"
-        if not isinstance(condition, Mapping):
-            problems.append(ValidationProblem(where, "must be an object"))
-            continue
-        if condition.get("category") not in _CATEGORIES:
-            problems.append(
-                ValidationProblem(f"{where}.category", f"must be one of {sorted(_CATEGORIES)}")
-            )
-        if condition.get("operator") not in _OPERATORS:
-            problems.append(
-                ValidationProblem(f"{where}.operator", f"must be one of {sorted(_OPERATORS)}")
-            )
-    return wire, problems

@@ -12,8 +12,8 @@ from .._core import Core
 from .._errors import ValidationProblem
 from .._sansio.bodies import AssigneeBody, StatusBody
 from .._sansio.operations import CONVERSATION_ASSIGN, CONVERSATION_STATUS
-from .._sansio.validate import formats as _formats
-from .._sansio.validate.checks import check_choice, check_id, check_optional_text, check_text
+from .._sansio.validate.checks import check_choice, check_optional_text
+from .._sansio.validate.workspace import check_user
 from ..types.contact import Identifier
 
 ConversationStatus = Literal["open", "close"]
@@ -37,19 +37,7 @@ class Conversations:
         >>> await client.conversations.assign("id:7", 42)
         >>> await client.conversations.assign("id:7", None)
         """
-        problems: list[ValidationProblem] = []
-        mode = self._core.options.validation
-        if isinstance(assignee, str):
-            problems += check_text("assignee", assignee, mode=mode)
-            if not problems and mode != "off":
-                problem = _formats.check_email(assignee, strict=mode == "strict")
-                if problem:
-                    problems.append(ValidationProblem("assignee", f"{problem} (a user email)"))
-        elif assignee is not None:
-            problems += [
-                ValidationProblem(problem.field, f"{problem.problem}, a user email or None")
-                for problem in check_id("assignee", assignee)
-            ]
+        problems = check_user("assignee", assignee, self._core.options.validation)
         ident = self._core.identifier(identifier, problems)
         await self._core.call(
             CONVERSATION_ASSIGN, {"identifier": ident}, body=AssigneeBody(assignee)

@@ -9,10 +9,8 @@ templates and tags.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import get_args
 
 from .._core import Core
-from .._errors import ValidationProblem
 from .._paginate import Paginator
 from .._sansio.bodies import CustomFieldBody, NewTag, TagChange, TagName
 from .._sansio.operations import (
@@ -30,12 +28,14 @@ from .._sansio.operations import (
     USER_LIST,
 )
 from .._sansio.validate.checks import (
-    ValidationMode,
-    check_choice,
     check_id,
-    check_optional_text,
     check_text,
     refuse,
+)
+from .._sansio.validate.workspace import (
+    MAX_TAG_NAME_LENGTH,
+    custom_field_problems,
+    tag_text_problems,
 )
 from ..types.contact import UNSET, UnsetType
 from ..types.workspace import (
@@ -49,10 +49,6 @@ from ..types.workspace import (
 )
 
 DEFAULT_PAGE_SIZE = 100
-MAX_FIELD_NAME_LENGTH = 50
-MAX_FIELD_DESCRIPTION_LENGTH = 255
-MAX_TAG_NAME_LENGTH = 255
-_DATA_TYPES: tuple[str, ...] = get_args(CustomFieldType)
 
 
 class Workspace:
@@ -121,16 +117,8 @@ class Workspace:
         >>> await client.workspace.create_custom_field("Plan", "list", allowed_values=["Free"])
         CustomFieldDefinition(id=3, name='Plan', ..., data_type='list', allowed_values=('Free',))
         """
-        mode = self._core.options.validation
-        problems = check_text("name", name, mode=mode, max_length=MAX_FIELD_NAME_LENGTH)
-        problems += check_optional_text("slug", slug, mode=mode, max_length=MAX_FIELD_NAME_LENGTH)
-        problems += check_optional_text(
-            "description", description, mode=mode, max_length=MAX_FIELD_DESCRIPTION_LENGTH
-        )
-        problems += check_choice("data_type", data_type, _DATA_TYPES)
-        problems += _allowed_values_problems(data_type, allowed_values, mode)
-        refuse(problems)
         body = CustomFieldBody(name, data_type, slug, description, allowed_values)
+        refuse(custom_field_problems(body, self._core.options.validation))
         return await self._core.result(CUSTOM_FIELD_CREATE, body=body)
 
     def list_channels(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> Paginator[WorkspaceChannel]:
@@ -181,7 +169,7 @@ class Workspace:
         mode = self._core.options.validation
         problems = check_text("name", name, mode=mode, max_length=MAX_TAG_NAME_LENGTH)
         body = NewTag(name, description, color_code, emoji)
-        problems += _optional_texts(body, mode)
+        problems += tag_text_problems(body, mode)
         refuse(problems)
         return await self._core.result(TAG_CREATE, body=body)
 
@@ -213,7 +201,7 @@ class Workspace:
             problems += check_text("name", name, mode=mode, max_length=MAX_TAG_NAME_LENGTH)
         new_name = current_name if isinstance(name, UnsetType) else name
         body = TagChange(current_name, new_name, description, color_code, emoji)
-        problems += _optional_texts(body, mode)
+        problems += tag_text_problems(body, mode)
         refuse(problems)
         operation = TAG_UPDATE if new_name == current_name else TAG_RENAME
         return await self._core.result(operation, body=body)
@@ -229,33 +217,3 @@ class Workspace:
         mode = self._core.options.validation
         refuse(check_text("name", name, mode=mode, max_length=MAX_TAG_NAME_LENGTH))
         await self._core.call(TAG_DELETE, body=TagName(name))
-
-
-def _optional_texts(tag: NewTag | TagChange, mode: ValidationMode) -> list[ValidationProblem]:
-    """Problems of a tag's description, color code and emoji (UNSET and None: not checked)."""
-    problems: list[ValidationProblem] = []
-    for field in ("description", "color_code", "emoji"):
-        value = getattr(tag, field)
-        if not isinstance(value, UnsetType):
-            problems += check_optional_text(field, value, mode=mode)
-    return problems
-
-
-def _allowed_values_problems(
-    data_type: object, values: object, mode: ValidationMode
-) -> list[ValidationProblem]:
-    if values is None:
-        if data_type == "list":
-            return [ValidationProblem("allowed_values", "is required for data_type 'list'")]
-        return []
-    if data_type != "list" and data_type in _DATA_TYPES:
-        return [ValidationProblem("allowed_values", "is only for data_type 'list'")]
-    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
-        name = type(values).__name__
-        return [ValidationProblem("allowed_values", f"must be a list of strings, not {name}")]
-    if not values:
-        return [ValidationProblem("allowed_values", "must hold at least one value")]
-    problems: list[ValidationProblem] = []
-    for i, value in enumerate(values):
-        problems += check_text(f"allowed_values[{i}]", value, mode=mode)
-    return problems

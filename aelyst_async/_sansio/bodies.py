@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from ..types.contact import UNSET, UnsetType, freeze_list
+from ..types.contact import UNSET, UnsetType
 
 
 @attrs.frozen
@@ -57,7 +57,7 @@ class CustomFieldBody:
     data_type: str
     slug: str | None = None
     description: str | None = None
-    allowed_values: Sequence[str] | None = attrs.field(default=None, converter=freeze_list)
+    allowed_values: Sequence[str] | None = None
 
 
 @attrs.frozen

@@ -2,7 +2,8 @@
 
 Wire names: each field's camelCase name, or its ``WIRE_NAME`` metadata where the API is
 irregular (``custom_fields``, ``created_at``, an attachment's ``type``). Writing leaves out
-a field at a default that means "not given" (``UNSET``, ``None``, an empty list); reading
+a field at a default that means "not given" (``UNSET``, ``None``, an empty list; a field whose
+metadata says ``NULL_SENT`` is sent as null: a filter condition's ``field``); reading
 ignores unknown keys, fills missing ones with their defaults and keeps the JSON types.
 
 >>> converter.unstructure(ContactUpdate(last_name="Silva", custom_fields=[CustomField("P", 1)]))
@@ -21,7 +22,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from .contact import WIRE_NAME, CustomField, CustomFieldValue, UnsetType
+from .contact import NULL_SENT, WIRE_NAME, CustomField, CustomFieldValue, UnsetType
 
 MAX_EXACT_INT = 2**53 - 1
 """The largest integer a JSON number holds exactly (an IEEE double, as most JSON parsers use)."""
@@ -138,6 +139,8 @@ def _renames(cls: type[Any]) -> dict[str, Any]:
 def _leaves_out(field: attrs.Attribute[Any]) -> bool:
     """Whether the field's default means "not given" (UNSET, None, an empty list): a field at
     such a default is left out of a body; one at another default (``kind="file"``) is sent."""
+    if field.metadata.get(NULL_SENT):
+        return False
     default = field.default
     return default is None or isinstance(default, UnsetType) or default == ()
 

@@ -37,11 +37,18 @@ UNSET = UnsetType.UNSET
 
 WIRE_NAME = "aelyst_async.wire_name"
 """attrs field metadata key: the field's JSON key where the API does not use its camelCase."""
+NULL_SENT = "aelyst_async.null_sent"
+"""attrs field metadata key: the field is sent as ``null`` at its default None, not left out."""
 
 
-def wire_key(name: str) -> dict[str, str]:
-    """Field metadata for a JSON key the API spells otherwise than in camelCase."""
-    return {WIRE_NAME: name}
+def wire_key(name: str | None = None, *, null_sent: bool = False) -> dict[str, Any]:
+    """Field metadata for a field the API treats irregularly: its JSON key ``name`` where it is
+    not the camelCase of the field's, ``null_sent`` where a None is sent rather than left out.
+    """
+    metadata: dict[str, Any] = {NULL_SENT: null_sent}
+    if name is not None:
+        metadata[WIRE_NAME] = name
+    return metadata
 
 
 CustomFieldValue = Union[str, int, float, bool, datetime.date, datetime.time, None]  # noqa: UP007

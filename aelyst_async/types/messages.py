@@ -143,15 +143,6 @@ Message = Union[  # noqa: UP007 (a runtime union, usable on Python 3.10)
 ]
 """What ``messages.send`` takes: a ``str`` (a text message) or one of the message classes."""
 
-MESSAGE_TYPES = (
-    TextMessage,
-    AttachmentMessage,
-    EmailMessage,
-    QuickReplyMessage,
-    CustomPayloadMessage,
-    WhatsAppTemplateMessage,
-)
-
 _SHAPES: dict[type[Any], tuple[str, str | None]] = {
     TextMessage: ("text", None),
     AttachmentMessage: ("attachment", "attachment"),
@@ -161,6 +152,7 @@ _SHAPES: dict[type[Any], tuple[str, str | None]] = {
     WhatsAppTemplateMessage: ("whatsapp_template", "template"),
 }
 """Each message class's ``type`` on the wire, and the key its fields nest under (None: flat)."""
+MESSAGE_TYPES = tuple(_SHAPES)
 
 
 def message_to_wire(message: Any) -> dict[str, Any]:

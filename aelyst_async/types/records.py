@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import attrs
 
+from ._wire import converter
 from .contact import CustomField, wire_key
 
 FilterCategory = Literal["contactField", "contactTag", "lifecycle"]
@@ -105,22 +106,15 @@ class FilterCondition:
 
     category: FilterCategory
     operator: FilterOperator
-    value: str | Sequence[str] | Mapping[str, Any] | None = None
-    field: str | None = attrs.field(default=None, kw_only=True)
+    value: str | Sequence[str] | Mapping[str, Any] | None = attrs.field(
+        default=None, metadata=wire_key(null_sent=True)
+    )
+    field: str | None = attrs.field(default=None, kw_only=True, metadata=wire_key(null_sent=True))
 
     def to_wire(self) -> dict[str, Any]:
-        """The condition as the API's JSON object."""
-        value = self.value
-        if isinstance(value, Sequence) and not isinstance(value, str):
-            value = list(value)
-        elif isinstance(value, Mapping):
-            value = dict(value)
-        return {
-            "category": self.category,
-            "field": self.field,
-            "operator": self.operator,
-            "value": value,
-        }
+        """The condition as the API's JSON object (``field`` and ``value`` sent even when None)."""
+        wire: dict[str, Any] = converter.unstructure(self)
+        return wire
 
 
 @attrs.frozen

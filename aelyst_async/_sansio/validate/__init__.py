@@ -1,2 +1,4 @@
-"""Checking values before they are sent: ``contact`` (contacts, identifiers, tags, text) and
-``formats`` (e-mail, phone, language, country, URL shapes)."""
+"""Checking values before they are sent, every problem named by the caller's field path:
+``checks`` (text, ids, choices, page_size; ``refuse``, the one way a problem is raised),
+``contact`` (contacts, identifiers, tags, filters), ``messages``, ``workspace``, ``formats``
+(email, phone, language, country, URL shapes)."""

@@ -10,11 +10,13 @@ types, lone surrogates, values with no wire form).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any, get_args
 
 from ..._errors import ValidationError, ValidationProblem
 from ...types._wire import custom_value_to_wire
 from ...types.contact import Contact, ContactUpdate, CustomField, Identifier, UnsetType, is_unicode
+from ...types.records import ContactFilter, FilterCategory, FilterOperator
 from . import formats as _formats
 from .checks import ValidationMode, check_text, refuse, type_name
 
@@ -144,3 +146,42 @@ def validate_tags(tags: object, mode: ValidationMode) -> list[ValidationProblem]
     for i, tag in enumerate(tags):
         problems += check_text(f"tags[{i}]", tag, mode=mode, max_length=255)
     return problems
+
+
+_CATEGORIES = frozenset(get_args(FilterCategory))
+_OPERATORS = frozenset(get_args(FilterOperator))
+
+
+def checked_filter(
+    value: ContactFilter | Mapping[str, Any],
+) -> tuple[dict[str, Any] | None, list[ValidationProblem]]:
+    """A ``contacts.list`` filter as the API's JSON (``{"$and": [...]}`` or ``{"$or": [...]}``)
+    and its problems, by field path (``filter.$and[0].operator``)."""
+    if isinstance(value, ContactFilter):
+        wire = value.to_wire()
+    elif isinstance(value, Mapping):
+        wire = dict(value)
+    else:
+        return None, [
+            ValidationProblem(
+                "filter", f"must be a ContactFilter or a dict, got {type(value).__name__}"
+            )
+        ]
+    keys = [key for key in wire if key in ("$and", "$or")]
+    if len(keys) != 1 or len(wire) != 1 or not isinstance(wire[keys[0]], list):
+        return None, [ValidationProblem("filter", 'must be {"$and": [...]} or {"$or": [...]}')]
+    problems: list[ValidationProblem] = []
+    for i, condition in enumerate(wire[keys[0]]):
+        where = f"filter.{keys[0]}[{i}]"
+        if not isinstance(condition, Mapping):
+            problems.append(ValidationProblem(where, "must be an object"))
+            continue
+        if condition.get("category") not in _CATEGORIES:
+            problems.append(
+                ValidationProblem(f"{where}.category", f"must be one of {sorted(_CATEGORIES)}")
+            )
+        if condition.get("operator") not in _OPERATORS:
+            problems.append(
+                ValidationProblem(f"{where}.operator", f"must be one of {sorted(_OPERATORS)}")
+            )
+    return wire, problems
