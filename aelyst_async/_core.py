@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar, get_args
 
 import attrs
@@ -71,12 +72,12 @@ class Core:
         *,
         options: RequestOptions,
         redact: Redactor,
-        ensure_open: Callable[[], None],
+        in_use: Callable[[], AbstractContextManager[None]],
     ) -> None:
         self.sender = sender
         self.options = options
         self.redact = redact
-        self.ensure_open = ensure_open
+        self.in_use = in_use  # raises when closed; counts the call on its event loop
 
     def identifier(
         self,
@@ -105,13 +106,13 @@ class Core:
         query: Mapping[str, str | int] | None = None,
     ) -> tuple[T, int]:
         """``operation``'s result and the attempts it took (throttled, retried)."""
-        self.ensure_open()
-        request = build_request(operation, params, body=body, query=query)
 
         def read(request: Request, response: Response) -> T:
             return interpret(operation, request, response, redact=self.redact)
 
-        return await self.sender.send(request, read)
+        with self.in_use():
+            request = build_request(operation, params, body=body, query=query)
+            return await self.sender.send(request, read)
 
     async def result(
         self,
