@@ -198,18 +198,20 @@ class Redactor:
         return shown + ("..." if cut else "")
 
     def _drop_partial(self, text: str, least: int) -> str:
-        """``text`` without its tail if that tail (``least`` characters or more) could begin
-        a form of the secret: an escape cut short, or the first characters of a form."""
-        if not self._forms:
-            return text
-        dangling = _DANGLING.search(text)
-        start = len(text) if dangling is None else dangling.start()
-        decoded, starts = _decoded(text[:start])
-        for form in self._forms:
-            begins = form.tail_start(decoded)
-            if begins is not None:
-                start = min(start, starts[begins])
-        return text[:start] if len(text) - start >= least else text
+        """``text`` without its tail while that tail (``least`` characters or more) could
+        begin a form of the secret: an escape cut short, or the first characters of a form."""
+        while self._forms:
+            dangling = _DANGLING.search(text)
+            start = len(text) if dangling is None else dangling.start()
+            decoded, starts = _decoded(text[:start])
+            for form in self._forms:
+                begins = form.tail_start(decoded)
+                if begins is not None:
+                    start = min(start, starts[begins])
+            if len(text) - start < least:
+                break
+            text = text[:start]
+        return text
 
 
 NOTHING = Redactor(None)

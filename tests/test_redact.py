@@ -105,13 +105,14 @@ def test_a_cut_never_splits_the_redaction_mark() -> None:
         assert shown == ("x" * 10 if limit < 13 else "x" * 10 + "***" + "y" * (limit - 13))
 
 
-JUNK = st.text(alphabet="xyz {}:\"'\\%é\U0001d11e", max_size=60)
+JUNK = st.text(alphabet="xyz s3Q+/= {}:\"'\\%é\U0001d11e", max_size=60)
+STARTING_WITH_THE_TOKEN = [n for n in FORMS if "Bearer" not in n and "Basic" not in n]
 
 
 @settings(max_examples=150, deadline=None)
 @given(
     token=st.sampled_from(TOKENS),
-    name=st.sampled_from(["as given", *(n for n in FORMS if "JSON" in n or "percent" in n)]),
+    name=st.sampled_from(STARTING_WITH_THE_TOKEN),
     before=JUNK,
     after=JUNK,
     limit=st.integers(min_value=1, max_value=120),
