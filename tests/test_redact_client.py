@@ -61,6 +61,7 @@ class EchoServer:
         self.form: Callable[[str], str] = FORMS["as given"]
         self.place: Answer = PLACES["error message"]
         self.custom_fields: Answer | None = None  # the answer to GET /space/custom_field
+        self.status_padding = ""  # before the echo, in the broken status line
         self.requests = 0
 
     def echo(self, authorization: str) -> str:
@@ -77,7 +78,8 @@ class EchoServer:
         head = await reader.readuntil(b"\r\n\r\n")
         header = next(x for x in head.split(b"\r\n") if x.lower().startswith(b"authorization:"))
         echo = self.echo(header.split(b":", 1)[1].decode().strip())
-        writer.write(f"HTTP/1.1 2x0 {echo}\r\nContent-Length: 0\r\n\r\n".encode())
+        line = f"HTTP/1.1 2x0 {self.status_padding}{echo}"
+        writer.write(f"{line}\r\nContent-Length: 0\r\n\r\n".encode())
         await writer.drain()
         writer.close()
 
@@ -175,6 +177,18 @@ async def test_no_form_of_the_token_in_a_transport_error(
     assert "status line" in shown.lower() or "status code" in shown.lower()
     assert token_bits_in(shown, TOKEN) == [], shown
     assert "***" in shown
+
+
+async def test_a_long_transport_error_is_cut_before_the_echo(
+    server: tuple[EchoServer, str, str],
+) -> None:
+    echo, _, broken_url = server
+    echo.status_padding = "x" * 380  # the echo starts near where the message is cut
+    async with AelystClient(TOKEN, base_url=broken_url, retry=ONCE) as client:
+        error = await _fail(client, listing=True)
+    shown = everything_shown(error)
+    assert token_bits_in(shown, TOKEN) == [] and "s3c" not in shown
+    assert "x" * 300 in error.message and len(error.message) < 500
 
 
 @pytest.mark.parametrize(

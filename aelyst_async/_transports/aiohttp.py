@@ -75,7 +75,7 @@ class AiohttpTransport(Transport):
         if isinstance(exc, asyncio.TimeoutError):
             message = f"timed out after {self._timeout.total:g}s"
         else:
-            detail = self._redact(str(exc)) or type(exc).__name__
+            detail = self._redact.excerpt(str(exc), 400) or type(exc).__name__
             message = f"{type(exc).__name__}: {detail}"
         if not sent:
             message += " (the request was not sent)"
