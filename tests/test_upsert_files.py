@@ -281,6 +281,43 @@ async def test_an_unexpected_error_is_one_line_and_exit_2(
     assert err.strip() == (
         "aelyst upsert: unexpected error: RuntimeError: boom (AELYST_LOG=debug shows where)"
     )
+    monkeypatch.setenv("AELYST_LOG", "debug")  # shows where: the traceback, to the raise
+    assert await aelyst("upsert", path, "--dry-run") == 2
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and 'raise RuntimeError("boom")' in err
+    assert err.strip().endswith(
+        "aelyst upsert: unexpected error: RuntimeError: boom (AELYST_LOG=debug shows where)"
+    )
+
+
+async def test_an_unexpected_error_inside_the_run_fails_its_row_and_a_rerun_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aelyst_async._throttle.throttle import Throttle
+
+    acquire = Throttle.acquire
+    broken = {"POST /contact/create_or_update/email:p3@example.com"}
+
+    async def overflowing(self: Throttle, key: str) -> object:
+        if key.replace("%3A", ":").replace("%40", "@") in broken:
+            raise OverflowError("cannot convert float infinity to integer")
+        return await acquire(self, key)
+
+    monkeypatch.setattr(Throttle, "acquire", overflowing)
+    rows = "".join(f"P{i},p{i}@example.com\n" for i in range(6))
+    path = write(tmp_path, "c.csv", "firstName,email\n" + rows)
+    journal = str(tmp_path / "j")
+    async with Sandbox() as sb:
+        argv = ["upsert", path, "--base-url", sb.base_url, "--token", sb.token]
+        assert await aelyst(*argv, "--journal", journal, "--progress", "off") == 1
+        out = capsys.readouterr().out
+        assert "(email:p3@example.com): unexpected error: OverflowError: cannot convert" in out
+        assert "total 6, succeeded 5, failed 1" in out
+        assert len(sb.store.contacts()) == 5
+        broken.clear()
+        assert await aelyst(*argv, "--journal", journal, "--progress", "off") == 0
+        assert "succeeded 1, failed 0, skipped 5" in capsys.readouterr().out
+        assert len(sb.store.contacts()) == 6
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")

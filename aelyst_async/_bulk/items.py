@@ -36,6 +36,9 @@ class Entry:
     order: str
     """Items with the same ``order`` run one at a time, in input order."""
     ready: float = 0.0
+    """The clock time before which it must not be sent (a settle delay), 0.0 for none."""
+    key: str | None = None
+    """What the journal records it by (None without a journal)."""
 
 
 def printable(text: str) -> str:

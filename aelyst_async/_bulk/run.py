@@ -15,6 +15,11 @@ How a run works:
   a create. ``id:`` identifiers never create and never wait.
 - Items without an identifier, with a malformed one, or failing client-side validation become
   failures at their index without a request.
+- A send that raises something other than an ``AelystError`` (a bug, a throttle error, a send
+  callable's own error) fails its item with :class:`BulkItemError`; the run goes on. A progress
+  callback that raises is logged (a warning) and not called again; the run goes on.
+- An input that raises part-way: the items read before it finish (outcome and journal line),
+  then :class:`BulkInputError` is raised with the partial report.
 - Cancelling the run (or closing the outcome stream) cancels the sends in flight; no outcome
   is made up for them.
 
@@ -26,16 +31,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import deque
-from collections.abc import (
-    AsyncGenerator,
-    AsyncIterable,
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Iterator,
-    Sized,
-)
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Sized
 from typing import Any
 
 from .._errors import AelystError, ContactValidationError
@@ -43,17 +41,83 @@ from .._models import BulkOutcome, BulkReport
 from .items import BulkItems, Entry, SendOne, classify, content_key, not_utf8_contact
 from .journal import MISSING, Journal
 from .options import DEFAULT_CONCURRENCY, MAX_HINTED_CONCURRENCY, BulkOptions
-from .outcomes import attempts_of, may_have_written, without_tracebacks
+from .outcomes import (
+    BulkInputError,
+    BulkItemError,
+    attempts_of,
+    count,
+    may_have_written,
+    without_tracebacks,
+)
 from .progress import ProgressTracker
 
 log = logging.getLogger("aelyst_async.bulk")
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[Any]]
+_PENDING = object()
+"""What :meth:`_Input.read` returns while an async input's next item is on its way."""
 
 
-async def _next_item(source: AsyncIterator[Any]) -> Any:
-    return await anext(source)
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()
+
+
+class _Input:
+    """The items, numbered as read: a sync iterable is read in place, an async one by one
+    pull task at a time (whose end the coordinator awaits like a send's)."""
+
+    def __init__(self, items: BulkItems, on_done: Callable[[asyncio.Future[Any]], None]) -> None:
+        self.index = 0
+        self.exhausted = False
+        self.error: Exception | None = None
+        self.pull: asyncio.Future[Any] | None = None
+        self._on_done = on_done
+        self._items = items
+        self._sync: Any = None
+        self._async: Any = None
+
+    def read(self) -> object:
+        """The next item, :data:`_PENDING` (an async pull started), or :data:`_PENDING` once
+        exhausted (then ``exhausted`` is set)."""
+        try:
+            if self._sync is None and self._async is None:
+                if isinstance(self._items, AsyncIterable):
+                    self._async = aiter(self._items)
+                else:
+                    self._sync = iter(self._items)
+            if self._async is not None:
+                if self.pull is None:
+                    self.pull = asyncio.ensure_future(anext(self._async))
+                    self.pull.add_done_callback(self._on_done)
+                return _PENDING
+            return next(self._sync)
+        except StopIteration:
+            self.exhausted = True
+        except Exception as exc:
+            self._failed(exc)
+        return _PENDING
+
+    def pulled(self) -> object:
+        """The item the finished pull task brought, or :data:`_PENDING` at the input's end."""
+        pull, self.pull = self.pull, None
+        assert pull is not None
+        try:
+            return pull.result()
+        except StopAsyncIteration:
+            self.exhausted = True
+        except Exception as exc:
+            self._failed(exc)
+        return _PENDING
+
+    def _failed(self, exc: Exception) -> None:
+        log.debug("bulk: the input raised after %d items", self.index, exc_info=True)
+        self.exhausted = True
+        self.error = exc
+
+    def cancel(self) -> None:
+        if self.pull is not None:
+            self.pull.cancel()
 
 
 class _Run:
@@ -66,14 +130,18 @@ class _Run:
         concurrency_hint: Callable[[], int] | None,
         clock: Clock | None,
         sleep: Sleep | None,
+        *,
+        keep_failures: bool = False,
     ) -> None:
         self._send_one = send
         self._options = options
+        self._content_key = options.content_key or content_key
         self._hint = concurrency_hint
-        self._clock_option = clock
+        self._clock: Clock = clock or _loop_time
         self._sleep: Sleep = sleep if sleep is not None else asyncio.sleep
-        self._tasks: dict[asyncio.Task[BulkOutcome], Entry] = {}
-        self._keys: dict[int, str] = {}
+        self._keep_failures = keep_failures
+        self.report = BulkReport()
+        self._tasks: dict[asyncio.Future[Any], Entry] = {}
         self._waiting: dict[str, deque[Entry]] = {}
         self._active: set[str] = set()
         self._settling: dict[str, float] = {}
@@ -83,14 +151,25 @@ class _Run:
         self._resent: set[str] = set()
         self._journal: Journal | None = None
         self._progress: ProgressTracker | None = None
-        self.succeeded = self.failed = self.skipped = 0
+        self._slot_freed = asyncio.Condition()
+        self._finished: deque[asyncio.Future[Any]] = deque()
+        self._wake = asyncio.Event()
 
     def _limit(self) -> int:
         if self._options.concurrency is not None:
             return self._options.concurrency
         if self._hint is None:
             return DEFAULT_CONCURRENCY
-        return max(1, min(MAX_HINTED_CONCURRENCY, int(self._hint())))
+        try:
+            hinted = float(self._hint())
+        except Exception:
+            log.debug(
+                "bulk: the concurrency hint raised; using %d", DEFAULT_CONCURRENCY, exc_info=True
+            )
+            return DEFAULT_CONCURRENCY
+        if math.isnan(hinted):
+            return DEFAULT_CONCURRENCY
+        return int(max(1.0, min(float(MAX_HINTED_CONCURRENCY), hinted)))
 
     def _capacity(self) -> int:
         limit = self._limit()
@@ -100,81 +179,62 @@ class _Run:
     # -- the coordinator -------------------------------------------------------------------------
 
     async def outcomes(self, items: BulkItems) -> AsyncGenerator[BulkOutcome, None]:
-        """Every item's outcome, as it finishes."""
-        options = self._options
-        self._clock: Clock = self._clock_option or asyncio.get_running_loop().time
-        self._slot_freed = asyncio.Condition()
-        self._finished: deque[asyncio.Future[Any]] = deque()
-        self._wake = asyncio.Event()
-        pull: asyncio.Task[Any] | None = None
+        """Every item's outcome, as it finishes; then :class:`BulkInputError` if the input
+        raised."""
+        source = _Input(items, self._on_done)
         try:
-            if options.journal is not None:
-                self._journal = Journal.open(options.journal)
-            if options.on_progress is not None:
-                total = options.total
-                if total is None and isinstance(items, Sized):
-                    total = len(items)
-                self._progress = ProgressTracker(
-                    options.on_progress, total, options.progress_interval, self._clock
-                )
-            index = 0
-            exhausted = False
-            source: AsyncIterator[Any] | None = None
-            sync_source: Iterator[Any] | None = None
-            if isinstance(items, AsyncIterable):
-                source = aiter(items)
-            else:
-                sync_source = iter(items)
+            self._open(items)
             while True:
-                if sync_source is not None:
-                    while not exhausted and self._held < self._capacity():
-                        try:
-                            item = next(sync_source)
-                        except StopIteration:
-                            exhausted = True
-                            break
-                        outcome = self._admit(index, item)
-                        index += 1
-                        if outcome is not None:
-                            yield self._emit(outcome)
-                elif pull is None and not exhausted and self._held < self._capacity():
-                    assert source is not None
-                    pull = asyncio.ensure_future(_next_item(source))
-                    pull.add_done_callback(self._on_done)
-                if not self._tasks and pull is None:
-                    if exhausted:
+                while not source.exhausted and self._held < self._capacity():
+                    item = source.read()
+                    if item is _PENDING:
                         break
-                    continue  # room again for the sync source
-                while not self._finished:
-                    self._wake.clear()
-                    await self._wake.wait()
-                finished = list(self._finished)
-                self._finished.clear()
-                if pull is not None and pull in finished:
-                    finished.remove(pull)
-                    done_pull, pull = pull, None
-                    try:
-                        item = done_pull.result()
-                    except StopAsyncIteration:
-                        exhausted = True
+                    outcome = self._admit(source, item)
+                    if outcome is not None:
+                        yield self._emit(outcome)
+                if not self._tasks and source.pull is None:
+                    break  # nothing in flight and nothing more to read
+                for finished in await self._next_finished():
+                    if finished is source.pull:
+                        item = source.pulled()
+                        outcome = None if item is _PENDING else self._admit(source, item)
                     else:
-                        outcome = self._admit(index, item)
-                        index += 1
-                        if outcome is not None:
-                            yield self._emit(outcome)
-                finished_tasks = [(self._tasks[t].index, t) for t in finished if t in self._tasks]
-                for _, task in sorted(finished_tasks, key=lambda pair: pair[0]):
-                    yield self._emit(self._finish(task))
+                        outcome = self._finish(finished)
+                    if outcome is not None:
+                        yield self._emit(outcome)
             if self._progress is not None:
-                self._progress.update(self.succeeded, self.failed, self.skipped, final=True)
+                self._progress.update(self.report, final=True)
+            if source.error is not None:
+                raise BulkInputError(self.report, source.error)
         finally:
             try:
-                if pull is not None:
-                    pull.cancel()
+                source.cancel()
                 await self._cancel_in_flight()
             finally:
                 if self._journal is not None:
                     self._journal.close()
+
+    def _open(self, items: BulkItems) -> None:
+        options = self._options
+        if options.journal is not None:
+            self._journal = Journal.open(options.journal)
+        if options.on_progress is not None:
+            total = options.total
+            if total is None and isinstance(items, Sized):
+                total = len(items)
+            self._progress = ProgressTracker(
+                options.on_progress, total, options.progress_interval, self._clock
+            )
+
+    async def _next_finished(self) -> list[asyncio.Future[Any]]:
+        """The tasks (sends, the input's pull) finished since last asked, sends in input order."""
+        while not self._finished:
+            self._wake.clear()
+            await self._wake.wait()
+        finished = list(self._finished)
+        self._finished.clear()
+        finished.sort(key=lambda f: self._tasks[f].index if f in self._tasks else -1)
+        return finished
 
     def _on_done(self, future: asyncio.Future[Any]) -> None:
         self._finished.append(future)
@@ -182,54 +242,78 @@ class _Run:
 
     async def _cancel_in_flight(self) -> None:
         """Cancel the tasks still running; journal those that finished without being emitted."""
-        tasks = list(self._tasks)
+        tasks = list(self._tasks.items())
         self._tasks.clear()
-        for task in tasks:
+        for task, _ in tasks:
             task.cancel()
         if tasks:
-            await asyncio.wait(tasks)
-        for task in tasks:
+            await asyncio.wait([task for task, _ in tasks])
+        for task, entry in tasks:
             if task.cancelled() or task.exception() is not None:
                 continue
-            outcome = task.result()
             if self._journal is not None:
-                self._journal.write(outcome, self._keys.pop(outcome.index, None))
+                self._journal.write(task.result(), entry.key)
 
     # -- admitting items -------------------------------------------------------------------------
 
-    def _admit(self, index: int, item: Any) -> BulkOutcome | None:
+    def _admit(self, source: _Input, item: Any) -> BulkOutcome | None:
         """Start or queue an item; its outcome right away when no request is needed."""
-        entry = classify(index, item)
-        if isinstance(entry, BulkOutcome):
-            return entry
-        order = entry.order
-        if self._journal is not None:
-            key = (self._options.content_key or content_key)(entry.label, entry.contact)
-            found = self._journal.succeeded(key)
-            if found is not MISSING and order not in self._resent:
-                contact_id = found if isinstance(found, int) else None
-                return BulkOutcome(index, entry.label, True, contact_id=contact_id, skipped=True)
-            # a later item of this contact recorded as done must be sent again, after this one,
-            # to keep input order
-            self._resent.add(order)
-            self._keys[index] = key
+        index = source.index
+        source.index += 1
+        entry: Entry | BulkOutcome | None = None
+        try:
+            entry = classify(index, item)
+            done = entry if isinstance(entry, BulkOutcome) else self._journaled(entry)
+        except Exception as exc:  # a bug, or a content_key that raised: this item fails
+            log.debug("bulk: item %d could not be admitted", index, exc_info=True)
+            label = entry.label if isinstance(entry, Entry) else ""
+            error = without_tracebacks(BulkItemError.of(exc))
+            done = BulkOutcome(index, label, False, error=error)
+        if done is not None:
+            if not done.skipped and self._journal is not None:
+                self._journal.write(done)
+            return done
+        assert isinstance(entry, Entry)
         self._held += 1
+        order = entry.order
         if order in self._active:
             self._waiting.setdefault(order, deque()).append(entry)
             return None
         self._active.add(order)
-        if self._settling:
-            now = self._clock()
-            settle_order = self._settle_order
-            while settle_order and settle_order[0][0] <= now:
-                expired, expired_key = settle_order.popleft()
-                if self._settling.get(expired_key) == expired:
-                    del self._settling[expired_key]
-            until = self._settling.pop(order, None)
-            if until is not None and until > now:
-                entry.ready = until
+        until = self._settled_until(order)
+        if until is not None:
+            entry.ready = until
         self._start(entry)
         return None
+
+    def _journaled(self, entry: Entry) -> BulkOutcome | None:
+        """Set the entry's journal key; its skipped outcome if the journal records it done."""
+        journal = self._journal
+        if journal is None:
+            return None
+        entry.key = self._content_key(entry.label, entry.contact)
+        if not len(journal):
+            return None  # nothing recorded: nothing to skip, nothing to re-send in order
+        found = journal.succeeded(entry.key)
+        if found is not MISSING and entry.order not in self._resent:
+            contact_id = found if isinstance(found, int) else None
+            return BulkOutcome(entry.index, entry.label, True, contact_id=contact_id, skipped=True)
+        # a later item of this contact recorded as done must be sent again, after this one,
+        # to keep input order
+        self._resent.add(entry.order)
+        return None
+
+    def _settled_until(self, order: str) -> float | None:
+        """When ``order``'s settle delay ends, if it has not; forgets the delays that ended."""
+        if not self._settling:
+            return None
+        now = self._clock()
+        while self._settle_order and self._settle_order[0][0] <= now:
+            expired, expired_order = self._settle_order.popleft()
+            if self._settling.get(expired_order) == expired:
+                del self._settling[expired_order]
+        until = self._settling.pop(order, None)
+        return until if until is not None and until > now else None
 
     def _start(self, entry: Entry) -> None:
         task = asyncio.ensure_future(self._send(entry))
@@ -238,7 +322,8 @@ class _Run:
 
     async def _send(self, entry: Entry) -> BulkOutcome:
         if entry.ready:
-            delay = entry.ready - self._clock()
+            # never longer than a settle delay, even if the clock went back
+            delay = min(entry.ready - self._clock(), self._options.settle_delay)
             if delay > 0:
                 await self._sleep(delay)
         async with self._slot_freed:
@@ -253,6 +338,10 @@ class _Run:
         except UnicodeEncodeError:
             error = not_utf8_contact()
             return BulkOutcome(entry.index, entry.label, False, error=error)
+        except Exception as exc:
+            log.debug("bulk: the send of item %d raised", entry.index, exc_info=True)
+            error = without_tracebacks(BulkItemError.of(exc))
+            return BulkOutcome(entry.index, entry.label, False, error=error)
         finally:
             self._in_flight -= 1
             async with self._slot_freed:
@@ -263,10 +352,16 @@ class _Run:
 
     # -- finishing items -------------------------------------------------------------------------
 
-    def _finish(self, task: asyncio.Task[BulkOutcome]) -> BulkOutcome:
+    def _finish(self, task: asyncio.Future[Any]) -> BulkOutcome:
         entry = self._tasks.pop(task)
-        outcome = task.result()  # _send turns every AelystError into an outcome
         self._held -= 1
+        if task.cancelled():  # cancelled from inside the send callable, not by the run
+            error = BulkItemError.of(asyncio.CancelledError("the send was cancelled"))
+            outcome = BulkOutcome(entry.index, entry.label, False, error=error)
+        else:
+            outcome = task.result()  # _send turns every Exception into an outcome
+        if self._journal is not None:
+            self._journal.write(outcome, entry.key)
         order = entry.order
         settle = (
             self._options.settle_delay > 0
@@ -290,17 +385,9 @@ class _Run:
         return outcome
 
     def _emit(self, outcome: BulkOutcome) -> BulkOutcome:
-        if outcome.skipped:
-            self.skipped += 1
-        else:
-            if self._journal is not None:
-                self._journal.write(outcome, self._keys.pop(outcome.index, None))
-            if outcome.ok:
-                self.succeeded += 1
-            else:
-                self.failed += 1
+        count(self.report, outcome, keep_failures=self._keep_failures)
         if self._progress is not None:
-            self._progress.update(self.succeeded, self.failed, self.skipped)
+            self._progress.update(self.report)
         return outcome
 
 
@@ -331,24 +418,18 @@ async def bulk_upsert(
     clock: Clock | None = None,
     sleep: Sleep | None = None,
 ) -> BulkReport:
-    """Run :func:`upsert_many` to the end; the report keeps counts and the failures only."""
-    now = clock or asyncio.get_running_loop().time
+    """Run :func:`upsert_many` to the end; the report keeps counts and the failures only.
+
+    Raises :class:`BulkInputError` (with this report, partial) if the input raised part-way.
+    """
+    now = clock or _loop_time
     start = now()
-    outcomes = upsert_many(
-        send, items, options, concurrency_hint=concurrency_hint, clock=clock, sleep=sleep
-    )
-    report = BulkReport()
+    run = _Run(send, options, concurrency_hint, clock, sleep, keep_failures=True)
+    outcomes = run.outcomes(items)
     try:
-        async for outcome in outcomes:
-            report.total += 1
-            if outcome.skipped:
-                report.skipped += 1
-            elif outcome.ok:
-                report.succeeded += 1
-            else:
-                report.failed += 1
-                report.failures.append(outcome)
+        async for _ in outcomes:
+            pass
     finally:
         await outcomes.aclose()
-    report.elapsed = now() - start
-    return report
+        run.report.elapsed = now() - start
+    return run.report

@@ -26,7 +26,7 @@ from typing import Any
 
 import attrs
 
-from .._bulk import DEFAULT_SETTLE_DELAY, BulkItem, BulkOptions, upsert_many
+from .._bulk import DEFAULT_SETTLE_DELAY, BulkInputError, BulkItem, BulkOptions, upsert_many
 from .._bulk.items import invalid
 from .._errors import AelystError, JournalError, TransportError
 from .._models import BulkOutcome, Contact, Identifier, UpsertResult
@@ -359,13 +359,16 @@ async def _consume(
     """Feed every outcome to ``source`` until the end, or until ``detector`` stops the run."""
 
     async def consume() -> None:
-        async with aclosing(outcomes):
-            async for outcome in outcomes:
-                source.outcome(outcome)
-                if detector is not None:
-                    detector.outcome(outcome)
-                    if detector.reason is not None:
-                        return
+        try:
+            async with aclosing(outcomes):
+                async for outcome in outcomes:
+                    source.outcome(outcome)
+                    if detector is not None:
+                        detector.outcome(outcome)
+                        if detector.reason is not None:
+                            return
+        except BulkInputError as exc:  # every row read has its outcome: report the cause
+            raise (exc.__cause__ or exc) from None
 
     if detector is None:
         await consume()
