@@ -33,7 +33,7 @@ import asyncio
 import logging
 import math
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Sized
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sized
 from typing import Any
 
 from .._errors import AelystError, ContactValidationError
@@ -50,74 +50,12 @@ from .outcomes import (
     without_tracebacks,
 )
 from .progress import ProgressTracker
+from .source import PENDING, Source, loop_time
 
 log = logging.getLogger("aelyst_async.bulk")
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[Any]]
-_PENDING = object()
-"""What :meth:`_Input.read` returns while an async input's next item is on its way."""
-
-
-def _loop_time() -> float:
-    return asyncio.get_running_loop().time()
-
-
-class _Input:
-    """The items, numbered as read: a sync iterable is read in place, an async one by one
-    pull task at a time (whose end the coordinator awaits like a send's)."""
-
-    def __init__(self, items: BulkItems, on_done: Callable[[asyncio.Future[Any]], None]) -> None:
-        self.index = 0
-        self.exhausted = False
-        self.error: Exception | None = None
-        self.pull: asyncio.Future[Any] | None = None
-        self._on_done = on_done
-        self._items = items
-        self._sync: Any = None
-        self._async: Any = None
-
-    def read(self) -> object:
-        """The next item, :data:`_PENDING` (an async pull started), or :data:`_PENDING` once
-        exhausted (then ``exhausted`` is set)."""
-        try:
-            if self._sync is None and self._async is None:
-                if isinstance(self._items, AsyncIterable):
-                    self._async = aiter(self._items)
-                else:
-                    self._sync = iter(self._items)
-            if self._async is not None:
-                if self.pull is None:
-                    self.pull = asyncio.ensure_future(anext(self._async))
-                    self.pull.add_done_callback(self._on_done)
-                return _PENDING
-            return next(self._sync)
-        except StopIteration:
-            self.exhausted = True
-        except Exception as exc:
-            self._failed(exc)
-        return _PENDING
-
-    def pulled(self) -> object:
-        """The item the finished pull task brought, or :data:`_PENDING` at the input's end."""
-        pull, self.pull = self.pull, None
-        assert pull is not None
-        try:
-            return pull.result()
-        except StopAsyncIteration:
-            self.exhausted = True
-        except Exception as exc:
-            self._failed(exc)
-        return _PENDING
-
-    def _failed(self, exc: Exception) -> None:
-        log.debug("bulk: the input raised after %d items", self.index, exc_info=True)
-        self.exhausted = True
-        self.error = exc
-
-    def cancel(self) -> None:
-        if self.pull is not None:
-            self.pull.cancel()
 
 
 class _Run:
@@ -137,7 +75,7 @@ class _Run:
         self._options = options
         self._content_key = options.content_key or content_key
         self._hint = concurrency_hint
-        self._clock: Clock = clock or _loop_time
+        self._clock: Clock = clock or loop_time
         self._sleep: Sleep = sleep if sleep is not None else asyncio.sleep
         self._keep_failures = keep_failures
         self.report = BulkReport()
@@ -181,13 +119,13 @@ class _Run:
     async def outcomes(self, items: BulkItems) -> AsyncGenerator[BulkOutcome, None]:
         """Every item's outcome, as it finishes; then :class:`BulkInputError` if the input
         raised."""
-        source = _Input(items, self._on_done)
+        source = Source(items, self._on_done)
         try:
             self._open(items)
             while True:
                 while not source.exhausted and self._held < self._capacity():
                     item = source.read()
-                    if item is _PENDING:
+                    if item is PENDING:
                         break
                     outcome = self._admit(source, item)
                     if outcome is not None:
@@ -197,7 +135,7 @@ class _Run:
                 for finished in await self._next_finished():
                     if finished is source.pull:
                         item = source.pulled()
-                        outcome = None if item is _PENDING else self._admit(source, item)
+                        outcome = None if item is PENDING else self._admit(source, item)
                     else:
                         outcome = self._finish(finished)
                     if outcome is not None:
@@ -256,7 +194,7 @@ class _Run:
 
     # -- admitting items -------------------------------------------------------------------------
 
-    def _admit(self, source: _Input, item: Any) -> BulkOutcome | None:
+    def _admit(self, source: Source, item: Any) -> BulkOutcome | None:
         """Start or queue an item; its outcome right away when no request is needed."""
         index = source.index
         source.index += 1
@@ -422,7 +360,7 @@ async def bulk_upsert(
 
     Raises :class:`BulkInputError` (with this report, partial) if the input raised part-way.
     """
-    now = clock or _loop_time
+    now = clock or loop_time
     start = now()
     run = _Run(send, options, concurrency_hint, clock, sleep, keep_failures=True)
     outcomes = run.outcomes(items)
