@@ -21,10 +21,9 @@ from aelyst_async import (
     BulkProgress,
     BulkReport,
     Contact,
-    Identifier,
-    UpsertResult,
 )
 from aelyst_async._bulk import BulkOptions, bulk_upsert, upsert_many
+from aelyst_async._bulk.items import Entry, Sent
 from aelyst_async._bulk.progress import MAX_SAMPLES, ProgressTracker
 from aelyst_async._bulk.run import _Run
 from aelyst_async.sandbox import FakeClock
@@ -46,13 +45,14 @@ class Server:
         self.ids: dict[str, int] = {}
         self.sent: list[str] = []
 
-    async def send(self, identifier: Identifier, contact: Contact) -> tuple[UpsertResult, int]:
+    async def send(self, entry: Entry) -> Sent:
+        identifier = entry.identifier
         self.sent.append(str(identifier))
         await asyncio.sleep(0)
         if identifier.value in self.broken:
             raise self.raises("cannot convert float infinity to integer")
         contact_id = self.ids.setdefault(str(identifier), len(self.ids) + 1)
-        return UpsertResult(contact_id), 1
+        return Sent(contact_id)
 
 
 async def test_a_send_raising_an_unexpected_exception_fails_its_item_only(tmp_path: Path) -> None:
@@ -78,10 +78,10 @@ async def test_a_send_raising_an_unexpected_exception_fails_its_item_only(tmp_pa
 
 
 async def test_a_content_key_that_raises_fails_its_item_at_its_index(tmp_path: Path) -> None:
-    def key(identifier: str, contact: Contact) -> str:
-        if contact.first_name == "Person2":
+    def key(entry: Entry, legacy: bool) -> str:
+        if entry.contact.first_name == "Person2":
             raise KeyError("bug")
-        return "0" * 32 if contact.first_name == "Person0" else "1" * 32
+        return "0" * 32 if entry.contact.first_name == "Person0" else "1" * 32
 
     server = Server()
     options = BulkOptions(journal=tmp_path / "j", content_key=key, settle_delay=0)
@@ -212,11 +212,11 @@ def test_runner_state_stays_bounded_over_a_long_run_in_virtual_time() -> None:
         loop = asyncio.get_running_loop()
         run: _Run
 
-        async def send(identifier: Identifier, contact: Contact) -> tuple[UpsertResult, int]:
+        async def send(entry: Entry) -> Sent:
             await asyncio.sleep(0.05)
             for name in ("_settling", "_settle_order", "_tasks", "_waiting", "_active", "_resent"):
                 sizes[name] = max(sizes.get(name, 0), len(getattr(run, name)))
-            return UpsertResult(1), 1
+            return Sent(1)
 
         def contacts() -> Iterator[Contact]:
             for i in range(items):  # a few contacts repeat (waiting, settle delays), most new

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -346,3 +347,17 @@ def test_a_full_disk_is_a_clean_exit_2(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot write the journal" in lines[0], result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_a_version_2_journal_of_the_command_is_honoured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = Path(__file__).parent / "data"
+    journal = tmp_path / "j"
+    shutil.copy(data / "journal-v2-rows.jsonl", journal)
+    csv_path = str(data / "journal-v2-rows.csv")  # rows with tags and a lifecycle
+    async with Sandbox() as sb:
+        argv = ["upsert", csv_path, "--base-url", sb.base_url, "--token", sb.token]
+        assert await aelyst(*argv, "--journal", str(journal), "--progress", "off") == 1
+        assert upserts(sb) == 0
+    assert "succeeded 0, failed 1, skipped 3" in capsys.readouterr().out

@@ -2,16 +2,20 @@
 
 The first line marks the file as a journal; each following line records one outcome::
 
-    {"journal": "aelyst_async.bulk", "version": 2}
+    {"journal": "aelyst_async.bulk", "version": 3}
     {"key": "5f0c...", "index": 0, "identifier": "email:ana@example.com", "ok": true,
      "contact_id": 7, "attempts": 1}
     {"key": "9a1e...", "index": 1, "identifier": "phone:+351912345678", "ok": false,
      "attempts": 6, "error": {"type": "ServerError", "message": "...", "status": 500}}
 
-``key`` is a strong hash (BLAKE2b, 128 bits) of the item's identifier and every field of its
-contact, so a resume matches items by what they say, not where they are: editing, reordering or
-deleting items never re-sends one that succeeded and never skips one that changed. For one key
-the last record wins (items of one identifier are journaled in input order).
+``key`` is a strong hash (BLAKE2b, 128 bits) of the canonical JSON of the item's identifier and
+wire body (and what else is done with it), so a resume matches items by what they say, not where
+they are: editing, reordering or deleting items never re-sends one that succeeded and never skips
+one that changed; a new optional field of the models does not change a key. For one key the
+last record wins (items of one identifier are journaled in input order).
+
+A journal of version 2 (the previous release: keys hashed the contact's repr) is read and
+appended to as version 2 (``legacy``): its items keep their keys, so none is sent again.
 
 Every line is flushed as it is written. A half-written last line (the process was killed) is cut
 off before anything is appended. The file is locked (``flock``) while a run uses it: a second
@@ -39,7 +43,9 @@ from .._models import BulkOutcome
 log = logging.getLogger("aelyst_async.bulk")
 
 JOURNAL_MARK = "aelyst_async.bulk"
-JOURNAL_VERSION = 2
+JOURNAL_VERSION = 3
+LEGACY_VERSION = 2
+"""The previous format (keys of the contact's repr), still read and appended to."""
 MAX_LINE = 1 << 20
 """Bytes a record line may have; a longer one is corruption."""
 MAX_INT = 2**63 - 1
@@ -104,6 +110,8 @@ class Journal:
         self.path = path
         self._file: IO[bytes] | None = file
         self._succeeded: dict[bytes, int | None] = {}
+        self.legacy = False
+        """True for a journal of version 2: its items are keyed as that version keyed them."""
 
     @classmethod
     def open(cls, path: PathLike) -> Journal:
@@ -170,11 +178,13 @@ class Journal:
                 raise JournalError(
                     f"{self.path!r} is not an aelyst bulk journal (refusing to append to it)"
                 )
-            if record.get("version") != JOURNAL_VERSION:
+            version = record.get("version")
+            if version not in (JOURNAL_VERSION, LEGACY_VERSION):
                 raise JournalError(
-                    f"journal {self.path!r} has version {record.get('version')!r}; this "
-                    f"version of aelyst reads version {JOURNAL_VERSION}: start a new journal"
+                    f"journal {self.path!r} has version {version!r}; this version of aelyst "
+                    f"reads versions {LEGACY_VERSION} and {JOURNAL_VERSION}: start a new journal"
                 )
+            self.legacy = version == LEGACY_VERSION
             return
         if not isinstance(record, dict):
             raise self._error(number, "not a record")

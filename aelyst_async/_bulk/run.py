@@ -38,7 +38,7 @@ from typing import Any
 
 from .._errors import AelystError, ContactValidationError
 from .._models import BulkOutcome, BulkReport
-from .items import BulkItems, Entry, SendOne, classify, content_key, not_utf8_contact
+from .items import Entry, RunItems, SendOne, classify, entry_key, not_utf8_contact
 from .journal import MISSING, Journal
 from .options import DEFAULT_CONCURRENCY, MAX_HINTED_CONCURRENCY, BulkOptions
 from .outcomes import (
@@ -58,6 +58,10 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[Any]]
 
 
+def _outcome(entry: Entry, ok: bool, **fields: Any) -> BulkOutcome:
+    return BulkOutcome(entry.index, entry.label, ok, context=entry.context, **fields)
+
+
 class _Run:
     """The state of one bulk run; :meth:`outcomes` drives it."""
 
@@ -73,7 +77,7 @@ class _Run:
     ) -> None:
         self._send_one = send
         self._options = options
-        self._content_key = options.content_key or content_key
+        self._content_key = options.content_key or entry_key
         self._hint = concurrency_hint
         self._clock: Clock = clock or loop_time
         self._sleep: Sleep = sleep if sleep is not None else asyncio.sleep
@@ -116,7 +120,7 @@ class _Run:
 
     # -- the coordinator -------------------------------------------------------------------------
 
-    async def outcomes(self, items: BulkItems) -> AsyncGenerator[BulkOutcome, None]:
+    async def outcomes(self, items: RunItems) -> AsyncGenerator[BulkOutcome, None]:
         """Every item's outcome, as it finishes; then :class:`BulkInputError` if the input
         raised."""
         source = Source(items, self._on_done)
@@ -152,7 +156,7 @@ class _Run:
                 if self._journal is not None:
                     self._journal.close()
 
-    def _open(self, items: BulkItems) -> None:
+    def _open(self, items: RunItems) -> None:
         options = self._options
         if options.journal is not None:
             self._journal = Journal.open(options.journal)
@@ -204,9 +208,11 @@ class _Run:
             done = entry if isinstance(entry, BulkOutcome) else self._journaled(entry)
         except Exception as exc:  # a bug, or a content_key that raised: this item fails
             log.debug("bulk: item %d could not be admitted", index, exc_info=True)
-            label = entry.label if isinstance(entry, Entry) else ""
+            label, context = (
+                (entry.label, entry.context) if isinstance(entry, Entry) else ("", None)
+            )
             error = without_tracebacks(BulkItemError.of(exc))
-            done = BulkOutcome(index, label, False, error=error)
+            done = BulkOutcome(index, label, False, error=error, context=context)
         if done is not None:
             if not done.skipped and self._journal is not None:
                 self._journal.write(done)
@@ -229,13 +235,13 @@ class _Run:
         journal = self._journal
         if journal is None:
             return None
-        entry.key = self._content_key(entry.label, entry.contact)
+        entry.key = self._content_key(entry, journal.legacy)
         if not len(journal):
             return None  # nothing recorded: nothing to skip, nothing to re-send in order
         found = journal.succeeded(entry.key)
         if found is not MISSING and entry.order not in self._resent:
             contact_id = found if isinstance(found, int) else None
-            return BulkOutcome(entry.index, entry.label, True, contact_id=contact_id, skipped=True)
+            return _outcome(entry, True, contact_id=contact_id, skipped=True)
         # a later item of this contact recorded as done must be sent again, after this one,
         # to keep input order
         self._resent.add(entry.order)
@@ -268,25 +274,23 @@ class _Run:
             await self._slot_freed.wait_for(lambda: self._in_flight < self._limit())
             self._in_flight += 1
         try:
-            result, attempts = await self._send_one(entry.identifier, entry.contact)
+            sent = await self._send_one(entry)
         except AelystError as exc:
             attempts = 0 if isinstance(exc, ContactValidationError) else attempts_of(exc)
             error = without_tracebacks(exc)
-            return BulkOutcome(entry.index, entry.label, False, error=error, attempts=attempts)
+            return _outcome(entry, False, error=error, attempts=attempts)
         except UnicodeEncodeError:
             error = not_utf8_contact()
-            return BulkOutcome(entry.index, entry.label, False, error=error)
+            return _outcome(entry, False, error=error)
         except Exception as exc:
             log.debug("bulk: the send of item %d raised", entry.index, exc_info=True)
             error = without_tracebacks(BulkItemError.of(exc))
-            return BulkOutcome(entry.index, entry.label, False, error=error)
+            return _outcome(entry, False, error=error)
         finally:
             self._in_flight -= 1
             async with self._slot_freed:
                 self._slot_freed.notify(max(1, self._limit() - self._in_flight))
-        return BulkOutcome(
-            entry.index, entry.label, True, contact_id=result.contact_id, attempts=attempts
-        )
+        return _outcome(entry, True, contact_id=sent.contact_id, attempts=sent.attempts)
 
     # -- finishing items -------------------------------------------------------------------------
 
@@ -295,7 +299,7 @@ class _Run:
         self._held -= 1
         if task.cancelled():  # cancelled from inside the send callable, not by the run
             error = BulkItemError.of(asyncio.CancelledError("the send was cancelled"))
-            outcome = BulkOutcome(entry.index, entry.label, False, error=error)
+            outcome = _outcome(entry, False, error=error)
         else:
             outcome = task.result()  # _send turns every Exception into an outcome
         if self._journal is not None:
@@ -331,7 +335,7 @@ class _Run:
 
 def upsert_many(
     send: SendOne,
-    items: BulkItems,
+    items: RunItems,
     options: BulkOptions,
     *,
     concurrency_hint: Callable[[], int] | None = None,
@@ -349,7 +353,7 @@ def upsert_many(
 
 async def bulk_upsert(
     send: SendOne,
-    items: BulkItems,
+    items: RunItems,
     options: BulkOptions,
     *,
     concurrency_hint: Callable[[], int] | None = None,

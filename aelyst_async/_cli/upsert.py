@@ -27,9 +27,9 @@ from typing import Any
 import attrs
 
 from .._bulk import DEFAULT_SETTLE_DELAY, BulkInputError, BulkItem, BulkOptions, upsert_many
-from .._bulk.items import invalid
+from .._bulk.items import Entry, Sent, WithContext, invalid
 from .._errors import AelystError, JournalError, TransportError
-from .._models import BulkOutcome, Contact, Identifier, UpsertResult
+from .._models import BulkOutcome
 from .._sansio import build_upsert_request
 from .columns import FileFormatError, check_region, parse_map
 from .connect import CommandError, add_connection_options, connect, has_token, positive_int, seconds
@@ -39,7 +39,7 @@ from .report import write_report
 from .row import Row
 from .rows import FORMATS, RowReader, detect_format
 from .runwide import RunStopped, RunWideFailure, unless_stopped, unreachable
-from .steps import FailedStep, RowSteps
+from .steps import FailedStep, RowContext, RowSteps
 
 log = logging.getLogger("aelyst_async.cli")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -149,19 +149,14 @@ def _is_regular_file(path: str) -> bool:
 
 @attrs.define
 class _Input:
-    """The rows given to bulk, by item index, until their outcome; and a file error met.
-
-    ``steps``: where each row's tags and lifecycle are registered for the send callable
-    (None in a dry run)."""
+    """The rows given to bulk (each carries its row as a :class:`RowContext`), and a file
+    error met."""
 
     reader: RowReader
     display: Display
-    steps: RowSteps | None = None
-    pending: dict[int, Row] = attrs.field(factory=dict)
     error: FileFormatError | None = None
 
-    def items(self) -> Iterator[BulkItem]:
-        index = 0
+    def items(self) -> Iterator[WithContext]:
         try:
             for row in self.reader:
                 error = row.error
@@ -171,11 +166,8 @@ class _Input:
                     self.display.failure(self.failure(row, error))
                     continue
                 assert row.contact is not None
-                self.pending[index] = row
-                index += 1
-                if self.steps is not None:
-                    self.steps.add(row.contact, row.tags, row.lifecycle)
-                yield (row.identifier, row.contact) if row.identifier else row.contact
+                item: BulkItem = (row.identifier, row.contact) if row.identifier else row.contact
+                yield WithContext(item, RowContext(row))
         except FileFormatError as exc:  # stop reading; the rows read so far finish
             self.error = exc
 
@@ -195,15 +187,15 @@ class _Input:
         return Failure(row.line, label or row.label, message, row.source)
 
     def outcome(self, outcome: BulkOutcome) -> None:
-        row = self.pending.pop(outcome.index)
-        step = None
-        if self.steps is not None and row.contact is not None:
-            step = self.steps.done(row.contact)
+        context = outcome.context
+        assert isinstance(context, RowContext)
         if outcome.ok:
             self.display.success(outcome.skipped)
         else:
             assert outcome.error is not None
-            self.display.failure(self.failure(row, outcome.error, outcome.identifier, step))
+            self.display.failure(
+                self.failure(context.row, outcome.error, outcome.identifier, context.failed)
+            )
 
 
 def run_upsert(args: argparse.Namespace) -> int:
@@ -272,9 +264,9 @@ def run_upsert(args: argparse.Namespace) -> int:
 def _validate_only(validation: Any) -> Any:
     """A send callable that only builds (and so validates) each request: the dry run."""
 
-    async def check(identifier: Identifier, contact: Contact) -> tuple[UpsertResult, int]:
-        build_upsert_request(identifier, contact, validation=validation)
-        return UpsertResult(0), 0
+    async def check(entry: Entry) -> Sent:
+        build_upsert_request(entry.identifier, entry.contact, validation=validation)
+        return Sent(0, 0)
 
     return check
 
@@ -329,14 +321,14 @@ async def _run(source: _Input, args: argparse.Namespace) -> int:
             display.summary(loop.time() - start, dry_run=True)
             return _finish(source, None)
         assert client is not None
-        source.steps = steps = RowSteps(client.contacts)
+        steps = RowSteps(client.contacts)
         options = BulkOptions(
             concurrency=args.concurrency,
             settle_delay=args.settle_delay,
             journal=args.journal,
             on_progress=display.progress,
             total=display.total,
-            content_key=steps.key,
+            content_key=RowSteps.key,
         )
         hint = client._sender.throttle.suggested_concurrency
         outcomes = upsert_many(steps.send, source.items(), options, concurrency_hint=hint)

@@ -11,6 +11,7 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, get_args
 
 from .._bulk import BulkItems, BulkKeywords, BulkOptions, bulk_upsert, upsert_many
+from .._bulk.items import Entry, Sent
 from .._convert import contact_to_wire
 from .._core import Core
 from .._errors import (
@@ -98,13 +99,14 @@ class Contacts:
         >>> await client.contacts.create_or_update("email:ana@example.com", Contact("Ana"))
         UpsertResult(contact_id=1)
         """
-        result, _ = await self.upsert_counted(identifier, contact)
-        return result
+        sent = await self._upsert(identifier, contact)
+        return UpsertResult(sent.contact_id)
 
-    async def upsert_counted(
-        self, identifier: Identifier | str, contact: Contact
-    ) -> tuple[UpsertResult, int]:
-        """:meth:`create_or_update`'s result and the attempts it took (bulk's send callable)."""
+    async def send_for_bulk(self, entry: Entry) -> Sent:
+        """Bulk's send callable: the create-or-update of one item."""
+        return await self._upsert(entry.identifier, entry.contact)
+
+    async def _upsert(self, identifier: Identifier | str, contact: Contact) -> Sent:
         if not isinstance(contact, Contact):
             raise ContactValidationError(
                 [ValidationProblem("contact", f"expected a Contact, got {type(contact).__name__}")]
@@ -113,12 +115,12 @@ class Contacts:
         params = {"identifier": ident}
         if not rekeys(ident, contact):
             result, attempts = await self._core.call(CONTACT_UPSERT, params, body=body)
-            return result, attempts
+            return Sent(result.contact_id, attempts)
         return await self._rekeying_upsert(ident, contact, body)
 
     async def _rekeying_upsert(
         self, ident: Identifier, contact: Contact, body: dict[str, Any]
-    ) -> tuple[UpsertResult, int]:
+    ) -> Sent:
         attempts = 0
         rounds = self._core.sender.retry.max_attempts
         while True:
@@ -134,13 +136,13 @@ class Contacts:
                 except AelystError:
                     applied = None  # the look-up failed too: the answer stays unknown
                 if isinstance(applied, int) and not isinstance(applied, bool):
-                    return UpsertResult(applied), attempts
+                    return Sent(applied, attempts)
                 if applied is None or rounds <= 0:
                     exc.attempts = attempts
                     raise
                 log.debug("aelyst_async: re-keying upsert %s was not applied; sending again", ident)
                 continue
-            return result, attempts + used
+            return Sent(result.contact_id, attempts + used)
 
     async def _rekey_applied(self, ident: Identifier, contact: Contact) -> int | bool | None:
         """After a lost answer: the contact id if the re-keying upsert landed, False if it
@@ -176,7 +178,7 @@ class Contacts:
         ...         print(outcome.index, outcome.ok, outcome.error)
         """
         return upsert_many(
-            self.upsert_counted,
+            self.send_for_bulk,
             items,
             BulkOptions(**options),
             concurrency_hint=self._core.sender.throttle.suggested_concurrency,
@@ -192,7 +194,7 @@ class Contacts:
         >>> report.total, report.succeeded, report.failed, report.skipped
         """
         return await bulk_upsert(
-            self.upsert_counted,
+            self.send_for_bulk,
             items,
             BulkOptions(**options),
             concurrency_hint=self._core.sender.throttle.suggested_concurrency,
