@@ -135,7 +135,11 @@ class AelystClient:
 
     def _attach(self, validation: ValidationMode) -> None:
         core = Core(
-            self._sender, validation=validation, redact=self._redact, ensure_open=self._ensure_open
+            self._sender,
+            validation=validation,
+            redact=self._redact,
+            ensure_open=self._ensure_open,
+            timeout=self.timeout,
         )
         self.contacts = Contacts(core)
         self.messages = Messages(core)

@@ -32,8 +32,12 @@ class Core:
         validation: ValidationMode,
         redact: Callable[[str], str],
         ensure_open: Callable[[], None],
+        timeout: float = 30.0,
     ) -> None:
         self.sender = sender
+        self.timeout = timeout
+        """The view's request timeout (seconds): how long a re-keying upsert waits out a write
+        whose answer it did not get."""
         self.validation: ValidationMode = validation
         self.redact = redact
         self.ensure_open = ensure_open

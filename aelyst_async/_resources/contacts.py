@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, get_args
@@ -18,7 +19,6 @@ from .._errors import (
     AelystError,
     ContactValidationError,
     MaybeAppliedError,
-    NotFoundError,
     ValidationProblem,
 )
 from .._models import (
@@ -27,7 +27,6 @@ from .._models import (
     Contact,
     ContactUpdate,
     Identifier,
-    UnsetType,
     UpsertResult,
 )
 from .._operations import (
@@ -54,6 +53,7 @@ from .._records import (
 )
 from .._validate import check_text, validate_contact, validate_tags
 from ._checks import check_id
+from ._rekey import holders, rekey_applied, rekeys
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -62,16 +62,6 @@ log = logging.getLogger("aelyst_async")
 DEFAULT_PAGE_SIZE = 100
 _CATEGORIES = frozenset(get_args(FilterCategory))
 _OPERATORS = frozenset(get_args(FilterOperator))
-
-
-def rekeys(identifier: Identifier, contact: Contact | ContactUpdate) -> bool:
-    """Whether ``contact`` changes the email or phone that ``identifier`` names: then a
-    create-or-update sent twice may create a second contact. Any difference counts, case
-    included: whether the API matches emails case-insensitively is not documented."""
-    if identifier.kind == "id":
-        return False
-    new = getattr(contact, identifier.kind)
-    return not isinstance(new, UnsetType) and new != identifier.value
 
 
 class Contacts:
@@ -121,8 +111,18 @@ class Contacts:
     async def _rekeying_upsert(
         self, ident: Identifier, contact: Contact, body: dict[str, Any]
     ) -> Sent:
+        """A create-or-update that changes the email or phone ``ident`` names. Before sending,
+        the contacts already holding the new value are noted; after an answer that leaves the
+        write's fate unknown, the client waits one request timeout (the write may still land),
+        then looks up: the old identifier still names a contact -> not applied, send again
+        (while attempts remain); exactly one contact not noted before holds the new value ->
+        that one; none -> not applied; several -> :class:`MaybeAppliedError`."""
         attempts = 0
         rounds = self._core.sender.retry.max_attempts
+        try:
+            holders_before = await holders(self, ident.kind, getattr(contact, ident.kind))
+        except AelystError:  # then a lost answer cannot be resolved: MaybeAppliedError
+            holders_before = None
         while True:
             try:
                 result, used = await self._core.call(
@@ -130,35 +130,20 @@ class Contacts:
                 )
             except MaybeAppliedError as exc:
                 attempts += exc.attempts
+                exc.attempts = attempts
                 rounds -= 1
+                await asyncio.sleep(self._core.timeout)  # an unanswered write may still land
                 try:
-                    applied = await self._rekey_applied(ident, contact)
+                    applied = await rekey_applied(self, ident, contact, holders_before)
                 except AelystError:
                     applied = None  # the look-up failed too: the answer stays unknown
                 if isinstance(applied, int) and not isinstance(applied, bool):
                     return Sent(applied, attempts)
                 if applied is None or rounds <= 0:
-                    exc.attempts = attempts
                     raise
                 log.debug("aelyst_async: re-keying upsert %s was not applied; sending again", ident)
                 continue
             return Sent(result.contact_id, attempts + used)
-
-    async def _rekey_applied(self, ident: Identifier, contact: Contact) -> int | bool | None:
-        """After a lost answer: the contact id if the re-keying upsert landed, False if it
-        surely did not, None if that cannot be told."""
-        try:
-            await self.get(ident)
-            return False  # the identifier still names a contact: the change did not land
-        except NotFoundError:
-            pass
-        new = getattr(contact, ident.kind)
-        if not isinstance(new, str):
-            return None  # the field was cleared: nothing left to look the contact up by
-        try:
-            return (await self.get(Identifier(ident.kind, new))).id
-        except NotFoundError:
-            return False
 
     def upsert_many(
         self, items: BulkItems, **options: Unpack[BulkKeywords]

@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ._faults import Fault, Faults
+from ._faults import DEFAULT_LATE_DELAY, LATE_FAULTS, Fault, Faults
 from ._http import MESSAGES, NOT_FOUND, ApiError, error_payload, json_response
 from ._limits import Clock, Window, WindowKind, WorkspaceLimit
 from ._openapi import build_document
@@ -84,7 +84,9 @@ class Sandbox:
     during which any call on that contact gets 449; ``fail_rate`` / ``lose_rate`` /
     ``malformed_rate`` / ``fail_applied_rate`` shares of calls answered 500 before applying, of
     responses lost after applying, of 200s with a body that is not JSON, and of 500s after
-    applying, drawn from ``random.Random(seed)`` (and :meth:`inject_fault` for exact ones);
+    applying, ``late_rate`` / ``hang_rate`` of calls applied up to ``late_delay`` seconds after
+    they arrived (answered then / never: see :mod:`._faults`), drawn from
+    ``random.Random(seed)`` (and :meth:`inject_fault` for exact ones);
     ``latency`` real seconds slept before each answer, each drawn uniformly from ``latency ±
     latency_jitter`` (seeded too, never below 0); ``db`` a SQLite file keeping contacts across
     restarts; ``custom_fields`` the workspace's fields (``name -> "type"`` or ``"list:A,B"``);
@@ -109,6 +111,9 @@ class Sandbox:
         lose_rate: float = 0.0,
         malformed_rate: float = 0.0,
         fail_applied_rate: float = 0.0,
+        late_rate: float = 0.0,
+        hang_rate: float = 0.0,
+        late_delay: float = DEFAULT_LATE_DELAY,
         latency: float = 0.0,
         latency_jitter: float = 0.0,
         seed: int | None = None,
@@ -124,8 +129,8 @@ class Sandbox:
             raise ValueError("processing, latency and latency_jitter must be >= 0")
         self.faults = Faults(
             {"fail": fail_rate, "lose": lose_rate, "malformed": malformed_rate,
-             "fail_applied": fail_applied_rate},
-            seed,
+             "fail_applied": fail_applied_rate, "late": late_rate, "hang": hang_rate},
+            seed, late_delay,
         )  # fmt: skip
         self.token = token
         self.clock: Clock = clock if clock is not None else time.monotonic
@@ -340,6 +345,9 @@ class Sandbox:
                 stats.faults[fault] += 1
             if fault == "fail":
                 return await self._answer(500, error_payload(500), headers)
+            if fault in LATE_FAULTS:
+                answer = lambda status, payload: self._answer(status, payload, headers)  # noqa: E731
+                return await self.faults.late(fault, apply, request, answer)
             status, payload = apply()
         except ApiError as exc:
             log.info("%s for %s: %s", exc.status, key[:300], exc.problem or exc.message)
