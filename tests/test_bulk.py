@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -465,3 +466,23 @@ async def test_empty_input() -> None:
         report = await client.contacts.bulk_upsert([], on_progress=progress.append)
     assert (report.total, report.succeeded, report.failed) == (0, 0, 0)
     assert progress[-1].done == 0 and progress[-1].total == 0
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+async def test_a_rekey_chain_runs_in_input_order(concurrency: int) -> None:
+    items: list[Any] = [
+        Contact("Old", email="old@example.com"),
+        ("email:old@example.com", Contact("Moved", email="new@example.com")),
+        ("email:new@example.com", Contact("Updated", last_name="L")),
+        ("email:NEW@example.com", Contact("Again")),
+    ]
+    async with gauged_sandbox() as (sb, gauge), client_for(sb) as client:
+        report = await client.contacts.bulk_upsert(items, concurrency=concurrency, settle_delay=0)
+        assert report.succeeded == 4
+        [stored] = sb.store.contacts()  # one contact, as when run one by one
+        assert (stored["email"], stored["firstName"], stored["lastName"]) == (
+            "new@example.com",
+            "Again",
+            "L",
+        )
+        assert gauge.max_in_flight == 1  # each waited for the one before it

@@ -53,21 +53,28 @@ class Sent:
 
 @attrs.define(slots=True)
 class Entry:
-    """An item that can be sent: its index, identifier, ordering key, context and content key."""
+    """An item that can be sent: its index, identifier, ordering keys, context and content key.
+
+    While queued behind earlier items of its contact, ``blockers`` counts those not finished;
+    ``followers`` are the later items queued behind it.
+    """
 
     index: int
     identifier: Identifier
     contact: Contact
     label: str
     """``str(identifier)``: what outcomes and the journal show."""
-    order: str
-    """Items with the same ``order`` run one at a time, in input order."""
+    orders: tuple[str, ...]
+    """Items sharing an ordering key run one at a time, in input order: the identifier's, and
+    for a re-keying item (changing the email or phone it names) the new value's too."""
     ready: float = 0.0
     """The clock time before which it must not be sent (a settle delay), 0.0 for none."""
     key: str | None = None
     """What the journal records it by (None without a journal)."""
     context: object = None
     """The item's :class:`WithContext` value, if it had one."""
+    blockers: int = 0
+    followers: list[Entry] = attrs.field(factory=list)
 
 
 SendOne: TypeAlias = Callable[[Entry], Awaitable[Sent]]
@@ -91,6 +98,19 @@ def ordering_key(identifier: Identifier) -> str:
 
 def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def ordering_keys(identifier: Identifier, contact: Contact) -> tuple[str, ...]:
+    """The ordering keys of an item: its identifier's, and the new email's or phone's when the
+    contact changes the one the identifier names (a re-key: later items may name it so)."""
+    own = ordering_key(identifier)
+    if identifier.kind not in ("email", "phone"):
+        return (own,)
+    new = getattr(contact, identifier.kind)
+    if not isinstance(new, str) or not new or new == identifier.value:
+        return (own,)
+    other = f"email:{new.lower()}" if identifier.kind == "email" else f"phone:{new}"
+    return (own,) if other == own else (own, other)
 
 
 def content_key(identifier: str, contact: Contact, extra: Mapping[str, Any] | None = None) -> str:
@@ -180,7 +200,7 @@ def _classify(index: int, item: object) -> Entry | BulkOutcome:
         label.encode("utf-8")
     except UnicodeEncodeError:
         return BulkOutcome(index, printable(label), False, error=_not_utf8(field))
-    return Entry(index, identifier, contact, label, ordering_key(identifier))
+    return Entry(index, identifier, contact, label, ordering_keys(identifier, contact))
 
 
 def not_utf8_contact() -> ContactValidationError:

@@ -84,8 +84,8 @@ class _Run:
         self._keep_failures = keep_failures
         self.report = BulkReport()
         self._tasks: dict[asyncio.Future[Any], Entry] = {}
-        self._waiting: dict[str, deque[Entry]] = {}
-        self._active: set[str] = set()
+        self._last: dict[str, Entry] = {}
+        """The latest item not finished of each ordering key (later ones queue behind it)."""
         self._settling: dict[str, float] = {}
         self._settle_order: deque[tuple[float, str]] = deque()
         self._held = 0
@@ -219,15 +219,17 @@ class _Run:
             return done
         assert isinstance(entry, Entry)
         self._held += 1
-        order = entry.order
-        if order in self._active:
-            self._waiting.setdefault(order, deque()).append(entry)
-            return None
-        self._active.add(order)
-        until = self._settled_until(order)
-        if until is not None:
-            entry.ready = until
-        self._start(entry)
+        blockers = {id(e): e for key in entry.orders if (e := self._last.get(key)) is not None}
+        for key in entry.orders:
+            self._last[key] = entry
+            until = self._settled_until(key)
+            if until is not None:
+                entry.ready = max(entry.ready, until)
+        for earlier in blockers.values():
+            earlier.followers.append(entry)
+        entry.blockers = len(blockers)
+        if not blockers:
+            self._start(entry)
         return None
 
     def _journaled(self, entry: Entry) -> BulkOutcome | None:
@@ -239,12 +241,12 @@ class _Run:
         if not len(journal):
             return None  # nothing recorded: nothing to skip, nothing to re-send in order
         found = journal.succeeded(entry.key)
-        if found is not MISSING and entry.order not in self._resent:
+        if found is not MISSING and self._resent.isdisjoint(entry.orders):
             contact_id = found if isinstance(found, int) else None
             return _outcome(entry, True, contact_id=contact_id, skipped=True)
         # a later item of this contact recorded as done must be sent again, after this one,
         # to keep input order
-        self._resent.add(entry.order)
+        self._resent.update(entry.orders)
         return None
 
     def _settled_until(self, order: str) -> float | None:
@@ -304,26 +306,25 @@ class _Run:
             outcome = task.result()  # _send turns every Exception into an outcome
         if self._journal is not None:
             self._journal.write(outcome, entry.key)
-        order = entry.order
         settle = (
             self._options.settle_delay > 0
             and entry.identifier.kind != "id"
             and may_have_written(outcome)
         )
         until = self._clock() + self._options.settle_delay
-        queue = self._waiting.get(order)
-        if queue:
-            following = queue.popleft()
-            if not queue:
-                del self._waiting[order]
+        for key in entry.orders:
+            if self._last.get(key) is entry:  # nothing queued behind it on this key
+                del self._last[key]
+                if settle:
+                    self._settling[key] = until
+                    self._settle_order.append((until, key))
+        for following in entry.followers:
             if settle:
-                following.ready = until
-            self._start(following)
-        else:
-            self._active.discard(order)
-            if settle:
-                self._settling[order] = until
-                self._settle_order.append((until, order))
+                following.ready = max(following.ready, until)
+            following.blockers -= 1
+            if following.blockers == 0:
+                self._start(following)
+        entry.followers.clear()
         return outcome
 
     def _emit(self, outcome: BulkOutcome) -> BulkOutcome:
