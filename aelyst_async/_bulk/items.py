@@ -51,6 +51,22 @@ class Sent:
     attempts: int = 1
 
 
+@attrs.define
+class InFlight:
+    """How a send callable tells the journal that a re-keying item is about to be sent (its
+    repetition could duplicate a contact), and what a resumed run knows of an earlier send.
+
+    ``mark(holders)``: journal the item as in flight, with the ids of the contacts that held
+    the new email or phone before (None: not known). ``resumed``: the journal records the item
+    as in flight and not finished since: resolve it (look it up) before sending it again;
+    ``holders``: what that record noted.
+    """
+
+    mark: Callable[[frozenset[int] | None], None]
+    resumed: bool = False
+    holders: frozenset[int] | None = None
+
+
 @attrs.define(slots=True)
 class Entry:
     """An item that can be sent: its index, identifier, ordering keys, context and content key.
@@ -73,6 +89,8 @@ class Entry:
     """What the journal records it by (None without a journal)."""
     context: object = None
     """The item's :class:`WithContext` value, if it had one."""
+    in_flight: InFlight | None = None
+    """Set when a journal is kept (see :class:`InFlight`)."""
     blockers: int = 0
     followers: list[Entry] = attrs.field(factory=list)
 

@@ -14,6 +14,15 @@ they are: editing, reordering or deleting items never re-sends one that succeede
 one that changed; a new optional field of the models does not change a key. For one key the
 last record wins (items of one identifier are journaled in input order).
 
+Before a send whose repetition could create a second contact (a re-keying upsert), a version-3
+journal records the item as in flight, with the contacts that held the new email or phone::
+
+    {"key": "7b21...", "index": 2, "identifier": "email:old@example.com", "in_flight": true,
+     "holders": [4]}
+
+until a success record of the key follows, a resumed run looks such an item up before sending
+it again (:meth:`in_doubt`).
+
 A journal of version 2 (the previous release: keys hashed the contact's repr) is read and
 appended to as version 2 (``legacy``): its items keep their keys, so none is sent again.
 
@@ -110,6 +119,7 @@ class Journal:
         self.path = path
         self._file: IO[bytes] | None = file
         self._succeeded: dict[bytes, int | None] = {}
+        self._in_doubt: dict[bytes, frozenset[int] | None] = {}
         self.legacy = False
         """True for a journal of version 2: its items are keyed as that version keyed them."""
 
@@ -193,6 +203,8 @@ class Journal:
         key, ok, contact_id = record.get("key"), record.get("ok"), record.get("contact_id")
         if not _int(record.get("index")):
             raise self._error(number, f"bad index {record.get('index')!r}")
+        if record.get("in_flight") is True:
+            ok = False  # checked as a record; kept apart below
         if not isinstance(record.get("identifier"), str) or not isinstance(ok, bool):
             raise self._error(number, "a record needs a string identifier and a boolean ok")
         if contact_id is not None and not _int(contact_id):
@@ -205,14 +217,38 @@ class Journal:
             digest = b""
         if not digest:
             raise self._error(number, f"bad key {key!r}")
+        if record.get("in_flight") is True:
+            holders = record.get("holders")
+            if holders is not None and not (
+                isinstance(holders, list) and all(_int(h) for h in holders)
+            ):
+                raise self._error(number, f"bad holders {holders!r}")
+            self._in_doubt[digest] = None if holders is None else frozenset(holders)
+            self._succeeded.pop(digest, None)
+            return
         if ok:
+            self._in_doubt.pop(digest, None)
             self._succeeded[digest] = contact_id
         else:
             self._succeeded.pop(digest, None)
 
     def __len__(self) -> int:
-        """How many distinct keys are recorded as succeeded."""
-        return len(self._succeeded)
+        """How many distinct keys are recorded as succeeded or in flight."""
+        return len(self._succeeded) + len(self._in_doubt)
+
+    def in_doubt(self, key: str) -> object:
+        """The contacts noted as holding the new value (a frozenset, or None) if ``key`` is
+        recorded as in flight and not succeeded since, else :data:`MISSING`."""
+        return self._in_doubt.get(bytes.fromhex(key), MISSING)
+
+    def write_in_flight(
+        self, index: int, identifier: str, key: str, holders: frozenset[int] | None
+    ) -> None:
+        """Record that the item ``key`` is about to be sent (see the module docstring)."""
+        record: dict[str, Any] = {"key": key, "index": index, "identifier": identifier}
+        record["in_flight"] = True
+        record["holders"] = None if holders is None else sorted(holders)
+        self._append(record)
 
     def succeeded(self, key: str) -> object:
         """The contact id (or None) of ``key`` if recorded as succeeded, else :data:`MISSING`."""

@@ -30,6 +30,7 @@ How a run works:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 from collections import deque
@@ -38,7 +39,7 @@ from typing import Any
 
 from .._errors import AelystError, ContactValidationError
 from .._models import BulkOutcome, BulkReport
-from .items import Entry, RunItems, SendOne, classify, entry_key, not_utf8_contact
+from .items import Entry, InFlight, RunItems, SendOne, classify, entry_key, not_utf8_contact
 from .journal import MISSING, Journal
 from .options import DEFAULT_CONCURRENCY, MAX_HINTED_CONCURRENCY, BulkOptions
 from .outcomes import (
@@ -237,10 +238,16 @@ class _Run:
         journal = self._journal
         if journal is None:
             return None
-        entry.key = self._content_key(entry, journal.legacy)
+        entry.key = key = self._content_key(entry, journal.legacy)
+        if not journal.legacy:  # version 3: re-keys are journaled in flight
+            entry.in_flight = InFlight(functools.partial(self._mark_in_flight, entry))
         if not len(journal):
             return None  # nothing recorded: nothing to skip, nothing to re-send in order
-        found = journal.succeeded(entry.key)
+        doubt = journal.in_doubt(key)
+        if doubt is not MISSING and entry.in_flight is not None:
+            entry.in_flight.resumed = True
+            entry.in_flight.holders = doubt if isinstance(doubt, frozenset) else None
+        found = journal.succeeded(key)
         if found is not MISSING and self._resent.isdisjoint(entry.orders):
             contact_id = found if isinstance(found, int) else None
             return _outcome(entry, True, contact_id=contact_id, skipped=True)
@@ -248,6 +255,10 @@ class _Run:
         # to keep input order
         self._resent.update(entry.orders)
         return None
+
+    def _mark_in_flight(self, entry: Entry, holders: frozenset[int] | None) -> None:
+        if self._journal is not None and entry.key is not None:
+            self._journal.write_in_flight(entry.index, entry.label, entry.key, holders)
 
     def _settled_until(self, order: str) -> float | None:
         """When ``order``'s settle delay ends, if it has not; forgets the delays that ended."""

@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, get_args
 
 from .._bulk import BulkItems, BulkKeywords, BulkOptions, bulk_upsert, upsert_many
-from .._bulk.items import Entry, Sent
+from .._bulk.items import Entry, InFlight, Sent
 from .._convert import contact_to_wire
 from .._core import Core
 from .._errors import (
@@ -94,9 +94,11 @@ class Contacts:
 
     async def send_for_bulk(self, entry: Entry) -> Sent:
         """Bulk's send callable: the create-or-update of one item."""
-        return await self._upsert(entry.identifier, entry.contact)
+        return await self._upsert(entry.identifier, entry.contact, entry.in_flight)
 
-    async def _upsert(self, identifier: Identifier | str, contact: Contact) -> Sent:
+    async def _upsert(
+        self, identifier: Identifier | str, contact: Contact, in_flight: InFlight | None = None
+    ) -> Sent:
         if not isinstance(contact, Contact):
             raise ContactValidationError(
                 [ValidationProblem("contact", f"expected a Contact, got {type(contact).__name__}")]
@@ -106,23 +108,40 @@ class Contacts:
         if not rekeys(ident, contact):
             result, attempts = await self._core.call(CONTACT_UPSERT, params, body=body)
             return Sent(result.contact_id, attempts)
-        return await self._rekeying_upsert(ident, contact, body)
+        return await self._rekeying_upsert(ident, contact, body, in_flight)
 
     async def _rekeying_upsert(
-        self, ident: Identifier, contact: Contact, body: dict[str, Any]
+        self, ident: Identifier, contact: Contact, body: dict[str, Any], in_flight: InFlight | None
     ) -> Sent:
         """A create-or-update that changes the email or phone ``ident`` names. Before sending,
         the contacts already holding the new value are noted; after an answer that leaves the
         write's fate unknown, the client waits one request timeout (the write may still land),
         then looks up: the old identifier still names a contact -> not applied, send again
         (while attempts remain); exactly one contact not noted before holds the new value ->
-        that one; none -> not applied; several -> :class:`MaybeAppliedError`."""
+        that one; none -> not applied; several -> :class:`MaybeAppliedError`. In bulk with a
+        journal, the item is journaled in flight before it is sent, and an item a resumed run
+        finds in flight is resolved so (after one timeout) before it is sent again."""
+        if in_flight is not None and in_flight.resumed:
+            await asyncio.sleep(self._core.timeout)  # the earlier run's write may still land
+            applied = await rekey_applied(self, ident, contact, in_flight.holders)
+            if applied is None:
+                raise MaybeAppliedError(
+                    "an earlier run sent this re-keying upsert and its fate cannot be told "
+                    f"(several contacts hold the new {ident.kind}); check before sending it again",
+                    method="POST",
+                    path=f"/contact/create_or_update/{ident}",
+                    attempts=0,
+                )
+            if not isinstance(applied, bool):
+                return Sent(applied, 0)
         attempts = 0
         rounds = self._core.sender.retry.max_attempts
         try:
             holders_before = await holders(self, ident.kind, getattr(contact, ident.kind))
         except AelystError:  # then a lost answer cannot be resolved: MaybeAppliedError
             holders_before = None
+        if in_flight is not None:
+            in_flight.mark(holders_before)
         while True:
             try:
                 result, used = await self._core.call(
