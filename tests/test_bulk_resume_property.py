@@ -31,7 +31,7 @@ async def scenario(
 ) -> tuple[list[dict[str, Any]], BulkReport, int]:
     loop = asyncio.get_running_loop()
     async with Sandbox(
-        clock=loop.time, per_path=1000, hang_rate=0.15, late_rate=0.15, late_delay=2.0, seed=seed
+        clock=loop.time, per_path=1000, hang_rate=0.15, late_rate=0.15, late_delay=1.8, seed=seed
     ) as sb:
         for i in range(0, COUNT, 2):
             sb.store.create({"firstName": "A", "email": f"old{i}@x.com"})

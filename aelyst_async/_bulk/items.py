@@ -59,12 +59,13 @@ class InFlight:
     ``mark(holders)``: journal the item as in flight, with the ids of the contacts that held
     the new email or phone before (None: not known). ``resumed``: the journal records the item
     as in flight and not finished since: resolve it (look it up) before sending it again;
-    ``holders``: what that record noted.
+    ``holders``: what that record noted; ``sent_at``: when it was sent (unix time).
     """
 
     mark: Callable[[frozenset[int] | None], None]
     resumed: bool = False
     holders: frozenset[int] | None = None
+    sent_at: float = 0.0
 
 
 @attrs.define(slots=True)

@@ -18,7 +18,7 @@ Before a send whose repetition could create a second contact (a re-keying upsert
 journal records the item as in flight, with the contacts that held the new email or phone::
 
     {"key": "7b21...", "index": 2, "identifier": "email:old@example.com", "in_flight": true,
-     "holders": [4]}
+     "holders": [4], "sent_at": 1764900000.5}
 
 until a success record of the key follows, a resumed run looks such an item up before sending
 it again (:meth:`in_doubt`).
@@ -41,8 +41,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
+import time
 from types import TracebackType
 from typing import IO, Any, Final
 
@@ -119,7 +121,7 @@ class Journal:
         self.path = path
         self._file: IO[bytes] | None = file
         self._succeeded: dict[bytes, int | None] = {}
-        self._in_doubt: dict[bytes, frozenset[int] | None] = {}
+        self._in_doubt: dict[bytes, tuple[frozenset[int] | None, float]] = {}
         self.legacy = False
         """True for a journal of version 2: its items are keyed as that version keyed them."""
 
@@ -223,7 +225,11 @@ class Journal:
                 isinstance(holders, list) and all(_int(h) for h in holders)
             ):
                 raise self._error(number, f"bad holders {holders!r}")
-            self._in_doubt[digest] = None if holders is None else frozenset(holders)
+            sent_at = record.get("sent_at")
+            if not isinstance(sent_at, (int, float)) or not math.isfinite(sent_at):
+                raise self._error(number, f"bad sent_at {sent_at!r}")
+            noted = None if holders is None else frozenset(holders)
+            self._in_doubt[digest] = (noted, float(sent_at))
             self._succeeded.pop(digest, None)
             return
         if ok:
@@ -237,8 +243,9 @@ class Journal:
         return len(self._succeeded) + len(self._in_doubt)
 
     def in_doubt(self, key: str) -> object:
-        """The contacts noted as holding the new value (a frozenset, or None) if ``key`` is
-        recorded as in flight and not succeeded since, else :data:`MISSING`."""
+        """``(holders, sent_at)`` (the contacts noted as holding the new value, a frozenset or
+        None; the unix time it was sent) if ``key`` is recorded as in flight and not succeeded
+        since, else :data:`MISSING`."""
         return self._in_doubt.get(bytes.fromhex(key), MISSING)
 
     def write_in_flight(
@@ -248,6 +255,7 @@ class Journal:
         record: dict[str, Any] = {"key": key, "index": index, "identifier": identifier}
         record["in_flight"] = True
         record["holders"] = None if holders is None else sorted(holders)
+        record["sent_at"] = time.time()
         self._append(record)
 
     def succeeded(self, key: str) -> object:

@@ -244,9 +244,9 @@ class _Run:
         if not len(journal):
             return None  # nothing recorded: nothing to skip, nothing to re-send in order
         doubt = journal.in_doubt(key)
-        if doubt is not MISSING and entry.in_flight is not None:
+        if isinstance(doubt, tuple) and entry.in_flight is not None:
             entry.in_flight.resumed = True
-            entry.in_flight.holders = doubt if isinstance(doubt, frozenset) else None
+            entry.in_flight.holders, entry.in_flight.sent_at = doubt
         found = journal.succeeded(key)
         if found is not MISSING and self._resent.isdisjoint(entry.orders):
             contact_id = found if isinstance(found, int) else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, get_args
 
@@ -120,9 +121,13 @@ class Contacts:
         (while attempts remain); exactly one contact not noted before holds the new value ->
         that one; none -> not applied; several -> :class:`MaybeAppliedError`. In bulk with a
         journal, the item is journaled in flight before it is sent, and an item a resumed run
-        finds in flight is resolved so (after one timeout) before it is sent again."""
+        finds in flight is resolved so (two timeouts after its send) before it is sent again.
+        A write the API applies later than two timeouts after it was sent cannot be seen."""
+        timeout = self._core.timeout
         if in_flight is not None and in_flight.resumed:
-            await asyncio.sleep(self._core.timeout)  # the earlier run's write may still land
+            # the earlier run's write may still land: until two timeouts after it was sent
+            left = in_flight.sent_at + 2 * timeout - time.time()
+            await asyncio.sleep(max(0.0, min(2 * timeout, left)))
             applied = await rekey_applied(self, ident, contact, in_flight.holders)
             if applied is None:
                 raise MaybeAppliedError(
@@ -151,7 +156,7 @@ class Contacts:
                 attempts += exc.attempts
                 exc.attempts = attempts
                 rounds -= 1
-                await asyncio.sleep(self._core.timeout)  # an unanswered write may still land
+                await asyncio.sleep(timeout)  # an unanswered write may still land
                 try:
                     applied = await rekey_applied(self, ident, contact, holders_before)
                 except AelystError:

@@ -5,9 +5,7 @@ Per request to an endpoint under ``/v1`` (see :data:`._routes.ROUTES`), in this 
 JSON body (400) → the endpoint's checks (400 / 404 / 409 / 449) → an injected fault (500 before
 applying; or after applying: a lost response, a malformed body, a 500) → apply and answer.
 Anything else (a path that is no endpoint, a body over the size limit, an unexpected error) is
-answered with the documented JSON error body too.
-
-Example::
+answered with the documented JSON error body too. Example::
 
     async with Sandbox(per_path=10, processing=2.0, clock=FakeClock()) as sb:
         ...  # point a client at sb.base_url with sb.token; assert on sb.store and sb.stats
@@ -84,14 +82,12 @@ class Sandbox:
     during which any call on that contact gets 449; ``fail_rate`` / ``lose_rate`` /
     ``malformed_rate`` / ``fail_applied_rate`` shares of calls answered 500 before applying, of
     responses lost after applying, of 200s with a body that is not JSON, and of 500s after
-    applying, ``late_rate`` / ``hang_rate`` of calls applied up to ``late_delay`` seconds after
-    they arrived (answered then / never: see :mod:`._faults`), drawn from
-    ``random.Random(seed)`` (and :meth:`inject_fault` for exact ones);
-    ``latency`` real seconds slept before each answer, each drawn uniformly from ``latency ±
-    latency_jitter`` (seeded too, never below 0); ``db`` a SQLite file keeping contacts across
-    restarts; ``custom_fields`` the workspace's fields (``name -> "type"`` or ``"list:A,B"``);
-    ``lifecycles`` its lifecycle stages; ``clock`` the time source of limits and processing;
-    ``wall_clock`` the unix time of ``created_at`` values (``time.time`` by default).
+    applying, ``late_rate`` / ``hang_rate`` of writes landing late (:mod:`._faults`), drawn from
+    ``random.Random(seed)`` (and :meth:`inject_fault` for exact ones); ``latency`` real seconds
+    slept before each answer, drawn uniformly from ``latency ± latency_jitter`` (seeded too,
+    never below 0); ``db`` a SQLite file keeping contacts across restarts; ``custom_fields``
+    the workspace's fields (``name -> "type"`` or ``"list:A,B"``); ``lifecycles`` its stages;
+    ``clock`` the time of limits and processing; ``wall_clock`` that of ``created_at`` values.
 
     ``async with`` binds ``host:port`` (an ephemeral loopback port by default); ``app`` is the
     ``aiohttp.web.Application`` for use without binding (e.g. with ``aiohttp.test_utils``).
@@ -337,9 +333,14 @@ class Sandbox:
         fault: Fault | None = None
         try:
             body = await self._body(request) if endpoint.body else None
-            query = dict(request.query)
-            url = f"{request.scheme}://{request.host}{raw_path}"
-            apply = endpoint.handler(Call(self.state, params, query, body, now, url))
+
+            def process(at: float) -> Callable[[], tuple[int, Any]]:
+                url = f"{request.scheme}://{request.host}{raw_path}"
+                return endpoint.handler(
+                    Call(self.state, params, dict(request.query), body, at, url)
+                )
+
+            apply = process(now)
             fault = self.faults.draw(endpoint.name)
             if fault is not None:
                 stats.faults[fault] += 1
@@ -347,7 +348,7 @@ class Sandbox:
                 return await self._answer(500, error_payload(500), headers)
             if fault in LATE_FAULTS:
                 answer = lambda status, payload: self._answer(status, payload, headers)  # noqa: E731
-                return await self.faults.late(fault, apply, request, answer)
+                return await self.faults.late(fault, process, self.clock, request, answer)
             status, payload = apply()
         except ApiError as exc:
             log.info("%s for %s: %s", exc.status, key[:300], exc.problem or exc.message)

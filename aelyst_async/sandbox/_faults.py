@@ -3,7 +3,8 @@
 ``"fail"``: a 500 before the call is applied; ``"fail_applied"``: a 500 after it was applied
 (a gateway giving up on a server that went on); ``"lose"``: the call is applied and the
 connection closed without an answer; ``"malformed"``: applied, answered with a body that is not
-JSON. Real timing: ``"late"``: the call is applied ``late_delay`` x U(0.5, 1) seconds after it
+JSON. Real timing (the call is processed, its target looked up again, when it lands):
+``"late"``: the call is applied ``late_delay`` x U(0.5, 1) seconds after it
 arrived (seeded) and answered at ``late_delay``, so a client whose timeout is shorter gives up
 before the write lands; ``"hang"``: applied at ``late_delay`` x U(0, 1) and never answered (the
 connection is closed at ``late_delay``), whether or not the client cancelled or disconnected
@@ -72,15 +73,17 @@ class Faults:
     async def late(
         self,
         kind: Fault,
-        apply: Callable[[], tuple[int, Any]],
+        process: Callable[[float], Callable[[], tuple[int, Any]]],
+        clock: Callable[[], float],
         request: web.Request,
         answer: Answer,
     ) -> web.StreamResponse:
-        """Play a ``"late"`` or ``"hang"`` fault: apply the call on its own time (never
-        cancelled with the request's handler), then answer late or never."""
+        """Play a ``"late"`` or ``"hang"`` fault: process the call (``process(now)`` checks it
+        and gives its apply) on its own time, never cancelled with the request's handler, then
+        answer late or never."""
         low = 0.5 if kind == "late" else 0.0
         at = self.late_delay * self._late_random.uniform(low, 1.0)
-        write = asyncio.ensure_future(_apply_at(at, apply))
+        write = asyncio.ensure_future(_apply_at(at, lambda: process(clock())()))
         self._writes.add(write)  # a strong reference until it has run
         write.add_done_callback(self._writes.discard)
         status, payload = await asyncio.shield(write)
