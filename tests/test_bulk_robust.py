@@ -237,3 +237,9 @@ def test_runner_state_stays_bounded_over_a_long_run_in_virtual_time() -> None:
     assert sizes["_settling"] <= finished_per_delay + capacity
     assert sizes["_settle_order"] <= 2 * (finished_per_delay + capacity)
     assert sizes["_resent"] == 0  # no journal: nothing remembered per identifier
+
+
+def test_the_displayed_durations_never_break_on_inf_or_nan() -> None:
+    from aelyst_async._cli.display import duration
+
+    assert (duration(math.inf), duration(math.nan), duration(3725.0)) == ("?", "?", "1h02m05s")
