@@ -306,7 +306,7 @@ async def test_introspection(start: Start) -> None:
         "queued": 0,
         "creates": 1,
         "updates": 0,
-        "faults": {"fail": 0, "lose": 0, "malformed": 0, "fail_applied": 0},
+        "faults": {"fail": 0, "lose": 0, "malformed": 0, "fail_applied": 0, "late": 0, "hang": 0},
         "operations": {"POST /contact/create_or_update/{identifier}": 2},
         "contacts": 1,
     }
