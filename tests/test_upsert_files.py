@@ -361,3 +361,15 @@ async def test_a_version_2_journal_of_the_command_is_honoured(
         assert await aelyst(*argv, "--journal", str(journal), "--progress", "off") == 1
         assert upserts(sb) == 0
     assert "succeeded 0, failed 1, skipped 3" in capsys.readouterr().out
+
+
+async def test_a_row_reports_all_its_problems_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path, "c.csv", "firstName,email,countryCode,cf:Seats\nAna,a@example.com,XX,many\n"
+    )
+    assert await aelyst("upsert", path, "--sandbox", "--progress", "off") == 1
+    out = capsys.readouterr().out
+    line = next(text for text in out.splitlines() if text.startswith("line 2"))
+    assert "cf:Seats: not a number" in line and "countryCode: not an ISO 3166-1" in line

@@ -220,6 +220,7 @@ def run_upsert(args: argparse.Namespace) -> int:
             with RowReader(args.file, fmt, **options) as counter:
                 total = counter.count()
         reader = RowReader(args.file, fmt, **options)
+        reader.validation = args.validation
         log.info(
             "reading %s: %s, delimiter %r, %s rows",
             args.file,
