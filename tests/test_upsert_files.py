@@ -373,3 +373,39 @@ async def test_a_row_reports_all_its_problems_at_once(
     out = capsys.readouterr().out
     line = next(text for text in out.splitlines() if text.startswith("line 2"))
     assert "cf:Seats: not a number" in line and "countryCode: not an ISO 3166-1" in line
+
+
+@pytest.mark.parametrize(
+    ("flag", "cells", "seats", "refused"),
+    [
+        # a ';' file: a decimal comma or a thousands group is refused, other decimals read
+        ((), ["1.5", "1.234", "1,5", "7"], {1: 1.5, 4: 7}, {2: "ambiguous number", 3: "ambiguous"}),
+        # --decimal-comma: ',' decimal, '.' thousands
+        (
+            ("--decimal-comma",),
+            ["1.234", "1,5", "1.234,5", "1.5"],
+            {1: 1234, 2: 1.5, 3: 1234.5},
+            {4: "--decimal-comma"},
+        ),
+    ],
+)
+async def test_numbers_of_a_semicolon_file_follow_the_stated_convention(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    flag: tuple[str, ...],
+    cells: list[str],
+    seats: dict[int, float],
+    refused: dict[int, str],
+) -> None:
+    rows = "".join(f"P{i};p{i}@example.com;{cell};{cell}\n" for i, cell in enumerate(cells, 1))
+    path = write(tmp_path, "c.csv", "firstName;email;cf:Seats;cf:Notes\n" + rows)
+    async with Sandbox() as sb:
+        argv = ["upsert", path, "--base-url", sb.base_url, "--token", sb.token, *flag]
+        assert await aelyst(*argv, "--progress", "off") == 1
+        stored = {int(c["firstName"][1:]): c["custom_fields"] for c in sb.store.contacts()}
+    assert {i: fields["Seats"] for i, fields in stored.items()} == seats
+    assert all(fields["Notes"] == cells[i - 1] for i, fields in stored.items())  # text: as written
+    out = capsys.readouterr().out
+    for i, problem in refused.items():
+        line = next(text for text in out.splitlines() if text.startswith(f"line {i + 1} "))
+        assert "cf:Seats" in line and problem in line

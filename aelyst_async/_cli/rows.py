@@ -40,6 +40,7 @@ from .._validate import ValidationMode, validate_contact
 from .columns import Columns, FileFormatError, Kind, by_shape, contact_from_cells
 from .fields import WorkspaceFields
 from .jsonl import jsonl_row
+from .numbers import with_convention
 from .row import Row, label_for, problem_error
 
 Format = Literal["csv", "jsonl"]
@@ -179,6 +180,8 @@ class RowReader:
         self.path = path
         self.format: Format = fmt if fmt is not None else detect_format(path)
         self.default_country = default_country
+        self.decimal_comma = False
+        """Read ``,`` as the decimal separator of number cells (see :mod:`.numbers`)."""
         self.validation: ValidationMode = "basic"
         """The mode a row with cell problems is checked under too (to report all at once)."""
         self.fields: WorkspaceFields | None = None
@@ -265,7 +268,11 @@ class RowReader:
                     line, None, error=problem_error("row", problem), label=label, source=cells
                 )
                 continue
-            convert = self.fields.convert if self.fields is not None else by_shape
+            convert = with_convention(
+                self.fields.convert if self.fields is not None else by_shape,
+                delimiter=self.delimiter,
+                decimal_comma=self.decimal_comma,
+            )
             read = contact_from_cells(columns, cells, self.default_country, convert)
             label = label_for(read.identifier, read.contact.email, read.contact.phone)
             if read.problems:  # with every other problem of the row, not only the cells'

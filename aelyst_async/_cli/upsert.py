@@ -74,6 +74,11 @@ def add_upsert_command(subparsers: Any) -> None:
     add("--encoding", default=None, help="the file's encoding (default UTF-8, BOM or not)")
     add("--delimiter", type=_delimiter, default=None, help="CSV delimiter (default: sniffed)")
     add(
+        "--decimal-comma",
+        action="store_true",
+        help="number cells use ',' as the decimal separator and '.' between thousands (1.234,5)",
+    )
+    add(
         "--map",
         action="append",
         default=[],
@@ -220,7 +225,7 @@ def run_upsert(args: argparse.Namespace) -> int:
             with RowReader(args.file, fmt, **options) as counter:
                 total = counter.count()
         reader = RowReader(args.file, fmt, **options)
-        reader.validation = args.validation
+        reader.validation, reader.decimal_comma = args.validation, args.decimal_comma
         log.info(
             "reading %s: %s, delimiter %r, %s rows",
             args.file,
