@@ -5,7 +5,7 @@
 ...     result = await client.contacts.create_or_update("email:ana@example.com", Contact("Ana"))
 """
 
-from ._bulk import BulkProgress
+from ._bulk import BulkInputError, BulkProgress
 from ._client import AelystClient
 from ._errors import (
     AelystError,
@@ -75,6 +75,7 @@ __all__ = [
     "AttachmentMessage",
     "AuthenticationError",
     "BadRequestError",
+    "BulkInputError",
     "BulkOutcome",
     "BulkProgress",
     "BulkReport",
