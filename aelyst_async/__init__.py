@@ -5,16 +5,18 @@
 ...     result = await client.contacts.create_or_update("email:ana@example.com", Contact("Ana"))
 """
 
-from ._bulk import BulkProgress
+from ._bulk import BulkInputError, BulkProgress
 from ._client import AelystClient
 from ._errors import (
     AelystError,
     APIError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     ConflictError,
     ContactValidationError,
     EndpointNotFoundError,
+    EventLoopError,
     IdentifierError,
     JournalError,
     MaybeAppliedError,
@@ -75,9 +77,11 @@ __all__ = [
     "AttachmentMessage",
     "AuthenticationError",
     "BadRequestError",
+    "BulkInputError",
     "BulkOutcome",
     "BulkProgress",
     "BulkReport",
+    "ClientClosedError",
     "ClientStats",
     "ClosingNote",
     "ConflictError",
@@ -92,6 +96,7 @@ __all__ = [
     "CustomPayloadMessage",
     "EmailMessage",
     "EndpointNotFoundError",
+    "EventLoopError",
     "FilterCondition",
     "Identifier",
     "IdentifierError",

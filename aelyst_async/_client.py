@@ -12,6 +12,7 @@ import ipaddress
 import os
 import platform
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,9 @@ import aiohttp
 import attrs
 
 from ._core import Core, RequestOptions
+from ._errors import ClientClosedError
+from ._loops import LoopGuard
+from ._redact import Redactor
 from ._resources.comments import Comments
 from ._resources.contacts import Contacts
 from ._resources.conversations import Conversations
@@ -111,7 +115,7 @@ class AelystClient:
         self.base_url = _check_base_url(
             base_url or os.environ.get("AELYST_BASE_URL") or DEFAULT_BASE_URL
         )
-        self._redact = lambda text: text.replace(secret, "***")
+        self._redact = Redactor(secret)
         self._transport: Transport = AiohttpTransport(
             self.base_url,
             headers={"Authorization": f"Bearer {secret}", "User-Agent": USER_AGENT},
@@ -131,6 +135,7 @@ class AelystClient:
         )
         self._closed = False
         self._parent: AelystClient | None = None
+        self._loops = LoopGuard()  # shared with the views, as the session is
         self._attach(options)
 
     @classmethod
@@ -147,9 +152,7 @@ class AelystClient:
 
     def _attach(self, options: RequestOptions) -> None:
         self._options = options
-        core = Core(
-            self._sender, options=options, redact=self._redact, ensure_open=self._ensure_open
-        )
+        core = Core(self._sender, options=options, redact=self._redact, in_use=self._in_use)
         self.contacts = Contacts(core)
         self.messages = Messages(core)
         self.comments = Comments(core)
@@ -233,11 +236,21 @@ class AelystClient:
     async def aclose(self) -> None:
         """Close the session the client created (a session passed in is left open). On a view
         from :meth:`with_options` it only closes the view."""
-        if not self._closed:
+        if self._closed:
+            return
+        with self._loops.call():  # not while another event loop has calls in flight
             self._closed = True
             if self._parent is None:
                 await self._transport.aclose()
 
     def _ensure_open(self) -> None:
         if self.closed:
-            raise RuntimeError("this AelystClient is closed; create a new one")
+            raise ClientClosedError(
+                "this AelystClient is closed (aclose() ran, or its async with block ended); "
+                "create a new AelystClient"
+            )
+
+    def _in_use(self) -> AbstractContextManager[None]:
+        """For one call: raises when closed, and counts it on the running event loop."""
+        self._ensure_open()
+        return self._loops.call()

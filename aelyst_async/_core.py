@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar, get_args
 
 import attrs
 
 from ._errors import ValidationError, ValidationProblem
 from ._paginate import Paginator
+from ._redact import Redactor
 from ._retry import RetryPolicy
 from ._sansio.operations import Operation, Page
 from ._sansio.request import NO_BODY, Request, build_request, fill_path
@@ -69,13 +71,13 @@ class Core:
         sender: Sender,
         *,
         options: RequestOptions,
-        redact: Callable[[str], str],
-        ensure_open: Callable[[], None],
+        redact: Redactor,
+        in_use: Callable[[], AbstractContextManager[None]],
     ) -> None:
         self.sender = sender
         self.options = options
         self.redact = redact
-        self.ensure_open = ensure_open
+        self.in_use = in_use  # raises when closed; counts the call on its event loop
 
     def identifier(
         self,
@@ -104,13 +106,13 @@ class Core:
         query: Mapping[str, str | int] | None = None,
     ) -> tuple[T, int]:
         """``operation``'s result and the attempts it took (throttled, retried)."""
-        self.ensure_open()
-        request = build_request(operation, params, body=body, query=query)
 
         def read(request: Request, response: Response) -> T:
             return interpret(operation, request, response, redact=self.redact)
 
-        return await self.sender.send(request, read)
+        with self.in_use():
+            request = build_request(operation, params, body=body, query=query)
+            return await self.sender.send(request, read)
 
     async def result(
         self,
@@ -142,5 +144,8 @@ class Core:
             return await self.result(operation, params, body=body, query=query)
 
         return Paginator(
-            fetch, method=operation.method, path=fill_path(operation.path, params or {})
+            fetch,
+            method=operation.method,
+            path=fill_path(operation.path, params or {}),
+            redact=self.redact,
         )

@@ -5,6 +5,8 @@
     │   └── ContactValidationError                   ... a contact call's input
     ├── IdentifierError (also a ValueError)          not id:<n>, email:<address> or phone:<E.164>
     ├── JournalError (also a ValueError)             a bulk journal that cannot be used
+    ├── ClientClosedError (also a RuntimeError)      the client was used after aclose()
+    ├── EventLoopError (also a RuntimeError)         used from a second event loop at once
     └── RequestError                                 a request was made: method, path, attempts
         ├── APIError                                 the API answered with an error status
         │   ├── BadRequestError          400
@@ -81,6 +83,20 @@ class IdentifierError(AelystError, ValueError):
 
 class JournalError(AelystError, ValueError):
     """A journal file that cannot be used: not a journal, a corrupt record, or one in use."""
+
+
+class ClientClosedError(AelystError, RuntimeError):
+    """The client (or the client a view was made from) was used after :meth:`aclose` or its
+    ``async with`` block ended; nothing was sent. Create a new client."""
+
+
+class EventLoopError(AelystError, RuntimeError):
+    """The client was used from an event loop while calls were in flight on another one, or
+    its borrowed ``session=`` was used outside the loop it belongs to; nothing was sent.
+
+    One client works from successive loops (``asyncio.run`` twice, a task per loop), one loop
+    at a time: await the other loop's calls first, or give each loop its own client.
+    """
 
 
 class RequestError(AelystError):

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
 from ._errors import TransportError
+from ._redact import NOTHING, Redactor
 from ._sansio.operations import Page
 
 R = TypeVar("R")
@@ -29,12 +30,19 @@ class Paginator(Generic[R]):
     """
 
     def __init__(
-        self, fetch: FetchPage[R], *, method: str = "", path: str = "", cursor: str | None = None
+        self,
+        fetch: FetchPage[R],
+        *,
+        method: str = "",
+        path: str = "",
+        cursor: str | None = None,
+        redact: Redactor = NOTHING,
     ) -> None:
         self._fetch = fetch
         self._method, self._path = method, path
         self._cursor = cursor
         self.skipped = 0
+        self._redact = redact
 
     def __aiter__(self) -> AsyncIterator[R]:
         return self._items()
@@ -61,8 +69,8 @@ class Paginator(Generic[R]):
                 return
             if cursor in seen:
                 raise TransportError(
-                    f"the API repeated the page cursor {cursor[:100]!r}; stopped instead of "
-                    "fetching the same pages forever",
+                    f"the API repeated the page cursor {self._redact.excerpt(cursor, 100)!r}; "
+                    "stopped instead of fetching the same pages forever",
                     method=self._method,
                     path=self._path,
                 )

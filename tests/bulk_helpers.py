@@ -135,7 +135,7 @@ def person(i: int, **fields: Any) -> Contact:
 
 def send_of(client: AelystClient) -> SendOne:
     """The one send callable the client hands bulk (the seam the bulk tests drive)."""
-    return client.contacts.upsert_counted
+    return client.contacts.send_for_bulk
 
 
 def timed_outcomes(

@@ -8,12 +8,15 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from aelyst_async import (
+    BulkInputError,
     BulkOutcome,
     BulkProgress,
+    BulkReport,
     Contact,
     ContactValidationError,
     CustomField,
@@ -326,24 +329,29 @@ async def test_progress_reports_counts_and_the_total() -> None:
     assert gen_progress[-1].total == 3 and gen_progress[-1].done == 3
 
 
+def counts(succeeded: int, failed: int, skipped: int) -> BulkReport:
+    total = succeeded + failed + skipped
+    return BulkReport(total=total, succeeded=succeeded, failed=failed, skipped=skipped)
+
+
 async def test_progress_rate_and_eta_follow_the_recent_window() -> None:
     clock = FakeClock()
     calls: list[BulkProgress] = []
     tracker = ProgressTracker(calls.append, 100, 0.0, clock)
-    tracker.update(0, 0, 0)
+    tracker.update(counts(0, 0, 0))
     assert calls[-1].rate == 0.0 and calls[-1].eta is None
     for second in range(1, 6):
         clock.advance(1.0)
-        tracker.update(second * 10, 0, 0)
+        tracker.update(counts(second * 10, 0, 0))
     assert calls[-1].rate == pytest.approx(10.0)
     assert calls[-1].eta == pytest.approx(5.0)
     for second in range(6, 30):  # slower now: the window forgets the old pace
         clock.advance(1.0)
-        tracker.update(50 + (second - 5) * 2, 0, 0)
+        tracker.update(counts(50 + (second - 5) * 2, 0, 0))
     assert calls[-1].rate == pytest.approx(2.0)
     assert calls[-1].elapsed == pytest.approx(29.0)
     # skipped items count as done but not in the rate
-    tracker.update(98, 0, 2)
+    tracker.update(counts(98, 0, 2))
     assert calls[-1].done == 100
 
 
@@ -352,11 +360,11 @@ async def test_progress_calls_are_spaced_by_the_interval() -> None:
     calls: list[BulkProgress] = []
     tracker = ProgressTracker(calls.append, None, 1.0, clock)
     for done in range(1, 6):
-        tracker.update(done, 0, 0)
+        tracker.update(counts(done, 0, 0))
     assert len(calls) == 1
     clock.advance(1.0)
-    tracker.update(6, 0, 0)
-    tracker.update(7, 0, 0, final=True)
+    tracker.update(counts(6, 0, 0))
+    tracker.update(counts(7, 0, 0), final=True)
     assert [c.done for c in calls] == [1, 6, 7]
 
 
@@ -430,8 +438,9 @@ async def test_an_error_from_the_input_stops_the_run() -> None:
         raise RuntimeError("input broke")
 
     async with gauged_sandbox() as (sb, _), client_for(sb) as client:
-        with pytest.raises(RuntimeError, match="input broke"):
+        with pytest.raises(BulkInputError, match="input broke") as caught:
             await client.contacts.bulk_upsert(broken(), concurrency=2)
+        assert caught.value.report.succeeded == 5 and len(sb.store.contacts()) == 5
         result = await client.contacts.create_or_update("email:after@example.com", Contact("A"))
         assert result.contact_id >= 1
 
@@ -462,3 +471,23 @@ async def test_empty_input() -> None:
         report = await client.contacts.bulk_upsert([], on_progress=progress.append)
     assert (report.total, report.succeeded, report.failed) == (0, 0, 0)
     assert progress[-1].done == 0 and progress[-1].total == 0
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+async def test_a_rekey_chain_runs_in_input_order(concurrency: int) -> None:
+    items: list[Any] = [
+        Contact("Old", email="old@example.com"),
+        ("email:old@example.com", Contact("Moved", email="new@example.com")),
+        ("email:new@example.com", Contact("Updated", last_name="L")),
+        ("email:NEW@example.com", Contact("Again")),
+    ]
+    async with gauged_sandbox() as (sb, gauge), client_for(sb) as client:
+        report = await client.contacts.bulk_upsert(items, concurrency=concurrency, settle_delay=0)
+        assert report.succeeded == 4
+        [stored] = sb.store.contacts()  # one contact, as when run one by one
+        assert (stored["email"], stored["firstName"], stored["lastName"]) == (
+            "new@example.com",
+            "Again",
+            "L",
+        )
+        assert gauge.max_in_flight == 1  # each waited for the one before it

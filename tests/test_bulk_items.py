@@ -11,8 +11,8 @@ import pytest
 import aelyst_async._bulk
 from aelyst_async import Contact, ContactValidationError, IdentifierError, ServerError
 from aelyst_async._bulk import BulkOptions, bulk_upsert, upsert_many
+from aelyst_async._bulk.items import Entry, Sent
 from aelyst_async.sandbox import FakeClock
-from aelyst_async.types.contact import Identifier, UpsertResult
 from tests.bulk_helpers import (
     client_for,
     fake_sleep,
@@ -94,7 +94,7 @@ async def test_a_concurrency_hint_is_followed_and_a_given_concurrency_caps() -> 
         return 3
 
     async with gauged_sandbox() as (sb, gauge), client_for(sb) as client:
-        send = client.contacts.upsert_counted
+        send = client.contacts.send_for_bulk
         items = [person(i) for i in range(30)]
         report = await bulk_upsert(send, items, BulkOptions(), concurrency_hint=hint)
         assert report.succeeded == 30 and hints
@@ -109,9 +109,9 @@ async def test_a_concurrency_hint_is_followed_and_a_given_concurrency_caps() -> 
 async def test_bulk_needs_only_a_send_callable() -> None:
     sent: list[tuple[str, str]] = []
 
-    async def send(identifier: Identifier, contact: Contact) -> tuple[UpsertResult, int]:
-        sent.append((str(identifier), contact.first_name))
-        return UpsertResult(len(sent)), 1
+    async def send(entry: Entry) -> Sent:
+        sent.append((str(entry.identifier), entry.contact.first_name))
+        return Sent(len(sent))
 
     items = [person(0), ("id:9", Contact("Nine")), Contact("none")]
     outcomes = [o async for o in upsert_many(send, items, BulkOptions(settle_delay=0))]

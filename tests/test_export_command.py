@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from aelyst_async.sandbox import Sandbox
-from tests.cli_helpers import aelyst, calls, forbidding_fields
+from tests.cli_helpers import aelyst, calls, forbidding_fields, proxied
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 LIST = "POST /contact/list"
@@ -242,3 +242,33 @@ async def test_formula_like_cells_are_written_unchanged_with_one_warning(
         "rather than opening it"
     ]
     assert "warning" not in quiet  # JSONL, and a CSV without such cells
+
+
+async def test_a_pagination_fault_keeps_what_was_received(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def repeat_the_cursor(request: Any) -> tuple[int, dict[str, Any]] | None:
+        cursor = request.query.get("cursorId")
+        if cursor is None:
+            return None
+        url = f"http://{request.host}{request.path}?limit=1&cursorId={cursor}"
+        return 200, {"items": [], "pagination": {"next": url, "previous": None}}
+
+    async with proxied(repeat_the_cursor) as (sb, base_url):
+        for i in range(3):
+            sb.store.create({"firstName": f"P{i}", "email": f"p{i}@example.com"})
+        target = tmp_path / "e.jsonl"
+        argv = ("export", str(target), "--base-url", base_url, "--token", sb.token)
+        assert await aelyst(*argv, "--page-size", "1", "--progress", "off") == 1
+    err = capsys.readouterr().err
+    assert "stopped after 2 pages: " in err and "repeated the page cursor" in err
+    assert "cannot reach" not in err and "--base-url" not in err
+    assert [json.loads(line)["firstName"] for line in target.read_text().splitlines()] == ["P0"]
+
+
+async def test_a_token_with_a_newline_is_reported_against_the_token(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert await aelyst("export", "x.csv", "--token", "abc\n") == 2
+    err = capsys.readouterr().err
+    assert "--token / AELYST_API_TOKEN" in err and "--base-url" not in err

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,7 @@ from aelyst_async import (
     BulkOutcome,
     Contact,
     ContactValidationError,
+    CustomField,
     JournalError,
     ServerError,
     ValidationProblem,
@@ -21,12 +24,12 @@ from aelyst_async._bulk.items import content_key
 from aelyst_async._bulk.journal import MISSING, Journal, outcome_record
 from tests.bulk_helpers import client_for, fast_retry, gauged_sandbox, person
 
-MARK = '{"journal": "aelyst_async.bulk", "version": 2}\n'
+MARK = '{"journal": "aelyst_async.bulk", "version": 3}\n'
 
 
 def records(path: Path) -> list[dict[str, object]]:
     lines = path.read_text().splitlines()
-    assert json.loads(lines[0]) == {"journal": "aelyst_async.bulk", "version": 2}
+    assert json.loads(lines[0]) == {"journal": "aelyst_async.bulk", "version": 3}
     return [json.loads(line) for line in lines[1:]]
 
 
@@ -299,3 +302,42 @@ async def test_cancelling_twice_still_closes_the_journal(tmp_path: Path) -> None
         gauge.release.set()
         with Journal.open(path):  # the lock was released: the file was closed
             pass
+
+
+DATA = Path(__file__).parent / "data"
+V2_ITEMS: list[Any] = [
+    Contact("Ana", email="ana@example.com", custom_fields=[CustomField("Seats", 3)]),
+    Contact("Rui", last_name="Sousa", email="rui@example.com", country_code="PT"),
+    ("phone:+351912345678", Contact("Eva", phone="+351912345678")),
+    Contact("Bad", email="bad@example.com", country_code="XX"),
+]
+"""The items of ``data/journal-v2-bulk.jsonl``, written by the release before format 3."""
+
+
+async def test_a_version_2_journal_is_honoured_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "j"
+    shutil.copy(DATA / "journal-v2-bulk.jsonl", path)
+    async with gauged_sandbox() as (sb, gauge), client_for(sb) as client:
+        report = await client.contacts.bulk_upsert(V2_ITEMS, journal=path, settle_delay=0)
+        assert (report.skipped, report.succeeded, report.failed) == (3, 0, 1)
+        assert gauge.seen == []  # the failed item fails validation again, nothing is sent
+        # appended as version 2: a second resume still skips what succeeded
+        fixed = [*V2_ITEMS[:3], Contact("Bad", email="bad@example.com", country_code="PT")]
+        report = await client.contacts.bulk_upsert(fixed, journal=path, settle_delay=0)
+        assert (report.skipped, report.succeeded) == (3, 1)
+        report = await client.contacts.bulk_upsert(fixed, journal=path, settle_delay=0)
+        assert report.skipped == 4 and len(gauge.seen) == 1
+    assert json.loads(path.read_text().splitlines()[0])["version"] == 2
+
+
+async def test_new_journals_are_version_3_and_keys_ignore_the_models_repr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ana = Contact("Ana", email="a@example.com")
+    before = key_of(ana)
+    monkeypatch.setattr(Contact, "__repr__", lambda self: "another repr")
+    assert key_of(ana) == before  # the wire body, not the repr
+    assert key_of(Contact("Ana", email="a@example.com", phone=None)) != before
+    async with gauged_sandbox() as (sb, _), client_for(sb) as client:
+        await client.contacts.bulk_upsert([ana], journal=tmp_path / "j")
+    assert records(tmp_path / "j")[0]["key"] == before

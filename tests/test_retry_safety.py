@@ -87,6 +87,14 @@ class Directory:
         self.upserts = 0
 
     def handle(self, request: Request) -> Response | TransportError:
+        if request.path.startswith("/contact/list"):
+            [condition] = json.loads(request.body)["filter"]["$and"]
+            items = [
+                {"id": cid, "firstName": "A", "email": e}
+                for cid, e in self.contacts.items()
+                if e == condition["value"]
+            ]
+            return reply(200, {"items": items, "pagination": {"next": None, "previous": None}})
         kind_value = request.path.rsplit("/", 1)[1]
         email = kind_value.removeprefix("email:")
         found = next((cid for cid, e in self.contacts.items() if e == email), None)
@@ -118,9 +126,10 @@ async def test_a_rekeying_upsert_whose_answer_is_lost_never_creates_a_second_con
     assert directory.contacts == {1: "new@example.com"}
     assert directory.upserts == 1  # found applied by looking it up: not sent again
     assert [(r.method, r.path.rsplit("/", 1)[1]) for r in transport.sent] == [
+        ("POST", "list?limit=100"),  # who holds the new email before: nobody
         ("POST", "email:old@example.com"),
         ("GET", "email:old@example.com"),
-        ("GET", "email:new@example.com"),
+        ("POST", "list?limit=100"),  # who holds it after: one contact more, this one
     ]
 
 
@@ -142,7 +151,7 @@ async def test_a_rekeying_upsert_that_did_not_land_is_sent_again_once() -> None:
     failures = [reply(502)]
 
     def flaky(request: Request) -> Response | TransportError:
-        if request.method == "POST" and failures:
+        if request.method == "POST" and "email:" in request.path and failures:
             return failures.pop()  # refused before applying
         return original(request)
 
@@ -153,7 +162,7 @@ async def test_a_rekeying_upsert_that_did_not_land_is_sent_again_once() -> None:
         )
     assert result.contact_id == 1
     assert directory.contacts == {1: "new@example.com"}
-    assert [r.method for r in transport.sent] == ["POST", "GET", "POST"]
+    assert [r.method for r in transport.sent] == ["POST", "POST", "GET", "POST"]
 
 
 @virtual_time
@@ -204,6 +213,7 @@ async def test_the_token_is_nowhere_in_a_transport_errors_chain(fake_api: FakeAP
     assert TOKEN not in "".join(traceback.format_exception(info.value))
 
 
+@virtual_time  # each unknown fate is waited out for one request timeout: virtual seconds
 async def test_200_rekeying_upserts_under_lost_answers_leave_200_contacts() -> None:
     """The issue's case: changing each contact's email while 30% of answers are lost after the
     change was applied (and 10% more are 500s after applying) creates no contact."""

@@ -13,11 +13,10 @@ from hypothesis import strategies as st
 
 from aelyst_async import Contact, JournalError
 from aelyst_async._bulk import BulkOptions, Journal, upsert_many
-from aelyst_async._bulk.items import content_key
+from aelyst_async._bulk.items import Entry, Sent, content_key
 from aelyst_async._bulk.journal import MISSING
 from aelyst_async._cli.columns import cell_number
 from aelyst_async._cli.rows import RowReader
-from aelyst_async.types.contact import Identifier, UpsertResult
 
 text = st.text(
     st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00\r"), max_size=12
@@ -66,9 +65,9 @@ def people(n: int) -> list[Contact]:
 async def run(items: list[Contact], journal: Path) -> list[str]:
     sent: list[str] = []
 
-    async def send(identifier: Identifier, contact: Contact) -> tuple[UpsertResult, int]:
-        sent.append(str(identifier))
-        return UpsertResult(len(sent)), 1
+    async def send(entry: Entry) -> Sent:
+        sent.append(str(entry.identifier))
+        return Sent(len(sent))
 
     options = BulkOptions(journal=journal, settle_delay=0, concurrency=3)
     async for _ in upsert_many(send, items, options):

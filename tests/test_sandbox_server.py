@@ -148,7 +148,14 @@ async def test_500_applies_nothing(start: Start) -> None:
     api = await start(fail_rate=1.0)
     assert_error(await api.upsert("email:a@example.com"), 500, "Unexpected error occurred", 4)
     assert len(api.sb.store) == 0
-    assert api.sb.stats.faults == {"fail": 1, "lose": 0, "malformed": 0, "fail_applied": 0}
+    assert api.sb.stats.faults == {
+        "fail": 1,
+        "lose": 0,
+        "malformed": 0,
+        "fail_applied": 0,
+        "late": 0,
+        "hang": 0,
+    }
 
 
 async def test_lost_response_is_a_disconnect_after_the_write(start: Start) -> None:
@@ -299,7 +306,7 @@ async def test_introspection(start: Start) -> None:
         "queued": 0,
         "creates": 1,
         "updates": 0,
-        "faults": {"fail": 0, "lose": 0, "malformed": 0, "fail_applied": 0},
+        "faults": {"fail": 0, "lose": 0, "malformed": 0, "fail_applied": 0, "late": 0, "hang": 0},
         "operations": {"POST /contact/create_or_update/{identifier}": 2},
         "contacts": 1,
     }

@@ -28,6 +28,7 @@ from aelyst_async import (
     TransportError,
     UpsertResult,
 )
+from aelyst_async._redact import Redactor
 from aelyst_async._sansio.ratelimit import RateLimit, parse_retry_after
 from aelyst_async._sansio.request import Request, encode_identifier
 from aelyst_async._sansio.response import Response
@@ -145,7 +146,7 @@ def test_error_with_an_undocumented_body_quotes_a_short_safe_excerpt() -> None:
 def test_excerpts_redact_the_secret() -> None:
     echo = respond(500, "Authorization: Bearer s3cret-token")
     with pytest.raises(ServerError) as info:
-        interpret_upsert(REQUEST, echo, redact=lambda s: s.replace("s3cret-token", "***"))
+        interpret_upsert(REQUEST, echo, redact=Redactor("s3cret-token"))
     assert "s3cret-token" not in str(info.value)
     assert "***" in str(info.value)
 

@@ -56,9 +56,9 @@ async def test_the_client_retries_throttles_counts_and_calls_its_hooks() -> None
         on_retry=retries.append,
         on_wait=waits.append,
     ) as client:
-        result, attempts = await client.contacts.upsert_counted("email:ana@example.com", ANA)
-        other = await client.contacts.create_or_update("email:bob@example.com", ANA)
-    assert (result.contact_id, attempts, other.contact_id) == (7, 3, 7)
+        [outcome] = [o async for o in client.contacts.upsert_many([("email:ana@example.com", ANA)])]
+        other = await client.contacts.create_or_update("email:bob@example.com", Contact("Bob"))
+    assert (outcome.contact_id, outcome.attempts, other.contact_id) == (7, 3, 7)
     assert [e.error.status for e in retries] == [500, 429]  # type: ignore[attr-defined]
     assert retries[1].delay == 3.0
     stats = client.stats

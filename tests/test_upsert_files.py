@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -281,6 +282,43 @@ async def test_an_unexpected_error_is_one_line_and_exit_2(
     assert err.strip() == (
         "aelyst upsert: unexpected error: RuntimeError: boom (AELYST_LOG=debug shows where)"
     )
+    monkeypatch.setenv("AELYST_LOG", "debug")  # shows where: the traceback, to the raise
+    assert await aelyst("upsert", path, "--dry-run") == 2
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and 'raise RuntimeError("boom")' in err
+    assert err.strip().endswith(
+        "aelyst upsert: unexpected error: RuntimeError: boom (AELYST_LOG=debug shows where)"
+    )
+
+
+async def test_an_unexpected_error_inside_the_run_fails_its_row_and_a_rerun_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aelyst_async._throttle.throttle import Throttle
+
+    acquire = Throttle.acquire
+    broken = {"POST /contact/create_or_update/email:p3@example.com"}
+
+    async def overflowing(self: Throttle, key: str) -> object:
+        if key.replace("%3A", ":").replace("%40", "@") in broken:
+            raise OverflowError("cannot convert float infinity to integer")
+        return await acquire(self, key)
+
+    monkeypatch.setattr(Throttle, "acquire", overflowing)
+    rows = "".join(f"P{i},p{i}@example.com\n" for i in range(6))
+    path = write(tmp_path, "c.csv", "firstName,email\n" + rows)
+    journal = str(tmp_path / "j")
+    async with Sandbox() as sb:
+        argv = ["upsert", path, "--base-url", sb.base_url, "--token", sb.token]
+        assert await aelyst(*argv, "--journal", journal, "--progress", "off") == 1
+        out = capsys.readouterr().out
+        assert "(email:p3@example.com): unexpected error: OverflowError: cannot convert" in out
+        assert "total 6, succeeded 5, failed 1" in out
+        assert len(sb.store.contacts()) == 5
+        broken.clear()
+        assert await aelyst(*argv, "--journal", journal, "--progress", "off") == 0
+        assert "succeeded 1, failed 0, skipped 5" in capsys.readouterr().out
+        assert len(sb.store.contacts()) == 6
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
@@ -309,3 +347,65 @@ def test_a_full_disk_is_a_clean_exit_2(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot write the journal" in lines[0], result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_a_version_2_journal_of_the_command_is_honoured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = Path(__file__).parent / "data"
+    journal = tmp_path / "j"
+    shutil.copy(data / "journal-v2-rows.jsonl", journal)
+    csv_path = str(data / "journal-v2-rows.csv")  # rows with tags and a lifecycle
+    async with Sandbox() as sb:
+        argv = ["upsert", csv_path, "--base-url", sb.base_url, "--token", sb.token]
+        assert await aelyst(*argv, "--journal", str(journal), "--progress", "off") == 1
+        assert upserts(sb) == 0
+    assert "succeeded 0, failed 1, skipped 3" in capsys.readouterr().out
+
+
+async def test_a_row_reports_all_its_problems_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path, "c.csv", "firstName,email,countryCode,cf:Seats\nAna,a@example.com,XX,many\n"
+    )
+    assert await aelyst("upsert", path, "--sandbox", "--progress", "off") == 1
+    out = capsys.readouterr().out
+    line = next(text for text in out.splitlines() if text.startswith("line 2"))
+    assert "cf:Seats: not a number" in line and "countryCode: not an ISO 3166-1" in line
+
+
+@pytest.mark.parametrize(
+    ("flag", "cells", "seats", "refused"),
+    [
+        # a ';' file: a decimal comma or a thousands group is refused, other decimals read
+        ((), ["1.5", "1.234", "1,5", "7"], {1: 1.5, 4: 7}, {2: "ambiguous number", 3: "ambiguous"}),
+        # --decimal-comma: ',' decimal, '.' thousands
+        (
+            ("--decimal-comma",),
+            ["1.234", "1,5", "1.234,5", "1.5"],
+            {1: 1234, 2: 1.5, 3: 1234.5},
+            {4: "--decimal-comma"},
+        ),
+    ],
+)
+async def test_numbers_of_a_semicolon_file_follow_the_stated_convention(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    flag: tuple[str, ...],
+    cells: list[str],
+    seats: dict[int, float],
+    refused: dict[int, str],
+) -> None:
+    rows = "".join(f"P{i};p{i}@example.com;{cell};{cell}\n" for i, cell in enumerate(cells, 1))
+    path = write(tmp_path, "c.csv", "firstName;email;cf:Seats;cf:Notes\n" + rows)
+    async with Sandbox() as sb:
+        argv = ["upsert", path, "--base-url", sb.base_url, "--token", sb.token, *flag]
+        assert await aelyst(*argv, "--progress", "off") == 1
+        stored = {int(c["firstName"][1:]): c["custom_fields"] for c in sb.store.contacts()}
+    assert {i: fields["Seats"] for i, fields in stored.items()} == seats
+    assert all(fields["Notes"] == cells[i - 1] for i, fields in stored.items())  # text: as written
+    out = capsys.readouterr().out
+    for i, problem in refused.items():
+        line = next(text for text in out.splitlines() if text.startswith(f"line {i + 1} "))
+        assert "cf:Seats" in line and problem in line

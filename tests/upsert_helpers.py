@@ -3,10 +3,10 @@ the pure layer, the sender and the throttle (the SDK keeps no upsert-only helper
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from aelyst_async import Contact, ContactValidationError, Identifier, UpsertResult
+from aelyst_async._redact import NOTHING, Redactor
 from aelyst_async._sansio.convert import contact_to_wire
 from aelyst_async._sansio.operations import CONTACT_UPSERT
 from aelyst_async._sansio.request import Request, build_request
@@ -29,7 +29,7 @@ def interpret_upsert(
     response: Response,
     *,
     now: datetime | None = None,
-    redact: Callable[[str], str] = lambda s: s,
+    redact: Redactor = NOTHING,
 ) -> UpsertResult:
     """The result of a create-or-update response, or raise its typed error."""
     return interpret(CONTACT_UPSERT, request, response, now=now, redact=redact)

@@ -2,16 +2,29 @@
 
 The first line marks the file as a journal; each following line records one outcome::
 
-    {"journal": "aelyst_async.bulk", "version": 2}
+    {"journal": "aelyst_async.bulk", "version": 3}
     {"key": "5f0c...", "index": 0, "identifier": "email:ana@example.com", "ok": true,
      "contact_id": 7, "attempts": 1}
     {"key": "9a1e...", "index": 1, "identifier": "phone:+351912345678", "ok": false,
      "attempts": 6, "error": {"type": "ServerError", "message": "...", "status": 500}}
 
-``key`` is a strong hash (BLAKE2b, 128 bits) of the item's identifier and every field of its
-contact, so a resume matches items by what they say, not where they are: editing, reordering or
-deleting items never re-sends one that succeeded and never skips one that changed. For one key
-the last record wins (items of one identifier are journaled in input order).
+``key`` is a strong hash (BLAKE2b, 128 bits) of the canonical JSON of the item's identifier and
+wire body (and what else is done with it), so a resume matches items by what they say, not where
+they are: editing, reordering or deleting items never re-sends one that succeeded and never skips
+one that changed; a new optional field of the models does not change a key. For one key the
+last record wins (items of one identifier are journaled in input order).
+
+Before a send whose repetition could create a second contact (a re-keying upsert), a version-3
+journal records the item as in flight, with the contacts that held the new email or phone::
+
+    {"key": "7b21...", "index": 2, "identifier": "email:old@example.com", "in_flight": true,
+     "holders": [4], "sent_at": 1764900000.5}
+
+until a success record of the key follows, a resumed run looks such an item up before sending
+it again (:meth:`in_doubt`).
+
+A journal of version 2 (the previous release: keys hashed the contact's repr) is read and
+appended to as version 2 (``legacy``): its items keep their keys, so none is sent again.
 
 Every line is flushed as it is written. A half-written last line (the process was killed) is cut
 off before anything is appended. The file is locked (``flock``) while a run uses it: a second
@@ -28,8 +41,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
+import time
 from types import TracebackType
 from typing import IO, Any, Final
 
@@ -39,7 +54,9 @@ from ..types.bulk import BulkOutcome
 log = logging.getLogger("aelyst_async.bulk")
 
 JOURNAL_MARK = "aelyst_async.bulk"
-JOURNAL_VERSION = 2
+JOURNAL_VERSION = 3
+LEGACY_VERSION = 2
+"""The previous format (keys of the contact's repr), still read and appended to."""
 MAX_LINE = 1 << 20
 """Bytes a record line may have; a longer one is corruption."""
 MAX_INT = 2**63 - 1
@@ -104,6 +121,9 @@ class Journal:
         self.path = path
         self._file: IO[bytes] | None = file
         self._succeeded: dict[bytes, int | None] = {}
+        self._in_doubt: dict[bytes, tuple[frozenset[int] | None, float]] = {}
+        self.legacy = False
+        """True for a journal of version 2: its items are keyed as that version keyed them."""
 
     @classmethod
     def open(cls, path: PathLike) -> Journal:
@@ -170,11 +190,13 @@ class Journal:
                 raise JournalError(
                     f"{self.path!r} is not an aelyst bulk journal (refusing to append to it)"
                 )
-            if record.get("version") != JOURNAL_VERSION:
+            version = record.get("version")
+            if version not in (JOURNAL_VERSION, LEGACY_VERSION):
                 raise JournalError(
-                    f"journal {self.path!r} has version {record.get('version')!r}; this "
-                    f"version of aelyst reads version {JOURNAL_VERSION}: start a new journal"
+                    f"journal {self.path!r} has version {version!r}; this version of aelyst "
+                    f"reads versions {LEGACY_VERSION} and {JOURNAL_VERSION}: start a new journal"
                 )
+            self.legacy = version == LEGACY_VERSION
             return
         if not isinstance(record, dict):
             raise self._error(number, "not a record")
@@ -183,6 +205,8 @@ class Journal:
         key, ok, contact_id = record.get("key"), record.get("ok"), record.get("contact_id")
         if not _int(record.get("index")):
             raise self._error(number, f"bad index {record.get('index')!r}")
+        if record.get("in_flight") is True:
+            ok = False  # checked as a record; kept apart below
         if not isinstance(record.get("identifier"), str) or not isinstance(ok, bool):
             raise self._error(number, "a record needs a string identifier and a boolean ok")
         if contact_id is not None and not _int(contact_id):
@@ -195,14 +219,44 @@ class Journal:
             digest = b""
         if not digest:
             raise self._error(number, f"bad key {key!r}")
+        if record.get("in_flight") is True:
+            holders = record.get("holders")
+            if holders is not None and not (
+                isinstance(holders, list) and all(_int(h) for h in holders)
+            ):
+                raise self._error(number, f"bad holders {holders!r}")
+            sent_at = record.get("sent_at")
+            if not isinstance(sent_at, (int, float)) or not math.isfinite(sent_at):
+                raise self._error(number, f"bad sent_at {sent_at!r}")
+            noted = None if holders is None else frozenset(holders)
+            self._in_doubt[digest] = (noted, float(sent_at))
+            self._succeeded.pop(digest, None)
+            return
         if ok:
+            self._in_doubt.pop(digest, None)
             self._succeeded[digest] = contact_id
         else:
             self._succeeded.pop(digest, None)
 
     def __len__(self) -> int:
-        """How many distinct keys are recorded as succeeded."""
-        return len(self._succeeded)
+        """How many distinct keys are recorded as succeeded or in flight."""
+        return len(self._succeeded) + len(self._in_doubt)
+
+    def in_doubt(self, key: str) -> object:
+        """``(holders, sent_at)`` (the contacts noted as holding the new value, a frozenset or
+        None; the unix time it was sent) if ``key`` is recorded as in flight and not succeeded
+        since, else :data:`MISSING`."""
+        return self._in_doubt.get(bytes.fromhex(key), MISSING)
+
+    def write_in_flight(
+        self, index: int, identifier: str, key: str, holders: frozenset[int] | None
+    ) -> None:
+        """Record that the item ``key`` is about to be sent (see the module docstring)."""
+        record: dict[str, Any] = {"key": key, "index": index, "identifier": identifier}
+        record["in_flight"] = True
+        record["holders"] = None if holders is None else sorted(holders)
+        record["sent_at"] = time.time()
+        self._append(record)
 
     def succeeded(self, key: str) -> object:
         """The contact id (or None) of ``key`` if recorded as succeeded, else :data:`MISSING`."""

@@ -4,12 +4,11 @@ public methods, :class:`BulkKeywords`)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any, TypedDict
 
 import attrs
 
-from ..types.contact import Contact
+from .items import ContentKey
 from .journal import PathLike
 from .progress import ProgressCallback
 
@@ -50,9 +49,10 @@ class BulkOptions:
     (``skipped=True``). ``on_progress``: called with a :class:`BulkProgress` at most every
     ``progress_interval`` seconds and once at the end; ``total``: the item count it reports
     (default ``len(items)`` when the input has one). ``content_key``: what the journal matches
-    an item by, from its identifier (as a string) and contact (default: a strong hash of both,
-    :func:`~aelyst_async._bulk.items.content_key`); a send callable that does more than the
-    upsert gives one covering what else it does. Bad values raise ``ValueError``.
+    an item by, from its entry and whether the journal is of version 2 (default: a strong hash
+    of the identifier and the wire body, :func:`~aelyst_async._bulk.items.entry_key`); a send
+    callable that does more than the upsert gives one covering what else it does. Bad values
+    raise ``ValueError``.
 
     >>> BulkOptions(concurrency=8, journal="import.journal")
     """
@@ -66,7 +66,7 @@ class BulkOptions:
     progress_interval: float = attrs.field(
         default=DEFAULT_PROGRESS_INTERVAL, validator=_check_seconds
     )
-    content_key: Callable[[str, Contact], str] | None = None
+    content_key: ContentKey | None = None
 
 
 class BulkKeywords(TypedDict, total=False):

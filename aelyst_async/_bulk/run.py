@@ -15,6 +15,11 @@ How a run works:
   a create. ``id:`` identifiers never create and never wait.
 - Items without an identifier, with a malformed one, or failing client-side validation become
   failures at their index without a request.
+- A send that raises something other than an ``AelystError`` (a bug, a throttle error, a send
+  callable's own error) fails its item with :class:`BulkItemError`; the run goes on. A progress
+  callback that raises is logged (a warning) and not called again; the run goes on.
+- An input that raises part-way: the items read before it finish (outcome and journal line),
+  then :class:`BulkInputError` is raised with the partial report.
 - Cancelling the run (or closing the outcome stream) cancels the sends in flight; no outcome
   is made up for them.
 
@@ -25,26 +30,28 @@ How a run works:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import math
 from collections import deque
-from collections.abc import (
-    AsyncGenerator,
-    AsyncIterable,
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Iterator,
-    Sized,
-)
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sized
 from typing import Any
 
 from .._errors import AelystError, ContactValidationError
 from ..types.bulk import BulkOutcome, BulkReport
-from .items import BulkItems, Entry, SendOne, classify, content_key, not_utf8_contact
+from .items import Entry, InFlight, RunItems, SendOne, classify, entry_key, not_utf8_contact
 from .journal import MISSING, Journal
 from .options import DEFAULT_CONCURRENCY, MAX_HINTED_CONCURRENCY, BulkOptions
-from .outcomes import attempts_of, may_have_written, without_tracebacks
+from .outcomes import (
+    BulkInputError,
+    BulkItemError,
+    attempts_of,
+    count,
+    may_have_written,
+    without_tracebacks,
+)
 from .progress import ProgressTracker
+from .source import PENDING, Source, loop_time
 
 log = logging.getLogger("aelyst_async.bulk")
 
@@ -52,8 +59,8 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[Any]]
 
 
-async def _next_item(source: AsyncIterator[Any]) -> Any:
-    return await anext(source)
+def _outcome(entry: Entry, ok: bool, **fields: Any) -> BulkOutcome:
+    return BulkOutcome(entry.index, entry.label, ok, context=entry.context, **fields)
 
 
 class _Run:
@@ -66,16 +73,20 @@ class _Run:
         concurrency_hint: Callable[[], int] | None,
         clock: Clock | None,
         sleep: Sleep | None,
+        *,
+        keep_failures: bool = False,
     ) -> None:
         self._send_one = send
         self._options = options
+        self._content_key = options.content_key or entry_key
         self._hint = concurrency_hint
-        self._clock_option = clock
+        self._clock: Clock = clock or loop_time
         self._sleep: Sleep = sleep if sleep is not None else asyncio.sleep
-        self._tasks: dict[asyncio.Task[BulkOutcome], Entry] = {}
-        self._keys: dict[int, str] = {}
-        self._waiting: dict[str, deque[Entry]] = {}
-        self._active: set[str] = set()
+        self._keep_failures = keep_failures
+        self.report = BulkReport()
+        self._tasks: dict[asyncio.Future[Any], Entry] = {}
+        self._last: dict[str, Entry] = {}
+        """The latest item not finished of each ordering key (later ones queue behind it)."""
         self._settling: dict[str, float] = {}
         self._settle_order: deque[tuple[float, str]] = deque()
         self._held = 0
@@ -83,14 +94,25 @@ class _Run:
         self._resent: set[str] = set()
         self._journal: Journal | None = None
         self._progress: ProgressTracker | None = None
-        self.succeeded = self.failed = self.skipped = 0
+        self._slot_freed = asyncio.Condition()
+        self._finished: deque[asyncio.Future[Any]] = deque()
+        self._wake = asyncio.Event()
 
     def _limit(self) -> int:
         if self._options.concurrency is not None:
             return self._options.concurrency
         if self._hint is None:
             return DEFAULT_CONCURRENCY
-        return max(1, min(MAX_HINTED_CONCURRENCY, int(self._hint())))
+        try:
+            hinted = float(self._hint())
+        except Exception:
+            log.debug(
+                "bulk: the concurrency hint raised; using %d", DEFAULT_CONCURRENCY, exc_info=True
+            )
+            return DEFAULT_CONCURRENCY
+        if math.isnan(hinted):
+            return DEFAULT_CONCURRENCY
+        return int(max(1.0, min(float(MAX_HINTED_CONCURRENCY), hinted)))
 
     def _capacity(self) -> int:
         limit = self._limit()
@@ -99,82 +121,63 @@ class _Run:
 
     # -- the coordinator -------------------------------------------------------------------------
 
-    async def outcomes(self, items: BulkItems) -> AsyncGenerator[BulkOutcome, None]:
-        """Every item's outcome, as it finishes."""
-        options = self._options
-        self._clock: Clock = self._clock_option or asyncio.get_running_loop().time
-        self._slot_freed = asyncio.Condition()
-        self._finished: deque[asyncio.Future[Any]] = deque()
-        self._wake = asyncio.Event()
-        pull: asyncio.Task[Any] | None = None
+    async def outcomes(self, items: RunItems) -> AsyncGenerator[BulkOutcome, None]:
+        """Every item's outcome, as it finishes; then :class:`BulkInputError` if the input
+        raised."""
+        source = Source(items, self._on_done)
         try:
-            if options.journal is not None:
-                self._journal = Journal.open(options.journal)
-            if options.on_progress is not None:
-                total = options.total
-                if total is None and isinstance(items, Sized):
-                    total = len(items)
-                self._progress = ProgressTracker(
-                    options.on_progress, total, options.progress_interval, self._clock
-                )
-            index = 0
-            exhausted = False
-            source: AsyncIterator[Any] | None = None
-            sync_source: Iterator[Any] | None = None
-            if isinstance(items, AsyncIterable):
-                source = aiter(items)
-            else:
-                sync_source = iter(items)
+            self._open(items)
             while True:
-                if sync_source is not None:
-                    while not exhausted and self._held < self._capacity():
-                        try:
-                            item = next(sync_source)
-                        except StopIteration:
-                            exhausted = True
-                            break
-                        outcome = self._admit(index, item)
-                        index += 1
-                        if outcome is not None:
-                            yield self._emit(outcome)
-                elif pull is None and not exhausted and self._held < self._capacity():
-                    assert source is not None
-                    pull = asyncio.ensure_future(_next_item(source))
-                    pull.add_done_callback(self._on_done)
-                if not self._tasks and pull is None:
-                    if exhausted:
+                while not source.exhausted and self._held < self._capacity():
+                    item = source.read()
+                    if item is PENDING:
                         break
-                    continue  # room again for the sync source
-                while not self._finished:
-                    self._wake.clear()
-                    await self._wake.wait()
-                finished = list(self._finished)
-                self._finished.clear()
-                if pull is not None and pull in finished:
-                    finished.remove(pull)
-                    done_pull, pull = pull, None
-                    try:
-                        item = done_pull.result()
-                    except StopAsyncIteration:
-                        exhausted = True
+                    outcome = self._admit(source, item)
+                    if outcome is not None:
+                        yield self._emit(outcome)
+                if not self._tasks and source.pull is None:
+                    break  # nothing in flight and nothing more to read
+                for finished in await self._next_finished():
+                    if finished is source.pull:
+                        item = source.pulled()
+                        outcome = None if item is PENDING else self._admit(source, item)
                     else:
-                        outcome = self._admit(index, item)
-                        index += 1
-                        if outcome is not None:
-                            yield self._emit(outcome)
-                finished_tasks = [(self._tasks[t].index, t) for t in finished if t in self._tasks]
-                for _, task in sorted(finished_tasks, key=lambda pair: pair[0]):
-                    yield self._emit(self._finish(task))
+                        outcome = self._finish(finished)
+                    if outcome is not None:
+                        yield self._emit(outcome)
             if self._progress is not None:
-                self._progress.update(self.succeeded, self.failed, self.skipped, final=True)
+                self._progress.update(self.report, final=True)
+            if source.error is not None:
+                raise BulkInputError(self.report, source.error)
         finally:
             try:
-                if pull is not None:
-                    pull.cancel()
+                source.cancel()
                 await self._cancel_in_flight()
             finally:
                 if self._journal is not None:
                     self._journal.close()
+
+    def _open(self, items: RunItems) -> None:
+        options = self._options
+        if options.journal is not None:
+            self._journal = Journal.open(options.journal)
+        if options.on_progress is not None:
+            total = options.total
+            if total is None and isinstance(items, Sized):
+                total = len(items)
+            self._progress = ProgressTracker(
+                options.on_progress, total, options.progress_interval, self._clock
+            )
+
+    async def _next_finished(self) -> list[asyncio.Future[Any]]:
+        """The tasks (sends, the input's pull) finished since last asked, sends in input order."""
+        while not self._finished:
+            self._wake.clear()
+            await self._wake.wait()
+        finished = list(self._finished)
+        self._finished.clear()
+        finished.sort(key=lambda f: self._tasks[f].index if f in self._tasks else -1)
+        return finished
 
     def _on_done(self, future: asyncio.Future[Any]) -> None:
         self._finished.append(future)
@@ -182,54 +185,92 @@ class _Run:
 
     async def _cancel_in_flight(self) -> None:
         """Cancel the tasks still running; journal those that finished without being emitted."""
-        tasks = list(self._tasks)
+        tasks = list(self._tasks.items())
         self._tasks.clear()
-        for task in tasks:
+        for task, _ in tasks:
             task.cancel()
         if tasks:
-            await asyncio.wait(tasks)
-        for task in tasks:
+            await asyncio.wait([task for task, _ in tasks])
+        for task, entry in tasks:
             if task.cancelled() or task.exception() is not None:
                 continue
-            outcome = task.result()
             if self._journal is not None:
-                self._journal.write(outcome, self._keys.pop(outcome.index, None))
+                self._journal.write(task.result(), entry.key)
 
     # -- admitting items -------------------------------------------------------------------------
 
-    def _admit(self, index: int, item: Any) -> BulkOutcome | None:
+    def _admit(self, source: Source, item: Any) -> BulkOutcome | None:
         """Start or queue an item; its outcome right away when no request is needed."""
-        entry = classify(index, item)
-        if isinstance(entry, BulkOutcome):
-            return entry
-        order = entry.order
-        if self._journal is not None:
-            key = (self._options.content_key or content_key)(entry.label, entry.contact)
-            found = self._journal.succeeded(key)
-            if found is not MISSING and order not in self._resent:
-                contact_id = found if isinstance(found, int) else None
-                return BulkOutcome(index, entry.label, True, contact_id=contact_id, skipped=True)
-            # a later item of this contact recorded as done must be sent again, after this one,
-            # to keep input order
-            self._resent.add(order)
-            self._keys[index] = key
+        index = source.index
+        source.index += 1
+        entry: Entry | BulkOutcome | None = None
+        try:
+            entry = classify(index, item)
+            done = entry if isinstance(entry, BulkOutcome) else self._journaled(entry)
+        except Exception as exc:  # a bug, or a content_key that raised: this item fails
+            log.debug("bulk: item %d could not be admitted", index, exc_info=True)
+            label, context = (
+                (entry.label, entry.context) if isinstance(entry, Entry) else ("", None)
+            )
+            error = without_tracebacks(BulkItemError.of(exc))
+            done = BulkOutcome(index, label, False, error=error, context=context)
+        if done is not None:
+            if not done.skipped and self._journal is not None:
+                self._journal.write(done)
+            return done
+        assert isinstance(entry, Entry)
         self._held += 1
-        if order in self._active:
-            self._waiting.setdefault(order, deque()).append(entry)
-            return None
-        self._active.add(order)
-        if self._settling:
-            now = self._clock()
-            settle_order = self._settle_order
-            while settle_order and settle_order[0][0] <= now:
-                expired, expired_key = settle_order.popleft()
-                if self._settling.get(expired_key) == expired:
-                    del self._settling[expired_key]
-            until = self._settling.pop(order, None)
-            if until is not None and until > now:
-                entry.ready = until
-        self._start(entry)
+        blockers = {id(e): e for key in entry.orders if (e := self._last.get(key)) is not None}
+        for key in entry.orders:
+            self._last[key] = entry
+            until = self._settled_until(key)
+            if until is not None:
+                entry.ready = max(entry.ready, until)
+        for earlier in blockers.values():
+            earlier.followers.append(entry)
+        entry.blockers = len(blockers)
+        if not blockers:
+            self._start(entry)
         return None
+
+    def _journaled(self, entry: Entry) -> BulkOutcome | None:
+        """Set the entry's journal key; its skipped outcome if the journal records it done."""
+        journal = self._journal
+        if journal is None:
+            return None
+        entry.key = key = self._content_key(entry, journal.legacy)
+        if not journal.legacy:  # version 3: re-keys are journaled in flight
+            entry.in_flight = InFlight(functools.partial(self._mark_in_flight, entry))
+        if not len(journal):
+            return None  # nothing recorded: nothing to skip, nothing to re-send in order
+        doubt = journal.in_doubt(key)
+        if isinstance(doubt, tuple) and entry.in_flight is not None:
+            entry.in_flight.resumed = True
+            entry.in_flight.holders, entry.in_flight.sent_at = doubt
+        found = journal.succeeded(key)
+        if found is not MISSING and self._resent.isdisjoint(entry.orders):
+            contact_id = found if isinstance(found, int) else None
+            return _outcome(entry, True, contact_id=contact_id, skipped=True)
+        # a later item of this contact recorded as done must be sent again, after this one,
+        # to keep input order
+        self._resent.update(entry.orders)
+        return None
+
+    def _mark_in_flight(self, entry: Entry, holders: frozenset[int] | None) -> None:
+        if self._journal is not None and entry.key is not None:
+            self._journal.write_in_flight(entry.index, entry.label, entry.key, holders)
+
+    def _settled_until(self, order: str) -> float | None:
+        """When ``order``'s settle delay ends, if it has not; forgets the delays that ended."""
+        if not self._settling:
+            return None
+        now = self._clock()
+        while self._settle_order and self._settle_order[0][0] <= now:
+            expired, expired_order = self._settle_order.popleft()
+            if self._settling.get(expired_order) == expired:
+                del self._settling[expired_order]
+        until = self._settling.pop(order, None)
+        return until if until is not None and until > now else None
 
     def _start(self, entry: Entry) -> None:
         task = asyncio.ensure_future(self._send(entry))
@@ -238,75 +279,75 @@ class _Run:
 
     async def _send(self, entry: Entry) -> BulkOutcome:
         if entry.ready:
-            delay = entry.ready - self._clock()
+            # never longer than a settle delay, even if the clock went back
+            delay = min(entry.ready - self._clock(), self._options.settle_delay)
             if delay > 0:
                 await self._sleep(delay)
         async with self._slot_freed:
             await self._slot_freed.wait_for(lambda: self._in_flight < self._limit())
             self._in_flight += 1
         try:
-            result, attempts = await self._send_one(entry.identifier, entry.contact)
+            sent = await self._send_one(entry)
         except AelystError as exc:
             attempts = 0 if isinstance(exc, ContactValidationError) else attempts_of(exc)
             error = without_tracebacks(exc)
-            return BulkOutcome(entry.index, entry.label, False, error=error, attempts=attempts)
+            return _outcome(entry, False, error=error, attempts=attempts)
         except UnicodeEncodeError:
             error = not_utf8_contact()
-            return BulkOutcome(entry.index, entry.label, False, error=error)
+            return _outcome(entry, False, error=error)
+        except Exception as exc:
+            log.debug("bulk: the send of item %d raised", entry.index, exc_info=True)
+            error = without_tracebacks(BulkItemError.of(exc))
+            return _outcome(entry, False, error=error)
         finally:
             self._in_flight -= 1
             async with self._slot_freed:
                 self._slot_freed.notify(max(1, self._limit() - self._in_flight))
-        return BulkOutcome(
-            entry.index, entry.label, True, contact_id=result.contact_id, attempts=attempts
-        )
+        return _outcome(entry, True, contact_id=sent.contact_id, attempts=sent.attempts)
 
     # -- finishing items -------------------------------------------------------------------------
 
-    def _finish(self, task: asyncio.Task[BulkOutcome]) -> BulkOutcome:
+    def _finish(self, task: asyncio.Future[Any]) -> BulkOutcome:
         entry = self._tasks.pop(task)
-        outcome = task.result()  # _send turns every AelystError into an outcome
         self._held -= 1
-        order = entry.order
+        if task.cancelled():  # cancelled from inside the send callable, not by the run
+            error = BulkItemError.of(asyncio.CancelledError("the send was cancelled"))
+            outcome = _outcome(entry, False, error=error)
+        else:
+            outcome = task.result()  # _send turns every Exception into an outcome
+        if self._journal is not None:
+            self._journal.write(outcome, entry.key)
         settle = (
             self._options.settle_delay > 0
             and entry.identifier.kind != "id"
             and may_have_written(outcome)
         )
         until = self._clock() + self._options.settle_delay
-        queue = self._waiting.get(order)
-        if queue:
-            following = queue.popleft()
-            if not queue:
-                del self._waiting[order]
+        for key in entry.orders:
+            if self._last.get(key) is entry:  # nothing queued behind it on this key
+                del self._last[key]
+                if settle:
+                    self._settling[key] = until
+                    self._settle_order.append((until, key))
+        for following in entry.followers:
             if settle:
-                following.ready = until
-            self._start(following)
-        else:
-            self._active.discard(order)
-            if settle:
-                self._settling[order] = until
-                self._settle_order.append((until, order))
+                following.ready = max(following.ready, until)
+            following.blockers -= 1
+            if following.blockers == 0:
+                self._start(following)
+        entry.followers.clear()
         return outcome
 
     def _emit(self, outcome: BulkOutcome) -> BulkOutcome:
-        if outcome.skipped:
-            self.skipped += 1
-        else:
-            if self._journal is not None:
-                self._journal.write(outcome, self._keys.pop(outcome.index, None))
-            if outcome.ok:
-                self.succeeded += 1
-            else:
-                self.failed += 1
+        count(self.report, outcome, keep_failures=self._keep_failures)
         if self._progress is not None:
-            self._progress.update(self.succeeded, self.failed, self.skipped)
+            self._progress.update(self.report)
         return outcome
 
 
 def upsert_many(
     send: SendOne,
-    items: BulkItems,
+    items: RunItems,
     options: BulkOptions,
     *,
     concurrency_hint: Callable[[], int] | None = None,
@@ -324,31 +365,25 @@ def upsert_many(
 
 async def bulk_upsert(
     send: SendOne,
-    items: BulkItems,
+    items: RunItems,
     options: BulkOptions,
     *,
     concurrency_hint: Callable[[], int] | None = None,
     clock: Clock | None = None,
     sleep: Sleep | None = None,
 ) -> BulkReport:
-    """Run :func:`upsert_many` to the end; the report keeps counts and the failures only."""
-    now = clock or asyncio.get_running_loop().time
+    """Run :func:`upsert_many` to the end; the report keeps counts and the failures only.
+
+    Raises :class:`BulkInputError` (with this report, partial) if the input raised part-way.
+    """
+    now = clock or loop_time
     start = now()
-    outcomes = upsert_many(
-        send, items, options, concurrency_hint=concurrency_hint, clock=clock, sleep=sleep
-    )
-    report = BulkReport()
+    run = _Run(send, options, concurrency_hint, clock, sleep, keep_failures=True)
+    outcomes = run.outcomes(items)
     try:
-        async for outcome in outcomes:
-            report.total += 1
-            if outcome.skipped:
-                report.skipped += 1
-            elif outcome.ok:
-                report.succeeded += 1
-            else:
-                report.failed += 1
-                report.failures.append(outcome)
+        async for _ in outcomes:
+            pass
     finally:
         await outcomes.aclose()
-    report.elapsed = now() - start
-    return report
+        run.report.elapsed = now() - start
+    return run.report

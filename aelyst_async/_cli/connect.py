@@ -80,6 +80,9 @@ async def connect(stack: AsyncExitStack, args: argparse.Namespace, **options: An
     try:
         client = AelystClient(token, base_url=base_url, timeout=args.timeout, **options)
     except ValueError as exc:
-        raise CommandError(f"--base-url / AELYST_BASE_URL: {exc}") from None
+        option = (
+            "--token / AELYST_API_TOKEN" if "token" in str(exc) else "--base-url / AELYST_BASE_URL"
+        )
+        raise CommandError(f"{option}: {exc}") from None
     await stack.enter_async_context(client)
     return client

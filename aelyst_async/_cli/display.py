@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -57,7 +58,9 @@ def describe_error(
 
 
 def duration(seconds: float) -> str:
-    """``12.5s``, ``3m07s`` or ``1h02m03s``."""
+    """``12.5s``, ``3m07s`` or ``1h02m03s`` (``?`` for a time that is not finite)."""
+    if not math.isfinite(seconds):
+        return "?"
     seconds = max(0.0, seconds)
     if seconds < 60:
         return f"{seconds:.1f}s"

@@ -113,7 +113,7 @@ class _Progress:
         if mode == "auto":
             mode = "bar" if sys.stderr.isatty() else "plain"
         self.mode = mode
-        self.contacts = self.pages = 0
+        self.contacts = self.pages = self.skipped = 0
         self._bar: Any = None
         self._loop = asyncio.get_running_loop()
         self._start = self._loop.time()
@@ -192,9 +192,15 @@ async def _export(args: argparse.Namespace, fmt: str) -> int:
             with AtomicOutput(args.file) as out:
                 writer = CsvWriter(out.file, names) if fmt == "csv" else JsonlWriter(out.file)
                 progress = _Progress(args.progress)
+                fault: AelystError | None = None
                 try:
-                    listing = _write_all(_listing(client, args), writer, progress)
-                    skipped = await unless_stopped(listing, detector)
+                    await unless_stopped(
+                        _write_all(_listing(client, args), writer, progress), detector
+                    )
+                except AelystError as exc:
+                    if not progress.pages or isinstance(exc, AuthenticationError):
+                        raise
+                    fault = exc  # a later page failed: keep what was received
                 finally:
                     progress.close()
                 out.commit()
@@ -204,6 +210,7 @@ async def _export(args: argparse.Namespace, fmt: str) -> int:
             raise _run_wide(exc, client.base_url) from None
         except OSError as exc:
             raise CommandError(f"cannot write {args.file!r}: {exc.strerror or exc}") from None
+    skipped = progress.skipped
     written = progress.contacts - skipped
     parts = [f"{counted(written, 'contact')} written", counted(progress.pages, "page")]
     if skipped:
@@ -219,12 +226,17 @@ async def _export(args: argparse.Namespace, fmt: str) -> int:
             "the file as text rather than opening it",
             file=sys.stderr,
         )
-    return EXIT_INCOMPLETE if skipped else EXIT_OK
+    if fault is not None:
+        print(
+            f"aelyst export: stopped after {counted(progress.pages, 'page')}: "
+            f"{describe_error(fault)}; the contacts received before are written",
+            file=sys.stderr,
+        )
+    return EXIT_INCOMPLETE if skipped or fault is not None else EXIT_OK
 
 
-async def _write_all(listing: Any, writer: CsvWriter | JsonlWriter, progress: _Progress) -> int:
-    """Write every contact of ``listing``; the number that could not be written."""
-    skipped = 0
+async def _write_all(listing: Any, writer: CsvWriter | JsonlWriter, progress: _Progress) -> None:
+    """Write every contact of ``listing``, counting those that could not be in ``progress``."""
     unlisted: set[str] = set()
     async for page in listing.pages():
         record: ContactRecord
@@ -232,7 +244,7 @@ async def _write_all(listing: Any, writer: CsvWriter | JsonlWriter, progress: _P
             try:
                 left_out = writer.write(record)
             except ExportProblem as exc:
-                skipped += 1
+                progress.skipped += 1
                 print(
                     f"aelyst export: {identifier_of(record)}: not written: {exc}", file=sys.stderr
                 )
@@ -246,4 +258,3 @@ async def _write_all(listing: Any, writer: CsvWriter | JsonlWriter, progress: _P
                         file=sys.stderr,
                     )
         progress.page(len(page.items))
-    return skipped

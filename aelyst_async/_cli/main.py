@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._redact import Redactor
 from .._version import __version__
 from .export import add_export_command
 from .sandbox import add_sandbox_command
@@ -88,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         log.debug("aelyst %s failed", args.command, exc_info=True)
         print(
-            f"aelyst {args.command}: unexpected error: {type(exc).__name__}: {exc} "
+            f"aelyst {args.command}: unexpected error: {type(exc).__name__}: "
+            f"{_token_redactor(args)(str(exc))} "
             "(AELYST_LOG=debug shows where)",
             file=sys.stderr,
         )
@@ -97,3 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is not None:
             package.removeHandler(handler)
             package.setLevel(previous)
+
+
+def _token_redactor(args: argparse.Namespace) -> Redactor:
+    """The redactor of the token the command was given (text of an unexpected error may
+    hold a server's echo of it)."""
+    return Redactor(getattr(args, "token", None) or os.environ.get("AELYST_API_TOKEN"))

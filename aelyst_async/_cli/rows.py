@@ -36,9 +36,12 @@ from types import TracebackType
 from typing import IO, Literal
 
 from .._errors import ContactValidationError
+from .._sansio.validate.checks import ValidationMode
+from .._sansio.validate.contact import validate_contact
 from .columns import Columns, FileFormatError, Kind, by_shape, contact_from_cells
 from .fields import WorkspaceFields
 from .jsonl import jsonl_row
+from .numbers import with_convention
 from .row import Row, label_for, problem_error
 
 Format = Literal["csv", "jsonl"]
@@ -178,6 +181,10 @@ class RowReader:
         self.path = path
         self.format: Format = fmt if fmt is not None else detect_format(path)
         self.default_country = default_country
+        self.decimal_comma = False
+        """Read ``,`` as the decimal separator of number cells (see :mod:`.numbers`)."""
+        self.validation: ValidationMode = "basic"
+        """The mode a row with cell problems is checked under too (to report all at once)."""
         self.fields: WorkspaceFields | None = None
         """The workspace's custom fields, when known: set before iterating."""
         try:
@@ -262,11 +269,17 @@ class RowReader:
                     line, None, error=problem_error("row", problem), label=label, source=cells
                 )
                 continue
-            convert = self.fields.convert if self.fields is not None else by_shape
+            convert = with_convention(
+                self.fields.convert if self.fields is not None else by_shape,
+                delimiter=self.delimiter,
+                decimal_comma=self.decimal_comma,
+            )
             read = contact_from_cells(columns, cells, self.default_country, convert)
             label = label_for(read.identifier, read.contact.email, read.contact.phone)
-            if read.problems:
-                error = ContactValidationError(list(read.problems))
+            if read.problems:  # with every other problem of the row, not only the cells'
+                more = validate_contact(read.contact, self.validation)
+                kept = [p for p in more if not p.field.startswith("custom_fields")]
+                error = ContactValidationError([*read.problems, *kept])
                 yield Row(
                     line,
                     read.identifier,

@@ -51,6 +51,18 @@ def add_sandbox_command(subparsers: Any) -> None:
     )
     p.add_argument("--lose-rate", type=float, default=0.0, help="share of lost responses")
     p.add_argument("--malformed-rate", type=float, default=0.0, help="share of malformed bodies")
+    p.add_argument(
+        "--late-rate", type=float, default=0.0, help="share of writes applied late, answered late"
+    )
+    p.add_argument(
+        "--hang-rate", type=float, default=0.0, help="share of writes applied late, never answered"
+    )
+    p.add_argument(
+        "--late-delay",
+        type=float,
+        default=1.0,
+        help="seconds by which late writes land (default 1)",
+    )
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to each response")
     p.add_argument(
         "--latency-jitter", type=float, default=0.0, help="latency varies by up to ± this"
@@ -109,7 +121,8 @@ def run_sandbox(args: argparse.Namespace) -> int:
             workspace=args.workspace, workspace_schedule=args.workspace_schedule,
             processing=args.processing, fail_rate=args.fail_rate,
             fail_applied_rate=args.fail_applied_rate, lose_rate=args.lose_rate,
-            malformed_rate=args.malformed_rate, latency=args.latency,
+            malformed_rate=args.malformed_rate, late_rate=args.late_rate,
+            hang_rate=args.hang_rate, late_delay=args.late_delay, latency=args.latency,
             latency_jitter=args.latency_jitter, seed=args.seed, db=args.db,
             custom_fields=fields, host=args.host, port=args.port,
             **({"lifecycles": args.lifecycle} if args.lifecycle else {}),

@@ -3,7 +3,9 @@
 Bulk sees one send per row, so a row has one outcome: it succeeds only when its upsert and every
 call after it succeeded, and rows of one contact (bulk's ordering key) run their calls one row
 at a time, in file order. The calls after the upsert name the contact by the id the upsert
-answered (``id:N``); tags go in calls of at most 10.
+answered (``id:N``); tags go in calls of at most 10. Each item carries its row as an opaque
+:class:`RowContext` (bulk hands it to the send and back with the outcome): nothing is looked up
+by the contact object.
 
 The journal matches a row by its identifier, contact, tags and lifecycle together
 (:meth:`RowSteps.key`): a row is journaled as done only when all its calls succeeded, so a
@@ -11,35 +13,25 @@ resume re-sends a row whose upsert succeeded but whose tags or lifecycle failed.
 the upsert, adding tags and setting a lifecycle are idempotent.
 
 >>> steps = RowSteps(client.contacts)
->>> steps.add(contact, ("vip",), "Customer")
->>> upsert_many(steps.send, items, BulkOptions(content_key=steps.key))
+>>> item = WithContext(row.contact, RowContext(row))
+>>> upsert_many(steps.send, items, BulkOptions(content_key=RowSteps.key))
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .._bulk.items import content_key
+from .._bulk.items import Entry, Sent, content_key, legacy_content_key
 from .._errors import AelystError
-from ..types.contact import Contact, Identifier, UpsertResult
+from ..types.contact import Identifier
+from .row import Row
 
 if TYPE_CHECKING:
     from .._resources.contacts import Contacts
 
 MAX_TAGS_PER_CALL = 10
-
-
-@attrs.frozen
-class AfterUpsert:
-    """What a row applies to its contact after the upsert."""
-
-    tags: tuple[str, ...] = ()
-    lifecycle: str | None = None
-
-    def describe(self) -> str:
-        return f"tags={list(self.tags)!r} lifecycle={self.lifecycle!r}"
 
 
 @attrs.frozen
@@ -57,51 +49,60 @@ class FailedStep:
         )
 
 
+@attrs.define
+class RowContext:
+    """A row as bulk carries it: the row, and the step after its upsert that failed, if one."""
+
+    row: Row
+    failed: FailedStep | None = None
+
+
+def _context(entry: Entry) -> RowContext | None:
+    return entry.context if isinstance(entry.context, RowContext) else None
+
+
 class RowSteps:
-    """The calls after each pending row's upsert (keyed by the row's :class:`Contact` object,
-    which bulk hands back to :meth:`send`), and the step that failed for a row."""
+    """The send callable of the rows: upsert, then the row's tags and lifecycle."""
 
     def __init__(self, contacts: Contacts) -> None:
         self._contacts = contacts
-        self._after: dict[int, tuple[Contact, AfterUpsert]] = {}
-        self._failed: dict[int, FailedStep] = {}
 
-    def add(self, contact: Contact, tags: tuple[str, ...], lifecycle: str | None) -> None:
-        """Apply ``tags`` and ``lifecycle`` after ``contact``'s upsert (nothing when neither)."""
-        if tags or lifecycle is not None:
-            self._after[id(contact)] = (contact, AfterUpsert(tags, lifecycle))
-
-    def _steps(self, contact: Contact) -> AfterUpsert | None:
-        found = self._after.get(id(contact))
-        return found[1] if found is not None and found[0] is contact else None
-
-    def done(self, contact: Contact) -> FailedStep | None:
-        """Forget ``contact``'s row; the step that failed for it, if one did."""
-        self._after.pop(id(contact), None)
-        return self._failed.pop(id(contact), None)
-
-    def key(self, identifier: str, contact: Contact) -> str:
+    @staticmethod
+    def key(entry: Entry, legacy: bool) -> str:
         """The journal's key of a row: its identifier, contact, tags and lifecycle (a row
-        without tags or lifecycle has the key bulk would give it)."""
-        steps = self._steps(contact)
-        return content_key(identifier, contact, steps.describe() if steps is not None else "")
+        without tags or lifecycle has the key bulk would give it); ``legacy``: as a journal of
+        version 2 keyed it."""
+        context = _context(entry)
+        row = context.row if context is not None else None
+        has_steps = row is not None and (row.tags or row.lifecycle is not None)
+        if legacy:
+            extra = ""
+            if row is not None and has_steps:
+                extra = f"tags={list(row.tags)!r} lifecycle={row.lifecycle!r}"
+            return legacy_content_key(entry.label, entry.contact, extra)
+        steps: dict[str, Any] | None = None
+        if row is not None and has_steps:
+            steps = {"tags": list(row.tags), "lifecycle": row.lifecycle}
+        return content_key(entry.label, entry.contact, steps)
 
-    async def send(self, identifier: Identifier, contact: Contact) -> tuple[UpsertResult, int]:
-        """Upsert, then add the row's tags, then set its lifecycle; raises the first error."""
-        result, attempts = await self._contacts.upsert_counted(identifier, contact)
-        steps = self._steps(contact)
-        if steps is None:
-            return result, attempts
-        target = Identifier.id(result.contact_id)
+    async def send(self, entry: Entry) -> Sent:
+        """Upsert, then add the row's tags, then set its lifecycle; raises the first error
+        (recording the step that failed on the row's context)."""
+        sent = await self._contacts.send_for_bulk(entry)
+        context = _context(entry)
+        if context is None:
+            return sent
+        row = context.row
+        target = Identifier.id(sent.contact_id)
         step = "tags"
         try:
-            for start in range(0, len(steps.tags), MAX_TAGS_PER_CALL):
-                chunk = list(steps.tags[start : start + MAX_TAGS_PER_CALL])
+            for start in range(0, len(row.tags), MAX_TAGS_PER_CALL):
+                chunk = list(row.tags[start : start + MAX_TAGS_PER_CALL])
                 await self._contacts.add_tags(target, chunk)
             step = "lifecycle"
-            if steps.lifecycle is not None:
-                await self._contacts.update_lifecycle(target, steps.lifecycle)
+            if row.lifecycle is not None:
+                await self._contacts.update_lifecycle(target, row.lifecycle)
         except AelystError:
-            self._failed[id(contact)] = FailedStep(step, result.contact_id)
+            context.failed = FailedStep(step, sent.contact_id)
             raise
-        return result, attempts
+        return sent

@@ -26,12 +26,11 @@ from typing import Any
 
 import attrs
 
-from .._bulk import DEFAULT_SETTLE_DELAY, BulkItem, BulkOptions, upsert_many
-from .._bulk.items import invalid
+from .._bulk import DEFAULT_SETTLE_DELAY, BulkInputError, BulkItem, BulkOptions, upsert_many
+from .._bulk.items import Entry, Sent, WithContext, invalid
 from .._errors import AelystError, ContactValidationError, JournalError, TransportError
 from .._sansio.validate.contact import checked_identifier, validate_contact
 from ..types.bulk import BulkOutcome
-from ..types.contact import Contact, Identifier, UpsertResult
 from .columns import FileFormatError, check_region, parse_map
 from .connect import CommandError, add_connection_options, connect, has_token, positive_int, seconds
 from .display import Display, Failure, describe_error
@@ -40,7 +39,7 @@ from .report import write_report
 from .row import Row
 from .rows import FORMATS, RowReader, detect_format
 from .runwide import RunStopped, RunWideFailure, unless_stopped, unreachable
-from .steps import FailedStep, RowSteps
+from .steps import FailedStep, RowContext, RowSteps
 
 log = logging.getLogger("aelyst_async.cli")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -74,6 +73,11 @@ def add_upsert_command(subparsers: Any) -> None:
     add("--format", choices=FORMATS, default=None, help="the file's format (default: by name)")
     add("--encoding", default=None, help="the file's encoding (default UTF-8, BOM or not)")
     add("--delimiter", type=_delimiter, default=None, help="CSV delimiter (default: sniffed)")
+    add(
+        "--decimal-comma",
+        action="store_true",
+        help="number cells use ',' as the decimal separator and '.' between thousands (1.234,5)",
+    )
     add(
         "--map",
         action="append",
@@ -150,19 +154,14 @@ def _is_regular_file(path: str) -> bool:
 
 @attrs.define
 class _Input:
-    """The rows given to bulk, by item index, until their outcome; and a file error met.
-
-    ``steps``: where each row's tags and lifecycle are registered for the send callable
-    (None in a dry run)."""
+    """The rows given to bulk (each carries its row as a :class:`RowContext`), and a file
+    error met."""
 
     reader: RowReader
     display: Display
-    steps: RowSteps | None = None
-    pending: dict[int, Row] = attrs.field(factory=dict)
     error: FileFormatError | None = None
 
-    def items(self) -> Iterator[BulkItem]:
-        index = 0
+    def items(self) -> Iterator[WithContext]:
         try:
             for row in self.reader:
                 error = row.error
@@ -172,11 +171,8 @@ class _Input:
                     self.display.failure(self.failure(row, error))
                     continue
                 assert row.contact is not None
-                self.pending[index] = row
-                index += 1
-                if self.steps is not None:
-                    self.steps.add(row.contact, row.tags, row.lifecycle)
-                yield (row.identifier, row.contact) if row.identifier else row.contact
+                item: BulkItem = (row.identifier, row.contact) if row.identifier else row.contact
+                yield WithContext(item, RowContext(row))
         except FileFormatError as exc:  # stop reading; the rows read so far finish
             self.error = exc
 
@@ -196,15 +192,15 @@ class _Input:
         return Failure(row.line, label or row.label, message, row.source)
 
     def outcome(self, outcome: BulkOutcome) -> None:
-        row = self.pending.pop(outcome.index)
-        step = None
-        if self.steps is not None and row.contact is not None:
-            step = self.steps.done(row.contact)
+        context = outcome.context
+        assert isinstance(context, RowContext)
         if outcome.ok:
             self.display.success(outcome.skipped)
         else:
             assert outcome.error is not None
-            self.display.failure(self.failure(row, outcome.error, outcome.identifier, step))
+            self.display.failure(
+                self.failure(context.row, outcome.error, outcome.identifier, context.failed)
+            )
 
 
 def run_upsert(args: argparse.Namespace) -> int:
@@ -229,6 +225,7 @@ def run_upsert(args: argparse.Namespace) -> int:
             with RowReader(args.file, fmt, **options) as counter:
                 total = counter.count()
         reader = RowReader(args.file, fmt, **options)
+        reader.validation, reader.decimal_comma = args.validation, args.decimal_comma
         log.info(
             "reading %s: %s, delimiter %r, %s rows",
             args.file,
@@ -273,10 +270,10 @@ def run_upsert(args: argparse.Namespace) -> int:
 def _validate_only(validation: Any) -> Any:
     """A send callable that only builds (and so validates) each request: the dry run."""
 
-    async def check(identifier: Identifier, contact: Contact) -> tuple[UpsertResult, int]:
-        problems = validate_contact(contact, validation)
-        checked_identifier(identifier, validation, problems, error=ContactValidationError)
-        return UpsertResult(0), 0
+    async def check(entry: Entry) -> Sent:
+        problems = validate_contact(entry.contact, validation)
+        checked_identifier(entry.identifier, validation, problems, error=ContactValidationError)
+        return Sent(0, 0)
 
     return check
 
@@ -331,14 +328,14 @@ async def _run(source: _Input, args: argparse.Namespace) -> int:
             display.summary(loop.time() - start, dry_run=True)
             return _finish(source, None)
         assert client is not None
-        source.steps = steps = RowSteps(client.contacts)
+        steps = RowSteps(client.contacts)
         options = BulkOptions(
             concurrency=args.concurrency,
             settle_delay=args.settle_delay,
             journal=args.journal,
             on_progress=display.progress,
             total=display.total,
-            content_key=steps.key,
+            content_key=RowSteps.key,
         )
         hint = client._sender.throttle.suggested_concurrency
         outcomes = upsert_many(steps.send, source.items(), options, concurrency_hint=hint)
@@ -361,13 +358,16 @@ async def _consume(
     """Feed every outcome to ``source`` until the end, or until ``detector`` stops the run."""
 
     async def consume() -> None:
-        async with aclosing(outcomes):
-            async for outcome in outcomes:
-                source.outcome(outcome)
-                if detector is not None:
-                    detector.outcome(outcome)
-                    if detector.reason is not None:
-                        return
+        try:
+            async with aclosing(outcomes):
+                async for outcome in outcomes:
+                    source.outcome(outcome)
+                    if detector is not None:
+                        detector.outcome(outcome)
+                        if detector.reason is not None:
+                            return
+        except BulkInputError as exc:  # every row read has its outcome: report the cause
+            raise (exc.__cause__ or exc) from None
 
     if detector is None:
         await consume()

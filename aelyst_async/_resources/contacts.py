@@ -6,17 +6,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._bulk import BulkItems, BulkKeywords, BulkOptions, bulk_upsert, upsert_many
+from .._bulk.items import Entry, InFlight, Sent
 from .._core import Core
 from .._errors import (
     AelystError,
     ContactValidationError,
     MaybeAppliedError,
-    NotFoundError,
     ValidationProblem,
 )
 from .._paginate import Paginator
@@ -39,28 +41,19 @@ from .._sansio.operations import (
 from .._sansio.validate.checks import check_id, check_text, refuse
 from .._sansio.validate.contact import checked_filter, validate_contact, validate_tags
 from ..types.bulk import BulkOutcome, BulkReport
-from ..types.contact import Contact, ContactUpdate, Identifier, UnsetType, UpsertResult
+from ..types.contact import Contact, ContactUpdate, Identifier, UpsertResult
 from ..types.records import (
     ContactChannel,
     ContactFilter,
     ContactRecord,
 )
+from ._rekey import holders, rekey_applied, rekeys
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 log = logging.getLogger("aelyst_async")
 DEFAULT_PAGE_SIZE = 100
-
-
-def rekeys(identifier: Identifier, contact: Contact | ContactUpdate) -> bool:
-    """Whether ``contact`` changes the email or phone that ``identifier`` names: then a
-    create-or-update sent twice may create a second contact. Any difference counts, case
-    included: whether the API matches emails case-insensitively is not documented."""
-    if identifier.kind == "id":
-        return False
-    new = getattr(contact, identifier.kind)
-    return not isinstance(new, UnsetType) and new != identifier.value
 
 
 class Contacts:
@@ -93,13 +86,16 @@ class Contacts:
         >>> await client.contacts.create_or_update("email:ana@example.com", Contact("Ana"))
         UpsertResult(contact_id=1)
         """
-        result, _ = await self.upsert_counted(identifier, contact)
-        return result
+        sent = await self._upsert(identifier, contact)
+        return UpsertResult(sent.contact_id)
 
-    async def upsert_counted(
-        self, identifier: Identifier | str, contact: Contact
-    ) -> tuple[UpsertResult, int]:
-        """:meth:`create_or_update`'s result and the attempts it took (bulk's send callable)."""
+    async def send_for_bulk(self, entry: Entry) -> Sent:
+        """Bulk's send callable: the create-or-update of one item."""
+        return await self._upsert(entry.identifier, entry.contact, entry.in_flight)
+
+    async def _upsert(
+        self, identifier: Identifier | str, contact: Contact, in_flight: InFlight | None = None
+    ) -> Sent:
         if not isinstance(contact, Contact):
             raise ContactValidationError(
                 [ValidationProblem("contact", f"expected a Contact, got {type(contact).__name__}")]
@@ -108,14 +104,45 @@ class Contacts:
         params = {"identifier": ident}
         if not rekeys(ident, contact):
             result, attempts = await self._core.call(CONTACT_UPSERT, params, body=body)
-            return result, attempts
-        return await self._rekeying_upsert(ident, contact, body)
+            return Sent(result.contact_id, attempts)
+        return await self._rekeying_upsert(ident, contact, body, in_flight)
 
     async def _rekeying_upsert(
-        self, ident: Identifier, contact: Contact, body: dict[str, Any]
-    ) -> tuple[UpsertResult, int]:
+        self, ident: Identifier, contact: Contact, body: dict[str, Any], in_flight: InFlight | None
+    ) -> Sent:
+        """A create-or-update that changes the email or phone ``ident`` names. Before sending,
+        the contacts already holding the new value are noted; after an answer that leaves the
+        write's fate unknown, the client waits one request timeout (the write may still land),
+        then looks up: the old identifier still names a contact -> not applied, send again
+        (while attempts remain); exactly one contact not noted before holds the new value ->
+        that one; none -> not applied; several -> :class:`MaybeAppliedError`. In bulk with a
+        journal, the item is journaled in flight before it is sent, and an item a resumed run
+        finds in flight is resolved so (two timeouts after its send) before it is sent again.
+        A write the API applies later than two timeouts after it was sent cannot be seen."""
+        timeout = self._core.options.timeout
+        if in_flight is not None and in_flight.resumed:
+            # the earlier run's write may still land: until two timeouts after it was sent
+            left = in_flight.sent_at + 2 * timeout - time.time()
+            await asyncio.sleep(max(0.0, min(2 * timeout, left)))
+            applied = await rekey_applied(self, ident, contact, in_flight.holders)
+            if applied is None:
+                raise MaybeAppliedError(
+                    "an earlier run sent this re-keying upsert and its fate cannot be told "
+                    f"(several contacts hold the new {ident.kind}); check before sending it again",
+                    method="POST",
+                    path=f"/contact/create_or_update/{ident}",
+                    attempts=0,
+                )
+            if not isinstance(applied, bool):
+                return Sent(applied, 0)
         attempts = 0
-        rounds = self._core.sender.retry.max_attempts
+        rounds = self._core.options.retry.max_attempts
+        try:
+            holders_before = await holders(self, ident.kind, getattr(contact, ident.kind))
+        except AelystError:  # then a lost answer cannot be resolved: MaybeAppliedError
+            holders_before = None
+        if in_flight is not None:
+            in_flight.mark(holders_before)
         while True:
             try:
                 result, used = await self._core.call(
@@ -123,35 +150,20 @@ class Contacts:
                 )
             except MaybeAppliedError as exc:
                 attempts += exc.attempts
+                exc.attempts = attempts
                 rounds -= 1
+                await asyncio.sleep(timeout)  # an unanswered write may still land
                 try:
-                    applied = await self._rekey_applied(ident, contact)
+                    applied = await rekey_applied(self, ident, contact, holders_before)
                 except AelystError:
                     applied = None  # the look-up failed too: the answer stays unknown
                 if isinstance(applied, int) and not isinstance(applied, bool):
-                    return UpsertResult(applied), attempts
+                    return Sent(applied, attempts)
                 if applied is None or rounds <= 0:
-                    exc.attempts = attempts
                     raise
                 log.debug("aelyst_async: re-keying upsert %s was not applied; sending again", ident)
                 continue
-            return result, attempts + used
-
-    async def _rekey_applied(self, ident: Identifier, contact: Contact) -> int | bool | None:
-        """After a lost answer: the contact id if the re-keying upsert landed, False if it
-        surely did not, None if that cannot be told."""
-        try:
-            await self.get(ident)
-            return False  # the identifier still names a contact: the change did not land
-        except NotFoundError:
-            pass
-        new = getattr(contact, ident.kind)
-        if not isinstance(new, str):
-            return None  # the field was cleared: nothing left to look the contact up by
-        try:
-            return (await self.get(Identifier(ident.kind, new))).id
-        except NotFoundError:
-            return False
+            return Sent(result.contact_id, attempts + used)
 
     def upsert_many(
         self, items: BulkItems, **options: Unpack[BulkKeywords]
@@ -171,10 +183,10 @@ class Contacts:
         ...         print(outcome.index, outcome.ok, outcome.error)
         """
         return upsert_many(
-            self.upsert_counted,
+            self.send_for_bulk,
             items,
             BulkOptions(**options),
-            concurrency_hint=self._core.sender.throttle.suggested_concurrency,
+            concurrency_hint=self._core.suggested_concurrency,
         )
 
     async def bulk_upsert(self, items: BulkItems, **options: Unpack[BulkKeywords]) -> BulkReport:
@@ -187,10 +199,10 @@ class Contacts:
         >>> report.total, report.succeeded, report.failed, report.skipped
         """
         return await bulk_upsert(
-            self.upsert_counted,
+            self.send_for_bulk,
             items,
             BulkOptions(**options),
-            concurrency_hint=self._core.sender.throttle.suggested_concurrency,
+            concurrency_hint=self._core.suggested_concurrency,
         )
 
     async def get(self, identifier: Identifier | str) -> ContactRecord:

@@ -85,7 +85,7 @@ def next_cursor(pagination: Any) -> str | None:
         raise UnreadableKey("pagination.next", "is not a URL")
     values = parse_qs(urlsplit(url).query).get("cursorId")
     if not values or not values[0]:
-        raise UnreadableKey("pagination.next", f"has no cursorId: {url[:200]!r}")
+        raise UnreadableKey("pagination.next", f"has no cursorId: {url!r}")
     return values[0]
 
 

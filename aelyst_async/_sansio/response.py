@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TypeVar, cast
 
@@ -21,6 +21,7 @@ from .._errors import (
     ResponseFormatError,
     ServerError,
 )
+from .._redact import NOTHING, Redactor
 from .operations import Operation
 from .ratelimit import RateLimit
 from .request import Request
@@ -44,12 +45,13 @@ class Response:
         return RateLimit.from_headers(self.headers)
 
 
-def excerpt(body: bytes, *, redact: Callable[[str], str] = lambda s: s) -> str:
-    """A short, printable excerpt of a body for an error message."""
-    text = redact(body[: EXCERPT_LENGTH * 4].decode("utf-8", errors="replace"))
-    short = text[:EXCERPT_LENGTH]
-    quoted = short.encode("unicode_escape").decode("ascii")
-    return repr(quoted) + ("..." if len(text) > EXCERPT_LENGTH else "")
+def excerpt(body: bytes, *, redact: Redactor = NOTHING) -> str:
+    """A short, printable excerpt of a body for an error message, redacted before it is cut
+    (:meth:`Redactor.cut`)."""
+    window = body[: (EXCERPT_LENGTH + redact.widest + 1) * 4]  # a char is at most 4 bytes
+    shown, cut = redact.cut(window.decode("utf-8", errors="replace"), EXCERPT_LENGTH)
+    quoted = shown.encode("unicode_escape").decode("ascii")
+    return repr(quoted) + ("..." if cut else "")
 
 
 _ERRORS_BY_STATUS: dict[int, type[APIError]] = {
@@ -62,9 +64,7 @@ _ERRORS_BY_STATUS: dict[int, type[APIError]] = {
 }
 
 
-def error_body(
-    body: bytes, *, redact: Callable[[str], str] = lambda s: s
-) -> tuple[int | None, str, bool]:
+def error_body(body: bytes, *, redact: Redactor = NOTHING) -> tuple[int | None, str, bool]:
     """``(code, message, documented)`` of an error answer's body.
 
     The API's error body is ``{"code": <int>, "message": <str>}`` (the official TypeScript
@@ -93,7 +93,7 @@ def error_for(
     response: Response,
     *,
     now: datetime | None = None,
-    redact: Callable[[str], str] = lambda s: s,
+    redact: Redactor = NOTHING,
     can_miss: bool = True,
 ) -> APIError:
     """The typed error for an error response (status >= 300).
@@ -163,7 +163,7 @@ def interpret(
     response: Response,
     *,
     now: datetime | None = None,
-    redact: Callable[[str], str] = lambda s: s,
+    redact: Redactor = NOTHING,
 ) -> T:
     """The result of ``operation``'s response, or raise its typed error.
 
@@ -183,17 +183,19 @@ def interpret(
             return cast(T, None)
         return operation.result(body)
     except (ValueError, TypeError, RecursionError) as exc:
-        applied = (
-            ""
-            if request.idempotent
-            else "; the API answered with a success, so the request was applied: do not send "
-            "it again"
-        )
-        raise ResponseFormatError(
-            f"response {response.status} is not the documented {operation.shape}: {exc}"
-            f"{applied}; body {excerpt(response.body, redact=redact)}",
-            method=request.method,
-            path=request.path,
-            status=response.status,
-            key=getattr(exc, "key", None),
-        ) from None
+        problem = redact.excerpt(str(exc), EXCERPT_LENGTH)
+        key = getattr(exc, "key", None)
+    applied = (
+        ""
+        if request.idempotent
+        else "; the API answered with a success, so the request was applied: do not send it again"
+    )
+    # raised outside the except block: the parser's error (server text) is not its context
+    raise ResponseFormatError(
+        f"response {response.status} is not the documented {operation.shape}: {problem}"
+        f"{applied}; body {excerpt(response.body, redact=redact)}",
+        method=request.method,
+        path=request.path,
+        status=response.status,
+        key=key,
+    )

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import aiohttp
 from yarl import URL
 
 from .._errors import TransportError
+from .._redact import NOTHING, Redactor
 from .._sansio.request import Request
 from .._sansio.response import Response
 from .base import Transport
+from .sessions import Sessions
 
 
 class AiohttpTransport(Transport):
@@ -31,12 +33,12 @@ class AiohttpTransport(Transport):
         headers: Mapping[str, str],
         timeout: float,
         session: aiohttp.ClientSession | None = None,
-        redact: Callable[[str], str] = lambda s: s,
+        redact: Redactor = NOTHING,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._headers = dict(headers)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._sessions = _Sessions(session)
+        self._sessions = Sessions(session)
         self._redact = redact
 
     def with_timeout(self, timeout: float) -> AiohttpTransport:
@@ -53,7 +55,7 @@ class AiohttpTransport(Transport):
         url = URL(self._base_url + request.path, encoded=True)
         headers = {**self._headers, **request.headers}
         try:
-            async with self._sessions.get().request(
+            async with (await self._sessions.get()).request(
                 request.method,
                 url,
                 data=request.body,
@@ -73,7 +75,7 @@ class AiohttpTransport(Transport):
         if isinstance(exc, asyncio.TimeoutError):
             message = f"timed out after {self._timeout.total:g}s"
         else:
-            detail = self._redact(str(exc)) or type(exc).__name__
+            detail = self._redact.excerpt(str(exc), 400) or type(exc).__name__
             message = f"{type(exc).__name__}: {detail}"
         if not sent:
             message += " (the request was not sent)"
@@ -81,37 +83,3 @@ class AiohttpTransport(Transport):
 
     async def aclose(self) -> None:
         await self._sessions.aclose()
-
-
-class _Sessions:
-    """The one session of a transport and its views: borrowed, or created on first use.
-
-    aiohttp sends a GET, PUT or DELETE a second time by itself when a reused connection drops
-    before the answer; only the SDK may decide to send again (a tag rename is a PUT that must
-    not be repeated), so that hidden re-send is switched off on the session, borrowed or not.
-    """
-
-    def __init__(self, session: aiohttp.ClientSession | None) -> None:
-        self.session = session
-        self._owned = session is None
-        if session is not None:
-            _no_hidden_resend(session)
-
-    def get(self) -> aiohttp.ClientSession:
-        if self.session is None:
-            # limit=0: bulk's concurrency, not aiohttp's default of 100 connections, is the cap
-            self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
-            _no_hidden_resend(self.session)
-        if self.session.closed:
-            raise RuntimeError("the aiohttp ClientSession given to AelystClient is closed")
-        return self.session
-
-    async def aclose(self) -> None:
-        if self._owned and self.session is not None:
-            await self.session.close()
-
-
-def _no_hidden_resend(session: aiohttp.ClientSession) -> None:
-    # aiohttp has no public switch (aio-libs/aiohttp#10790); its own test client sets this
-    if hasattr(session, "_retry_connection"):
-        session._retry_connection = False

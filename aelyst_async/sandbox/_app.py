@@ -5,9 +5,7 @@ Per request to an endpoint under ``/v1`` (see :data:`._routes.ROUTES`), in this 
 JSON body (400) → the endpoint's checks (400 / 404 / 409 / 449) → an injected fault (500 before
 applying; or after applying: a lost response, a malformed body, a 500) → apply and answer.
 Anything else (a path that is no endpoint, a body over the size limit, an unexpected error) is
-answered with the documented JSON error body too.
-
-Example::
+answered with the documented JSON error body too. Example::
 
     async with Sandbox(per_path=10, processing=2.0, clock=FakeClock()) as sb:
         ...  # point a client at sb.base_url with sb.token; assert on sb.store and sb.stats
@@ -27,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ._faults import Fault, Faults
+from ._faults import DEFAULT_LATE_DELAY, LATE_FAULTS, Fault, Faults
 from ._http import MESSAGES, NOT_FOUND, ApiError, error_payload, json_response
 from ._limits import Clock, Window, WindowKind, WorkspaceLimit
 from ._openapi import build_document
@@ -84,12 +82,12 @@ class Sandbox:
     during which any call on that contact gets 449; ``fail_rate`` / ``lose_rate`` /
     ``malformed_rate`` / ``fail_applied_rate`` shares of calls answered 500 before applying, of
     responses lost after applying, of 200s with a body that is not JSON, and of 500s after
-    applying, drawn from ``random.Random(seed)`` (and :meth:`inject_fault` for exact ones);
-    ``latency`` real seconds slept before each answer, each drawn uniformly from ``latency ±
-    latency_jitter`` (seeded too, never below 0); ``db`` a SQLite file keeping contacts across
-    restarts; ``custom_fields`` the workspace's fields (``name -> "type"`` or ``"list:A,B"``);
-    ``lifecycles`` its lifecycle stages; ``clock`` the time source of limits and processing;
-    ``wall_clock`` the unix time of ``created_at`` values (``time.time`` by default).
+    applying, ``late_rate`` / ``hang_rate`` of writes landing late (:mod:`._faults`), drawn from
+    ``random.Random(seed)`` (and :meth:`inject_fault` for exact ones); ``latency`` real seconds
+    slept before each answer, drawn uniformly from ``latency ± latency_jitter`` (seeded too,
+    never below 0); ``db`` a SQLite file keeping contacts across restarts; ``custom_fields``
+    the workspace's fields (``name -> "type"`` or ``"list:A,B"``); ``lifecycles`` its stages;
+    ``clock`` the time of limits and processing; ``wall_clock`` that of ``created_at`` values.
 
     ``async with`` binds ``host:port`` (an ephemeral loopback port by default); ``app`` is the
     ``aiohttp.web.Application`` for use without binding (e.g. with ``aiohttp.test_utils``).
@@ -109,6 +107,9 @@ class Sandbox:
         lose_rate: float = 0.0,
         malformed_rate: float = 0.0,
         fail_applied_rate: float = 0.0,
+        late_rate: float = 0.0,
+        hang_rate: float = 0.0,
+        late_delay: float = DEFAULT_LATE_DELAY,
         latency: float = 0.0,
         latency_jitter: float = 0.0,
         seed: int | None = None,
@@ -124,8 +125,8 @@ class Sandbox:
             raise ValueError("processing, latency and latency_jitter must be >= 0")
         self.faults = Faults(
             {"fail": fail_rate, "lose": lose_rate, "malformed": malformed_rate,
-             "fail_applied": fail_applied_rate},
-            seed,
+             "fail_applied": fail_applied_rate, "late": late_rate, "hang": hang_rate},
+            seed, late_delay,
         )  # fmt: skip
         self.token = token
         self.clock: Clock = clock if clock is not None else time.monotonic
@@ -332,14 +333,22 @@ class Sandbox:
         fault: Fault | None = None
         try:
             body = await self._body(request) if endpoint.body else None
-            query = dict(request.query)
-            url = f"{request.scheme}://{request.host}{raw_path}"
-            apply = endpoint.handler(Call(self.state, params, query, body, now, url))
+
+            def process(at: float) -> Callable[[], tuple[int, Any]]:
+                url = f"{request.scheme}://{request.host}{raw_path}"
+                return endpoint.handler(
+                    Call(self.state, params, dict(request.query), body, at, url)
+                )
+
+            apply = process(now)
             fault = self.faults.draw(endpoint.name)
             if fault is not None:
                 stats.faults[fault] += 1
             if fault == "fail":
                 return await self._answer(500, error_payload(500), headers)
+            if fault in LATE_FAULTS:
+                answer = lambda status, payload: self._answer(status, payload, headers)  # noqa: E731
+                return await self.faults.late(fault, process, self.clock, request, answer)
             status, payload = apply()
         except ApiError as exc:
             log.info("%s for %s: %s", exc.status, key[:300], exc.problem or exc.message)

@@ -3,7 +3,12 @@
 ``"fail"``: a 500 before the call is applied; ``"fail_applied"``: a 500 after it was applied
 (a gateway giving up on a server that went on); ``"lose"``: the call is applied and the
 connection closed without an answer; ``"malformed"``: applied, answered with a body that is not
-JSON.
+JSON. Real timing (the call is processed, its target looked up again, when it lands):
+``"late"``: the call is applied ``late_delay`` x U(0.5, 1) seconds after it
+arrived (seeded) and answered at ``late_delay``, so a client whose timeout is shorter gives up
+before the write lands; ``"hang"``: applied at ``late_delay`` x U(0, 1) and never answered (the
+connection is closed at ``late_delay``), whether or not the client cancelled or disconnected
+meanwhile (the write is never cancelled with the connection).
 
 >>> faults = Faults({"lose": 0.0}, seed=1)
 >>> faults.inject("lose", times=1, operation="POST /contact/{identifier}/message")
@@ -13,14 +18,22 @@ JSON.
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import Mapping
-from typing import Literal, get_args
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal, get_args
 
 import attrs
+from aiohttp import web
 
-Fault = Literal["fail", "lose", "malformed", "fail_applied"]
+from ._http import ApiError, error_payload
+
+Fault = Literal["fail", "lose", "malformed", "fail_applied", "late", "hang"]
 FAULTS: tuple[Fault, ...] = get_args(Fault)
+LATE_FAULTS: tuple[Fault, ...] = ("late", "hang")
+"""The faults that apply the call after it arrived, on their own time (see the docstring)."""
+DEFAULT_LATE_DELAY = 1.0
+Answer = Callable[[int, Any], Awaitable[web.StreamResponse]]
 
 
 @attrs.define
@@ -33,19 +46,58 @@ class _Scripted:
 class Faults:
     """Rates by kind (shares of calls, adding up to at most 1) and a script of forced faults."""
 
-    def __init__(self, rates: Mapping[Fault, float], seed: int | None) -> None:
+    def __init__(
+        self,
+        rates: Mapping[Fault, float],
+        seed: int | None,
+        late_delay: float = DEFAULT_LATE_DELAY,
+    ) -> None:
         if any(kind not in FAULTS for kind in rates):
             raise ValueError(f"fault kinds are {list(FAULTS)}")
         if any(not 0.0 <= r <= 1.0 for r in rates.values()) or sum(rates.values()) > 1.0:
             raise ValueError("fault rates must be in [0, 1] and add up to at most 1")
+        if not 0.0 < late_delay < float("inf"):
+            raise ValueError("late_delay must be a positive number of seconds")
         self._rates = [(kind, rates.get(kind, 0.0)) for kind in FAULTS]
         self._seed = seed
+        self.late_delay = late_delay
+        self._writes: set[asyncio.Future[Any]] = set()
         self.reset()
 
     def reset(self) -> None:
         """Reseed the draws and forget the script."""
         self._random = random.Random(self._seed)
+        self._late_random = random.Random(self._seed)
         self._script: list[_Scripted] = []
+
+    async def late(
+        self,
+        kind: Fault,
+        process: Callable[[float], Callable[[], tuple[int, Any]]],
+        clock: Callable[[], float],
+        request: web.Request,
+        answer: Answer,
+    ) -> web.StreamResponse:
+        """Play a ``"late"`` or ``"hang"`` fault: process the call (``process(now)`` checks it
+        and gives its apply) on its own time, never cancelled with the request's handler, then
+        answer late or never."""
+        low = 0.5 if kind == "late" else 0.0
+        at = self.late_delay * self._late_random.uniform(low, 1.0)
+        write = asyncio.ensure_future(_apply_at(at, lambda: process(clock())()))
+        self._writes.add(write)  # a strong reference until it has run
+        write.add_done_callback(self._writes.discard)
+        status, payload = await asyncio.shield(write)
+        await asyncio.sleep(self.late_delay - at)
+        if kind == "hang":
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response()
+        return await answer(status, payload)
+
+    async def settle(self) -> None:
+        """Wait until every late write has landed (what a test checks the store after)."""
+        while self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
 
     def inject(self, kind: Fault, *, times: int = 1, operation: str | None = None) -> None:
         """Force ``kind`` on the next ``times`` calls of ``operation`` (``"METHOD /template"``,
@@ -76,3 +128,11 @@ class Faults:
                 return kind
             draw -= rate
         return None
+
+
+async def _apply_at(delay: float, apply: Callable[[], tuple[int, Any]]) -> tuple[int, Any]:
+    await asyncio.sleep(delay)
+    try:
+        return apply()
+    except ApiError as exc:  # the state changed meanwhile (e.g. a conflict): answer that
+        return exc.status, error_payload(exc.status, exc.message)

@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from ._faults import FAULTS
 from ._http import ApiError, invalid
 from ._limits import Clock
 from ._store import Store, StoredContact
@@ -43,9 +44,7 @@ class SandboxStats:
     queued: int = 0
     creates: int = 0
     updates: int = 0
-    faults: dict[str, int] = attrs.field(
-        factory=lambda: {"fail": 0, "lose": 0, "malformed": 0, "fail_applied": 0}
-    )
+    faults: dict[str, int] = attrs.field(factory=lambda: {kind: 0 for kind in FAULTS})
     operations: dict[str, int] = attrs.field(factory=dict)
 
     def as_dict(self) -> dict[str, Any]:

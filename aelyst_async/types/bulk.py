@@ -14,6 +14,8 @@ class BulkOutcome:
     ``index`` is the item's position in the input; exactly one outcome exists per item.
     ``skipped`` is True for an item a resumed run did not send because its journal records it
     as succeeded (``ok`` is then True, ``contact_id`` the recorded one, ``attempts`` 0).
+    ``context`` is the opaque value an item was given with, handed back untouched (None when
+    it had none).
     """
 
     index: int
@@ -23,6 +25,7 @@ class BulkOutcome:
     error: AelystError | None = None
     attempts: int = 0
     skipped: bool = False
+    context: object = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.define
