@@ -3,8 +3,9 @@
 Wire names: each field's camelCase name, or its ``WIRE_NAME`` metadata where the API is
 irregular (``custom_fields``, ``created_at``, an attachment's ``type``). Writing leaves out
 a field at a default that means "not given" (``UNSET``, ``None``, an empty list; a field whose
-metadata says ``NULL_SENT`` is sent as null: a filter condition's ``field``); reading
-ignores unknown keys, fills missing ones with their defaults and keeps the JSON types.
+metadata says ``NULL_SENT`` is sent as null: a filter condition's ``field``); reading a
+:class:`Contact` (a JSONL import) keeps the JSON types strictly. The API's answers (records)
+are read by the tolerant reader of :mod:`._read`, registered on this converter.
 
 >>> converter.unstructure(ContactUpdate(last_name="Silva", custom_fields=[CustomField("P", 1)]))
 {'lastName': 'Silva', 'custom_fields': [{'name': 'P', 'value': 1}]}
@@ -100,32 +101,6 @@ def _structure_custom_fields(value: Any, _: Any) -> tuple[CustomField, ...] | No
     return tuple(_structure_custom_field(item, CustomField) for item in value)
 
 
-def _structure_time(value: Any, _: Any) -> datetime.datetime | None:
-    """Unix seconds (the API's form) or an ISO 8601 string -> an aware UTC datetime."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
-    if isinstance(value, str):
-        when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=datetime.timezone.utc)
-        return when.astimezone(datetime.timezone.utc)
-    raise TypeError(f"expected unix seconds or an ISO 8601 time, got {type(value).__name__}")
-
-
-def _structure_names(value: Any, _: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise TypeError(f"expected a list, got {type(value).__name__}")
-    return tuple(_structure_str(item, str) for item in value)
-
-
-def _structure_record_fields(value: Any, _: Any) -> tuple[CustomField, ...]:
-    return _structure_custom_fields(value, _) or ()
-
-
 def wire_name(field: attrs.Attribute[Any]) -> str:
     """A field's JSON key: its ``WIRE_NAME`` metadata, else its name in camelCase."""
     irregular: str | None = field.metadata.get(WIRE_NAME)
@@ -161,11 +136,6 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(str | None | UnsetType, _structure_optional_str)
     conv.register_structure_hook(Sequence[CustomField] | None | UnsetType, _structure_custom_fields)
     conv.register_structure_hook(str | None, _structure_optional_str)
-    conv.register_structure_hook(datetime.datetime | None, _structure_time)
-    conv.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_names)
-    conv.register_structure_hook_func(
-        lambda t: t == tuple[CustomField, ...], _structure_record_fields
-    )
     conv.register_structure_hook(CustomField, _structure_custom_field)
     conv.register_unstructure_hook(
         CustomField, lambda f: {"name": f.name, "value": custom_value_to_wire(f.value)}
