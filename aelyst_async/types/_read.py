@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import json
 import logging
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, Union
 
 import attrs
@@ -63,7 +64,7 @@ class WireRecord:
     @property
     def extra(self) -> dict[str, Any]:
         """The keys of the answer the SDK does not model, as received."""
-        known = _known_keys(type(self))
+        known = _known_keys(_any(type(self)))
         return {key: value for key, value in self._wire.items() if key not in known}
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,6 +95,11 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
+def _any(value: object) -> Any:
+    """``value`` typed as Any: a type used as a key of a cache (types hash by identity)."""
+    return value
+
+
 def _fields(cls: Any) -> tuple[attrs.Attribute[Any], ...]:
     """The attrs fields of ``cls``, their annotations resolved to types."""
     resolved: tuple[attrs.Attribute[Any], ...] = attrs.fields(attrs.resolve_types(cls))
@@ -104,8 +110,28 @@ def _keys(field: attrs.Attribute[Any]) -> tuple[str, ...]:
     return (wire_name(field), *field.metadata.get(ALSO_READ, ()))
 
 
+@functools.cache
 def _known_keys(cls: type[Any]) -> frozenset[str]:
     return frozenset(key for field in _fields(cls) for key in _keys(field))
+
+
+Reader = Callable[[Any], Any]
+
+
+@functools.cache
+def _plan(cls: type[Any]) -> tuple[tuple[str, tuple[str, ...], Reader, bool], ...]:
+    """How to read each field of ``cls``: its argument name, its keys, its reader, and whether
+    it is required (no default: it identifies the record). Made once per class."""
+    return tuple(
+        (
+            field.alias or field.name,
+            _keys(field),
+            _reader(_any(field.type)),
+            field.default is attrs.NOTHING,
+        )
+        for field in _fields(cls)
+        if field.name != "_wire"
+    )
 
 
 def read_record(body: Any, cls: type[T]) -> T:
@@ -117,24 +143,20 @@ def read_record(body: Any, cls: type[T]) -> T:
     if not isinstance(body, dict):
         raise UnreadableKey(cls.__name__, f"is not a JSON object: got {type(body).__name__}")
     values: dict[str, Any] = {}
-    for field in _fields(cls):
-        if field.name == "_wire":
-            continue
-        keys = _keys(field)
+    kind: Any = cls
+    for name, keys, reader, required in _plan(kind):
         key = next((k for k in keys if body.get(k) is not None), None)
-        required = field.default is attrs.NOTHING
         if key is None:
             if required:
                 raise UnreadableKey(keys[0], f"is missing from the {cls.__name__}")
             continue
         try:
-            values[field.alias or field.name] = read_value(body[key], field.type)
+            values[name] = reader(body[key])
         except (TypeError, ValueError) as exc:
             if required:
                 raise UnreadableKey(key, f"of the {cls.__name__} cannot be read: {exc}") from None
             log.debug("aelyst_async: %s.%s left at its default: %s", cls.__name__, key, exc)
-    make: Any = cls
-    built: T = make(**values, wire=body)
+    built: T = kind(**values, wire=body)
     return built
 
 
@@ -198,42 +220,56 @@ def read_custom_field(value: Any) -> CustomField:
     return CustomField(read_str(value.get("name")), field_value)
 
 
-def _read_items(value: Any, item: Any) -> tuple[Any, ...]:
+def _read_items(value: Any, item: Reader) -> tuple[Any, ...]:
     items = []
     for i, raw in enumerate(read_list(value)):
         try:
-            items.append(read_value(raw, item))
+            items.append(item(raw))
         except (TypeError, ValueError) as exc:
             log.debug("aelyst_async: list item %d left out: %s", i, exc)
     return tuple(items)
 
 
+def _read_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _read_nested(cls: type[Any], value: Any) -> Any:
+    if isinstance(value, str) and any(field.name == "name" for field in _fields(cls)):
+        return read_record({"name": value}, cls)  # a team given by its name
+    return read_record(value, cls)
+
+
 def read_value(value: Any, tp: Any) -> Any:
     """``value`` as the type ``tp`` of a record field (see the module's rules)."""
+    return _reader(tp)(value)
+
+
+@functools.cache
+def _reader(tp: Any) -> Reader:
+    """The function reading a JSON value as ``tp``, made once per type."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (Union, types.UnionType):
-        (inner,) = [arg for arg in args if arg is not type(None)]
-        return None if value is None else read_value(value, inner)
+        (inner,) = [_reader(arg) for arg in args if arg is not type(None)]
+        return lambda value: None if value is None else inner(value)
     if origin is tuple:
-        return _read_items(value, args[0])
-    if tp is Any:
-        return value
-    if tp is int:
-        return read_int(value)
-    if tp is str:
-        return read_str(value)
-    if tp is datetime.datetime:
-        return read_time(value)
-    if tp is CustomField:
-        return read_custom_field(value)
+        item = _reader(args[0])
+        return lambda value: _read_items(value, item)
     if origin in (dict, Mapping) or tp in (dict, Mapping):
-        if not isinstance(value, dict):
-            raise TypeError(f"expected an object, got {type(value).__name__}")
-        return value
+        return _read_object
     if isinstance(tp, type) and issubclass(tp, WireRecord):
-        if isinstance(value, str) and any(field.name == "name" for field in _fields(tp)):
-            return read_record({"name": value}, tp)  # a team given by its name
-        return read_record(value, tp)
+        return functools.partial(_read_nested, tp)
+    simple: dict[Any, Reader] = {
+        Any: lambda value: value,
+        int: read_int,
+        str: read_str,
+        datetime.datetime: read_time,
+        CustomField: read_custom_field,
+    }
+    if tp in simple:
+        return simple[tp]
     raise TypeError(f"no reading for {tp!r}")
 
 
