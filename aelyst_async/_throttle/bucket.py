@@ -88,15 +88,22 @@ class Bucket:
         Returns True when the task had to wait (False: it never suspended). ``ready`` and the
         token are checked together, in turn order, and the token taken without suspending.
         """
+        return (await self.take(ready))[0]
+
+    async def take(self, ready: Ready = _always) -> tuple[bool, bool]:
+        """:meth:`acquire`, telling more: ``(waited, held)``, ``held`` True when the rate itself
+        held this task back (it slept for a token), not only its turn behind others or ``ready``.
+        """
         loop = asyncio.get_running_loop()
         if not self._queued:
             now = loop.time()
             if ready(now) <= 0 and self._room_in(now) <= 0:
                 self._level += 1.0
-                return False
+                return False, False
         if self._lock is None:
             self._lock = asyncio.Lock()
         waited = self._queued > 0  # behind another task: its turn comes after a suspension
+        held = False
         self._queued += 1
         try:
             async with self._lock:
@@ -107,7 +114,8 @@ class Bucket:
                         delay = self._room_in(now)  # counts from the first use after it
                         if delay <= 0:
                             self._level += 1.0
-                            return waited
+                            return waited, held
+                        held = True
                     waited = True
                     await asyncio.sleep(delay)
         finally:

@@ -23,6 +23,9 @@ from collections import OrderedDict, deque
 
 SEND_MARGIN = 0.02
 """Extra share of a period between a send and the one ``limit`` later (the network's jitter)."""
+MAX_PATH_LIMIT = 10_000
+"""The highest ``X-RateLimit-Limit`` taken from a header (per period); higher ones count as this,
+so a budget's log never holds more entries (the API documents 5)."""
 
 
 class Turn:
@@ -103,14 +106,16 @@ class PathBudget:
         """Apply the server's view of its window from the answer to request ``seq``."""
         self.active = now
         if limit is not None and limit >= 1:
-            self.limit = limit
+            self.limit = min(limit, MAX_PATH_LIMIT)
         if remaining is None:
+            self._trim()
             return
         used = self.limit - remaining  # the server's count of its window, ``seq`` included
         horizon = sent_at - self.period * (1.0 + SEND_MARGIN)
         known = sum(1 for t, s in self.log if t > horizon and s <= seq)
-        for _ in range(used - known):  # sent by others: they count until ``seq``'s window ends
-            bisect.insort(self.log, (sent_at, seq))
+        if used > known:  # sent by others: they count until ``seq``'s window ends
+            at = bisect.bisect(self.log, (sent_at, seq))
+            self.log[at:at] = [(sent_at, seq)] * min(used - known, self.limit)
         self._trim()
 
     def _trim(self) -> None:

@@ -80,8 +80,13 @@ class Throttle:
         learn = policy.workspace is None and policy.adaptive
         self._gate = WorkspaceGate(policy.workspace, policy.period, learn=learn)
         store = policy.shared
-        self._shared = None if store is None else SharedBudget(store, self._gate, policy.period)
+        self._shared = (
+            None
+            if store is None
+            else SharedBudget(store, self._gate, policy.period, max_pause + policy.period)
+        )
         self._rtt: float | None = None
+        self._in_flight = 0  # permits handed out and not yet handed back
 
     async def acquire(self, key: str) -> Permit:
         """Wait until a request on ``key`` (``"METHOD /path"``) may be sent; FIFO, cancel-safe."""
@@ -106,8 +111,9 @@ class Throttle:
                     if suspended:
                         waited += self._waited(key, "path", now - entered)
                     reason: WaitReason = "pause" if gate.paused_for(now) > 0 else "workspace"
-                    if await gate.acquire():
-                        held = held or reason == "workspace"
+                    suspended, by_rate = await gate.acquire()
+                    held = held or by_rate
+                    if suspended:
                         waited += self._waited(key, reason, loop.time() - now)
                         now = loop.time()
                     if self._shared is not None:
@@ -126,9 +132,10 @@ class Throttle:
             self._paths.leave(key, budget, loop.time())
             raise
         permit = Permit(key, budget, seq, now, waited)
+        self._in_flight += 1
         learner = gate.learner
         if learner is not None:
-            learner.sent(now, held=held)
+            learner.sent(now, held=held, in_flight=self._in_flight)
             permit.epoch = learner.epoch
         if self._shared is not None:
             self._shared.sent(now)
@@ -142,6 +149,7 @@ class Throttle:
         now = self._now()
         budget = permit._budget
         self._paths.leave(permit.key, budget, now)
+        self._in_flight = max(0, self._in_flight - 1)
         sample = max(0.0, now - permit.sent_at)
         self._rtt = sample if self._rtt is None else self._rtt + RTT_WEIGHT * (sample - self._rtt)
         if not self.policy.adaptive:
@@ -172,6 +180,7 @@ class Throttle:
     def release(self, permit: Permit) -> None:
         """Hand back a permit whose request got no answer (transport error, cancellation)."""
         self._paths.leave(permit.key, permit._budget, self._now())
+        self._in_flight = max(0, self._in_flight - 1)
 
     def suggested_concurrency(self) -> int:
         """Requests to keep in flight to use the rate in force (Little's law, with headroom).
@@ -189,6 +198,8 @@ class Throttle:
         rtt = ASSUMED_RTT if self._rtt is None else self._rtt
         low, high = CONCURRENCY_BOUNDS
         needed = round(rate / self._period * rtt * HEADROOM, 6)  # no float noise over a whole
+        if not needed < high:  # also inf and NaN, which the rates never are (a last guard)
+            return high
         return max(low, min(high, math.ceil(needed) + 1))
 
     def snapshot(self) -> ThrottleSnapshot:
@@ -217,6 +228,7 @@ class Throttle:
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start afresh on a new event loop (limiters and locks belong to one loop)."""
         self._loop = loop
+        self._in_flight = 0
         self._paths.clear()
         self._gate.reset(loop.time())
         if self._shared is not None:

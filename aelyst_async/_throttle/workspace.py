@@ -75,9 +75,10 @@ class WorkspaceGate:
         """Seconds left of the client-wide pause (0 or less: not paused)."""
         return self.pause_until - now
 
-    async def acquire(self) -> bool:
-        """Wait for the pause to end and for a token; True when that meant suspending."""
-        return await self._bucket.acquire(self.paused_for)
+    async def acquire(self) -> tuple[bool, bool]:
+        """Wait for the pause to end and for a token: ``(waited, held)``, ``held`` True when
+        the rate in force made the request wait (not the pause, nor its turn behind others)."""
+        return await self._bucket.take(self.paused_for)
 
     def pause(self, key: str, seconds: float, now: float) -> None:
         """Hold every request for ``seconds`` from ``now``; never shortens a pause."""
