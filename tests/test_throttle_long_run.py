@@ -107,7 +107,7 @@ def check(throttle: Throttle, scenario: Scenario, peak: int, now: float) -> None
     assert len(throttle._paths) <= recent + scenario.workers + 1
     for budget in throttle._paths._budgets.values():
         assert budget.limit <= MAX_PATH_LIMIT
-        assert len(budget.log) <= budget.limit
+        assert len(budget.log) <= budget.logged <= budget.limit
     assert gate.paused_for(now) <= MAX_PAUSE
     low, high = CONCURRENCY_BOUNDS
     assert low <= throttle.suggested_concurrency() <= high
