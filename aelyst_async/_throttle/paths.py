@@ -13,65 +13,23 @@ The server's headers correct that view: ``X-RateLimit-Limit`` sets ``limit`` (up
 count, at the send time of the answered request: memory and time per answer never grow with the
 size of the limit the header announces.
 
-A key's turn is held from the moment its request passes this gate until it is sent (the later
-gates may make it wait): the log is therefore only ever written by the head of a key's line.
+A key's turn (:class:`~aelyst_async._throttle.turn.Turn`, by priority) is held from the moment
+its request passes this gate until it is sent (the later gates may make it wait): the log is
+therefore only ever written by the head of a key's line.
 """
 
 from __future__ import annotations
 
-import asyncio
 import bisect
-from collections import OrderedDict, deque
+from collections import OrderedDict
+
+from .turn import Turn
 
 SEND_MARGIN = 0.02
 """Extra share of a period between a send and the one ``limit`` later (the network's jitter)."""
 MAX_PATH_LIMIT = 10_000
 """The highest ``X-RateLimit-Limit`` taken from a header (per period); higher ones count as this
 (the API documents 5)."""
-
-
-class Turn:
-    """A FIFO turn for the requests of one key: taken at once when free, cancel-safe."""
-
-    __slots__ = ("_held", "_waiters")
-
-    def __init__(self) -> None:
-        self._held = False
-        self._waiters: deque[asyncio.Future[None]] | None = None
-
-    @property
-    def busy(self) -> bool:
-        """True while a task holds or waits for the turn."""
-        return self._held or bool(self._waiters)
-
-    async def take(self) -> bool:
-        """Wait for the turn; True when that meant suspending."""
-        if not self.busy:
-            self._held = True
-            return False
-        if self._waiters is None:
-            self._waiters = deque()
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await waiter
-        except BaseException:
-            if waiter.done() and not waiter.cancelled():
-                self.give()  # handed the turn just as it was cancelled: pass it on
-            else:
-                self._waiters.remove(waiter)
-            raise
-        return True
-
-    def give(self) -> None:
-        """Hand the turn to the next waiter, or free it."""
-        waiters = self._waiters
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)  # it holds the turn now
-                return
-        self._held = False
 
 
 class PathBudget:

@@ -25,10 +25,12 @@ import logging
 import math
 from collections.abc import Callable
 
+from .._errors import DeadlineExceededError
 from .._sansio import RateLimit
 from .paths import PathBudget, Paths
 from .policy import RateLimitPolicy, ThrottleSnapshot, WaitEvent, WaitReason
 from .shared import SharedBudget
+from .turn import Priority, check_priority
 from .workspace import WorkspaceGate
 
 log = logging.getLogger("aelyst_async")
@@ -42,6 +44,13 @@ ASSUMED_RTT = 0.25
 """Seconds assumed for a round trip before any answer (the API is 100-400 ms away)."""
 HEADROOM = 2.0
 RTT_WEIGHT = 0.125
+
+
+async def _sleep(delay: float, now: float, deadline: float | None) -> None:
+    """Sleep ``delay`` seconds from ``now``; TimeoutError at once if it would pass ``deadline``."""
+    if deadline is not None and now + delay > deadline:
+        raise TimeoutError
+    await asyncio.sleep(delay)
 
 
 class Permit:
@@ -88,49 +97,87 @@ class Throttle:
         self._rtt: float | None = None
         self._in_flight = 0  # permits handed out and not yet handed back
 
-    async def acquire(self, key: str) -> Permit:
-        """Wait until a request on ``key`` (``"METHOD /path"``) may be sent; FIFO, cancel-safe."""
+    async def acquire(
+        self, key: str, *, priority: Priority = "normal", deadline: float | None = None
+    ) -> Permit:
+        """Wait until a request on ``key`` (``"METHOD /path"``) may be sent; cancel-safe.
+
+        ``priority``: at every gate and pause, waiting requests of a higher priority go first,
+        first come first served within one (see :mod:`.turn` for the share lower ones keep);
+        ``deadline``: the loop time (``loop.time()``) by which it must be sent, or None. When
+        the wait ahead (pause, path, the workspace queue at its rate) would pass it, raises
+        :class:`DeadlineExceededError` at once; when the deadline passes while it waits, then.
+        Either way nothing was sent (``request_sent`` False, ``attempts`` 0).
+
+        >>> permit = await throttle.acquire("GET /contact/1", priority="high", deadline=t + 2)
+        """
+        check_priority(priority)
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._bind(loop)
-        now = entered = loop.time()
+        now = loop.time()
         budget = self._paths.enter(key, now)
-        gate, waited, held = self._gate, 0.0, False
         try:
-            suspended = await budget.turn.take()
+            if deadline is not None:
+                ahead = budget.turn.ahead(priority) * budget.period / budget.limit
+                wait = max(self._gate.wait_for(priority, now), budget.ready_in(now) + ahead)
+                if now + wait > deadline:
+                    left = deadline - now
+                    raise self._late(key, f"{wait:.3f}s of waiting ahead, {left:.3f}s left")
             try:
-                # The key's turn is held until its request is sent, so no other request of the
-                # key passes the path gate meanwhile. Answers to earlier requests may still
-                # arrive while this one waits at the later gates, spending the path or pausing
-                # the client: then it goes through the gates again.
-                while True:
-                    now = loop.time()
-                    while (delay := budget.ready_in(now)) > 0:
-                        await asyncio.sleep(delay)
-                        now, suspended = loop.time(), True
-                    if suspended:
-                        waited += self._waited(key, "path", now - entered)
-                    reason: WaitReason = "pause" if gate.paused_for(now) > 0 else "workspace"
-                    suspended, by_rate = await gate.acquire()
-                    held = held or by_rate
-                    if suspended:
-                        waited += self._waited(key, reason, loop.time() - now)
-                        now = loop.time()
-                    if self._shared is not None:
-                        delay = await self._shared.reserve(key, budget.limit, now)
-                        if delay > 0:
-                            await asyncio.sleep(delay)
-                            waited += self._waited(key, "shared", delay)
-                        now = loop.time()
-                    if budget.ready_in(now) <= 0 and gate.paused_for(now) <= 0:
-                        break
-                    entered, suspended = now, False
-                seq = budget.sent(now)
-            finally:
-                budget.turn.give()
+                return await self._pass(key, budget, priority, deadline)
+            except TimeoutError:
+                raise self._late(key, "the wait in the throttle would pass it") from None
         except BaseException:
             self._paths.leave(key, budget, loop.time())
             raise
+
+    @staticmethod
+    def _late(key: str, why: str) -> DeadlineExceededError:
+        method, _, path = key.partition(" ")
+        return DeadlineExceededError(
+            f"deadline exceeded before sending ({why}); not sent", method=method, path=path
+        )
+
+    async def _pass(
+        self, key: str, budget: PathBudget, priority: Priority, deadline: float | None
+    ) -> Permit:
+        """Through the gates in turn (the path's, the workspace's, the store's); the permit.
+        TimeoutError when a wait would pass ``deadline``."""
+        loop = asyncio.get_running_loop()
+        now = entered = loop.time()
+        gate, waited, held = self._gate, 0.0, False
+        suspended = await budget.turn.take(priority, deadline)
+        try:
+            # The key's turn is held until its request is sent, so no other request of the
+            # key passes the path gate meanwhile. Answers to earlier requests may still
+            # arrive while this one waits at the later gates, spending the path or pausing
+            # the client: then it goes through the gates again.
+            while True:
+                now = loop.time()
+                while (delay := budget.ready_in(now)) > 0:
+                    await _sleep(delay, now, deadline)
+                    now, suspended = loop.time(), True
+                if suspended:
+                    waited += self._waited(key, "path", now - entered)
+                reason: WaitReason = "pause" if gate.paused_for(now) > 0 else "workspace"
+                suspended, by_rate = await gate.acquire(priority, deadline)
+                held = held or by_rate
+                if suspended:
+                    waited += self._waited(key, reason, loop.time() - now)
+                    now = loop.time()
+                if self._shared is not None:
+                    delay = await self._shared.reserve(key, budget.limit, now)
+                    if delay > 0:
+                        await _sleep(delay, now, deadline)
+                        waited += self._waited(key, "shared", delay)
+                    now = loop.time()
+                if budget.ready_in(now) <= 0 and gate.paused_for(now) <= 0:
+                    break
+                entered, suspended = now, False
+            seq = budget.sent(now)
+        finally:
+            budget.turn.give()
         permit = Permit(key, budget, seq, now, waited)
         self._in_flight += 1
         learner = gate.learner

@@ -15,6 +15,7 @@ from typing import Literal
 
 from .bucket import Bucket
 from .learning import WorkspaceLearner
+from .turn import Priority
 
 log = logging.getLogger("aelyst_async")
 
@@ -75,10 +76,17 @@ class WorkspaceGate:
         """Seconds left of the client-wide pause (0 or less: not paused)."""
         return self.pause_until - now
 
-    async def acquire(self) -> tuple[bool, bool]:
+    async def acquire(
+        self, priority: Priority = "normal", deadline: float | None = None
+    ) -> tuple[bool, bool]:
         """Wait for the pause to end and for a token: ``(waited, held)``, ``held`` True when
-        the rate in force made the request wait (not the pause, nor its turn behind others)."""
-        return await self._bucket.take(self.paused_for)
+        the rate in force made the request wait (not the pause, nor its turn behind others);
+        TimeoutError when that would pass ``deadline`` (see :meth:`Bucket.take`)."""
+        return await self._bucket.take(self.paused_for, priority=priority, deadline=deadline)
+
+    def wait_for(self, priority: Priority, now: float) -> float:
+        """Seconds a request of ``priority`` arriving now would wait here, at least."""
+        return max(self.paused_for(now), self._bucket.wait_for(priority, now))
 
     def pause(self, key: str, seconds: float, now: float) -> None:
         """Hold every request for ``seconds`` from ``now``; never shortens a pause."""
