@@ -1,4 +1,4 @@
-"""A leaky bucket whose size and rate can change, FIFO and cancel-safe: :class:`Bucket`.
+"""A leaky bucket whose size and rate can change, by priority and cancel-safe: :class:`Bucket`.
 
 The bucket holds a *level* that drains continuously at ``capacity / period`` per second; a token
 may be taken while ``level + 1 <= capacity`` (aiolimiter's ``AsyncLimiter`` semantics: a burst of
@@ -37,9 +37,9 @@ def _always(_now: float) -> float:
 
 
 class Bucket:
-    """``capacity`` tokens refilled continuously over ``period`` seconds, FIFO and cancel-safe.
+    """``capacity`` tokens refilled continuously over ``period`` seconds, in turn, cancel-safe.
 
-    ``capacity=None`` makes an unlimited bucket: :meth:`acquire` then only keeps the FIFO order
+    ``capacity=None`` makes an unlimited bucket: :meth:`acquire` then only keeps the order
     and the ``ready`` condition.
     """
 

@@ -1,4 +1,4 @@
-"""The per method + path gate: one budget per key, FIFO per key, memory bounded by keys in use.
+"""The per method + path gate: one budget per key, in turn per key, memory bounded by keys in use.
 
 The server counts each method + path in windows of ``period`` seconds that start when it
 *receives* requests, so a budget is scheduled from send times, never from answer times: it keeps

@@ -4,9 +4,10 @@ Every request passes three gates, in order, before it is sent:
 
 1. **Its path** (method + path, identifier included; :mod:`.paths`): scheduled from the send
    times of the server's current window and the limit its headers announce.
-2. **The workspace** (:mod:`.workspace`), FIFO over all requests: the client-wide pause after a
-   429 (its ``Retry-After``, bounded by ``max_pause``; one period when it has none or 0), then
-   the workspace rate: configured, learned from 429s (:mod:`.learning`), or probed.
+2. **The workspace** (:mod:`.workspace`), in turn over all requests (by priority): the
+   client-wide pause after a 429 (its ``Retry-After``, bounded by ``max_pause``; one period when
+   it has none or 0), then the workspace rate: configured, learned from 429s (:mod:`.learning`),
+   or probed.
 3. **The shared store** (:mod:`.shared`), when the policy has one: the budgets of every process
    using it, and their pause.
 

@@ -1,4 +1,4 @@
-"""The workspace gate: every request of the client, FIFO, after the client-wide pause.
+"""The workspace gate: every request of the client, in turn (by priority), after the pause.
 
 The gate's rate is the configured ``workspace`` rate, or the one a
 :class:`~aelyst_async._throttle.learning.WorkspaceLearner` finds (its warm-up allowance until the
