@@ -276,6 +276,32 @@ class ResponseFormatError(TransportError):
         self.key = key
 
 
+class DeadlineExceededError(RequestError):
+    """A call's ``deadline`` passed, or the throttle could tell that waiting alone would pass it
+    (then it failed at once, unsent).
+
+    ``request_sent``: whether any attempt of the call was sent (False: the API never saw it);
+    ``attempts``: the attempts sent before giving up (0 when none was).
+
+    >>> try:
+    ...     await client.with_options(deadline=2.0).contacts.get("email:a@b.com")
+    ... except DeadlineExceededError as exc:
+    ...     exc.request_sent            # False: failed in the throttle, safe to try elsewhere
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        attempts: int = 0,
+        request_sent: bool = False,
+    ) -> None:
+        super().__init__(message, method=method, path=path, attempts=attempts)
+        self.request_sent = request_sent
+
+
 class MaybeAppliedError(TransportError):
     """A call that is not idempotent (create, merge, a message, a comment, ...) got no sure
     answer (a timeout, a lost or unreadable response, a 5xx): the API may have applied it, so

@@ -1,7 +1,9 @@
 """One budget for every process and host of a workspace, kept in Redis: :class:`RedisLimitStore`.
 
-Give every client of one workspace token, in every process on every host, the same store
-(same Redis, same ``namespace``) as ``RateLimitPolicy(shared=store)``. They then share
+Give every client of one organisation (the API applies its limits per organisation, whatever
+token of it sends), in every process on every host, the same store (same Redis, same
+``namespace``: :meth:`RedisLimitStore.namespace_for`) as ``RateLimitPolicy(shared=store)``. They
+then share
 
 - the per method + path budgets and the workspace budget: one atomic Lua script per request
   books it on both and answers how long to wait (one round trip);
@@ -39,7 +41,7 @@ a request; each call is bounded by ``timeout`` seconds.
 Requires the ``[redis]`` extra (``pip install 'aelyst_async[redis]'``, redis-py >= 5).
 
 >>> store = RedisLimitStore.from_url(
-...     "redis://redis.internal:6379/0", namespace=RedisLimitStore.namespace_for_token(token))
+...     "redis://redis.internal:6379/0", namespace=RedisLimitStore.namespace_for("org-4711"))
 >>> async with AelystClient(token, rate_limit=RateLimitPolicy(shared=store)) as client:
 ...     await client.contacts.bulk_upsert(contacts)
 >>> await store.aclose()
@@ -198,6 +200,20 @@ class RedisLimitStore:
         return store
 
     @staticmethod
+    def namespace_for(key: str, *, prefix: str = "aelyst") -> str:
+        """A namespace for one *organisation* (the API applies its limits per organisation,
+        which may hold up to 10 tokens): ``prefix`` and the first 16 hex digits of the SHA-256
+        of ``key``, any stable name the deployment chooses for it (e.g. its organisation id).
+        Every process of every token of the organisation uses the same one.
+
+        >>> RedisLimitStore.namespace_for("org-4711")
+        'aelyst:...'
+        """
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"namespace_for: key must be a non-empty string, not {key!r}")
+        return f"{prefix}:{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+
+    @staticmethod
     def namespace_for_token(token: str | None = None, *, prefix: str = "aelyst") -> str:
         """A namespace for one workspace token that does not reveal it: ``prefix`` and the first
         16 hex digits of the token's SHA-256 (``token`` falls back to ``AELYST_API_TOKEN``).
@@ -208,7 +224,7 @@ class RedisLimitStore:
         token = token or os.environ.get("AELYST_API_TOKEN")
         if not token:
             raise ValueError("namespace_for_token: no token given and AELYST_API_TOKEN is unset")
-        return f"{prefix}:{hashlib.sha256(token.encode()).hexdigest()[:16]}"
+        return RedisLimitStore.namespace_for(token, prefix=prefix)
 
     def __repr__(self) -> str:
         state = "unavailable" if self._down else "available"

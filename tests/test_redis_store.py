@@ -346,3 +346,14 @@ async def test_a_hostile_retry_after_pauses_the_namespace_for_at_most_max_pause(
     assert 29.0 < wait <= 30.0
     ttl = await store._redis.pttl(store._pause_key)
     assert 0 < ttl <= 30_000  # the pause key expires with the pause, not in a day
+
+
+def test_one_namespace_per_organisation_whatever_its_tokens() -> None:
+    org = RedisLimitStore.namespace_for("org-4711")
+    assert org == RedisLimitStore.namespace_for("org-4711")  # stable: every process, every token
+    assert org != RedisLimitStore.namespace_for("org-4712")
+    assert org.startswith("aelyst:") and "4711" not in org  # hashed, not in clear
+    RedisLimitStore.from_url("redis://127.0.0.1:1/0", namespace=org)  # a valid namespace
+    assert RedisLimitStore.namespace_for_token("tok") == RedisLimitStore.namespace_for("tok")
+    with pytest.raises(ValueError, match="key"):
+        RedisLimitStore.namespace_for("")

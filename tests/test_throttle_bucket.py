@@ -212,3 +212,17 @@ def test_a_bucket_made_outside_any_loop_works_in_each_loop_that_uses_it() -> Non
     assert run(use()) == pytest.approx(0.0, abs=1e-6)
     bucket.refit(2, 1.0)  # full again: usable at once in another loop
     assert run(use()) == pytest.approx(0.0, abs=1e-6)
+
+
+@virtual_time
+async def test_take_tells_a_wait_for_the_rate_from_a_wait_behind_others() -> None:
+    bucket = Bucket(100, 1.0)  # room for 100 at once: the rate holds no one back here
+    opens_at = 1.0
+    head = asyncio.create_task(bucket.take(lambda t: opens_at - t))  # waits for its gate
+    await asyncio.sleep(0)
+    behind = asyncio.create_task(bucket.take())  # a token is free; it waits for its turn
+    assert await head == (True, False)
+    assert await behind == (True, False)  # waited in line, not held by the rate
+    full = Bucket(1, 1.0)
+    assert await full.take() == (False, False)
+    assert await full.take() == (True, True)  # slept for a token: the rate held it

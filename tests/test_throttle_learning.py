@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aelyst_async._throttle.learning import MARGIN, WorkspaceLearner
+from aelyst_async._throttle.learning import MARGIN, WARM_MARGIN, WorkspaceLearner
 
 KEEP = 1 - MARGIN  # the share of a counted window the learner keeps
 
@@ -195,3 +195,17 @@ def test_adopt_takes_a_rate_learned_elsewhere() -> None:
     assert learner.rate == 40.0
     learner.adopt(0.01, now=4.0)
     assert learner.rate == learner.min_rate
+
+
+def test_the_warm_up_never_outgrows_what_the_client_could_send() -> None:
+    """Issue 22: held on every send, no limit ever met, the allowance stops at WARM_MARGIN times
+    the peak in flight per round trip (it doubled up to infinity before)."""
+    learner = WorkspaceLearner(1.0)
+    t = 0.0
+    for _ in range(100_000):  # 2,000 s of 50 requests per second, 4 in flight, 80 ms away
+        learner.sent(t, held=True, in_flight=4)
+        learner.admitted(sent_at=t, now=t + 0.08)
+        t += 0.02
+    assert learner.rate is None
+    assert learner.warm <= WARM_MARGIN * 4 / 0.08 * (1 + 1e-9)  # (the round trip is averaged)
+    assert learner.warm >= 4 / 0.08  # and still above what the client sends

@@ -49,11 +49,12 @@ def _header_int(headers: Mapping[str, str], name: str) -> int | None:
     raw = headers.get(name)
     if raw is None:
         return None
-    try:
-        value = int(raw.strip())
+    try:  # "2, 2": the list form of repeated header lines; read only when they agree
+        values = {int(part.strip()) for part in raw.split(",")}
     except ValueError:
         return None
-    return value if value >= 0 else None
+    value = values.pop()
+    return value if value >= 0 and not values else None
 
 
 def _http_date(raw: str | None) -> datetime | None:
@@ -81,4 +82,4 @@ def parse_retry_after(raw: str | None, *, now: datetime | None = None) -> float 
         return max(0.0, seconds)
     if not math.isfinite(seconds) or seconds < 0:
         return None
-    return seconds
+    return 1.0 if 0 < seconds < 1 else seconds  # delta-seconds are whole: 0.001 is a second

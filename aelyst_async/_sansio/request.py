@@ -48,8 +48,9 @@ class Request:
 
     @property
     def rate_limit_key(self) -> str:
-        """What the API counts a rate limit by: the method and the path, identifier included."""
-        return f"{self.method} {self.path}"
+        """What the API counts a rate limit by: the method and the path, identifier included,
+        without the query (every page of a listing shares one budget)."""
+        return f"{self.method} {self.path.partition('?')[0]}"
 
 
 def encode_identifier(identifier: Identifier) -> str:

@@ -1,4 +1,4 @@
-"""A leaky bucket whose size and rate can change, FIFO and cancel-safe: :class:`Bucket`.
+"""A leaky bucket whose size and rate can change, by priority and cancel-safe: :class:`Bucket`.
 
 The bucket holds a *level* that drains continuously at ``capacity / period`` per second; a token
 may be taken while ``level + 1 <= capacity`` (aiolimiter's ``AsyncLimiter`` semantics: a burst of
@@ -8,9 +8,9 @@ the loop's clock, read when a token is asked for, so
 - taking a token when there is room costs a subtraction and a comparison, and never suspends;
 - :meth:`Bucket.refit` changes size and rate at once, for the next token (aiolimiter's rate is
   fixed at creation, mjpieters/aiolimiter#98, which is why this is not an ``AsyncLimiter``);
-- waiters are served first come, first served through an :class:`asyncio.Lock` (itself FIFO):
-  the head of the line sleeps until the level has room and takes its token without suspending
-  in between, so a cancelled waiter takes nothing;
+- waiters are served by priority, first come first served within one, through a
+  :class:`~aelyst_async._throttle.turn.Turn`: the head of the line sleeps until the level has
+  room and takes its token without suspending in between, so a cancelled waiter takes nothing;
 - a task that finds no one in line, ``ready`` true and a token free takes it at once, without the
   lock: nothing it does then can suspend, so neither order nor cancellation is at stake;
 - nothing is bound to an event loop: a bucket made outside any loop works in the one using it.
@@ -26,6 +26,8 @@ import asyncio
 import math
 from collections.abc import Callable
 
+from .turn import Priority, Turn
+
 Ready = Callable[[float], float]
 """Given the loop time, seconds to wait before the bucket may be used (0 or less: now)."""
 
@@ -35,17 +37,16 @@ def _always(_now: float) -> float:
 
 
 class Bucket:
-    """``capacity`` tokens refilled continuously over ``period`` seconds, FIFO and cancel-safe.
+    """``capacity`` tokens refilled continuously over ``period`` seconds, in turn, cancel-safe.
 
-    ``capacity=None`` makes an unlimited bucket: :meth:`acquire` then only keeps the FIFO order
+    ``capacity=None`` makes an unlimited bucket: :meth:`acquire` then only keeps the order
     and the ``ready`` condition.
     """
 
-    __slots__ = ("_capacity", "_drain", "_level", "_lock", "_queued", "_stamp")
+    __slots__ = ("_capacity", "_drain", "_level", "_stamp", "_turn")
 
     def __init__(self, capacity: float | None, period: float) -> None:
-        self._lock: asyncio.Lock | None = None
-        self._queued = 0  # tasks holding or waiting for the lock
+        self._turn = Turn()
         self.refit(capacity, period)
 
     @staticmethod
@@ -58,7 +59,18 @@ class Bucket:
     @property
     def waiting(self) -> bool:
         """True while a task holds or waits for this bucket's turn."""
-        return self._queued > 0
+        return self._turn.busy
+
+    def wait_for(self, priority: Priority, now: float) -> float:
+        """Seconds a request of ``priority`` arriving now would wait for its token, at least
+        (the waiters ahead of it each take one; ``ready`` conditions not included)."""
+        if self._capacity is None:
+            return 0.0
+        level = self._level
+        if self._stamp is not None and now > self._stamp:
+            level = max(0.0, level - (now - self._stamp) * self._drain)
+        tokens = self._turn.ahead(priority) + 1 + level - self._capacity
+        return max(0.0, tokens / self._drain)
 
     def refit(self, capacity: float | None, period: float, *, used: float = 0.0) -> None:
         """Change the size and rate; ``used`` tokens of the new capacity count as already taken
@@ -88,27 +100,43 @@ class Bucket:
         Returns True when the task had to wait (False: it never suspended). ``ready`` and the
         token are checked together, in turn order, and the token taken without suspending.
         """
+        return (await self.take(ready))[0]
+
+    async def take(
+        self,
+        ready: Ready = _always,
+        *,
+        priority: Priority = "normal",
+        deadline: float | None = None,
+    ) -> tuple[bool, bool]:
+        """:meth:`acquire`, telling more: ``(waited, held)``, ``held`` True when the rate itself
+        held this task back (it slept for a token), not only its turn behind others or ``ready``.
+        ``priority``: its place in line (see :class:`~aelyst_async._throttle.turn.Turn`);
+        ``deadline`` (loop time): TimeoutError, nothing taken, when its turn has not come by
+        then or, at once, when a wait for ``ready`` or a token would pass it.
+        """
         loop = asyncio.get_running_loop()
-        if not self._queued:
+        turn = self._turn
+        if not turn.busy:
             now = loop.time()
             if ready(now) <= 0 and self._room_in(now) <= 0:
                 self._level += 1.0
-                return False
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        waited = self._queued > 0  # behind another task: its turn comes after a suspension
-        self._queued += 1
+                return False, False
+        waited = await turn.take(priority, deadline)  # behind another: after a suspension
+        held = False
         try:
-            async with self._lock:
-                while True:
-                    now = loop.time()
-                    delay = ready(now)
-                    if delay <= 0:  # the level is not looked at before: a refit's ``used``
-                        delay = self._room_in(now)  # counts from the first use after it
-                        if delay <= 0:
-                            self._level += 1.0
-                            return waited
-                    waited = True
-                    await asyncio.sleep(delay)
+            while True:
+                now = loop.time()
+                delay = ready(now)
+                if delay <= 0:  # the level is not looked at before: a refit's ``used``
+                    delay = self._room_in(now)  # counts from the first use after it
+                    if delay <= 0:
+                        self._level += 1.0
+                        return waited, held
+                    held = True
+                waited = True
+                if deadline is not None and now + delay > deadline:
+                    raise TimeoutError
+                await asyncio.sleep(delay)
         finally:
-            self._queued -= 1
+            turn.give()

@@ -6,7 +6,12 @@ requests sent and the admitted ones into the rate (requests per period) of the w
 
 - **Warm-up**: before the first such 429 the limit is unknown. Instead of bursting into it, the
   gate runs at :attr:`allowance`: ``WARM_START`` per period, doubled every round trip (at least
-  ``WARM_TICK`` periods) while it holds requests back, like TCP's slow start.
+  ``WARM_TICK`` periods) while the *rate* holds requests back (a request that only queued behind
+  others at the gate does not count), like TCP's slow start; and never above what the client
+  could send: ``WARM_MARGIN`` times its peak requests in flight (of the last round trip) per
+  round trip (at least ``MIN_RTT``), so it stays bounded however long a run without a limit is.
+- **Bounds**: every rate is within ``[min_rate, MAX_RATE]``, every step and wait finite, and the
+  deques hold the send times of about two periods (see :meth:`WorkspaceLearner.sent`).
 - **Decrease** on such a 429: the server had just admitted as many requests as it allows, so
   count the admitted requests *sent* in the period up to the refused one (the server's window
   they landed in: a request sent later landed later, whatever the answer times) and run at
@@ -59,12 +64,21 @@ PROBE_PERIODS = 60.0
 FIRST_STEP = 0.05
 """The first step of an increase, as a share of the rate."""
 MIN_RATE = 1.0
+MAX_RATE = 100_000.0
+"""No rate (requests per period) of the learner exceeds this, whatever the run or the answers."""
+MAX_SCALE = 1024.0
+"""No more than this many requests of all processes per request of this one (``scale``)."""
 BUSY_SHARE = 0.97
 """A rate counts as 'in use' when at least this share of it was sent in the last period."""
 WARM_START = 20.0
 """Requests per period before anything is known of the workspace limit."""
 WARM_TICK = 0.05
 """The shortest time (in periods) between two doublings of the warm-up allowance."""
+WARM_MARGIN = 4.0
+"""The warm-up allowance stays within this many times the peak in flight per round trip (twice
+the throttle's ``HEADROOM``: a client that keeps the suggested concurrency is never held by it)."""
+MIN_RTT = 0.001
+"""Seconds: round trips shorter than this count as this long for the warm-up's bound."""
 RTT_WEIGHT = 0.125
 SMALL_DROP = 0.1
 """A new rate within this share of the best (or the previous) one answers a small overshoot:
@@ -109,6 +123,7 @@ class WorkspaceLearner:
         self.warm = WARM_START
         self._warmed = -math.inf
         self._held = -math.inf
+        self._in_flight = 0  # peak of requests in flight since the last warm-up tick
         self._admitted: deque[float] = deque()  # send times of admitted requests, ~2 periods
         self._sent: deque[float] = deque()  # send times of every request, ~1 period
         self._changed = -math.inf
@@ -138,12 +153,15 @@ class WorkspaceLearner:
         ended that epoch was at most ``SMALL_DROP`` (a probe, or noise at the limit)."""
         return epoch == self._small_epoch
 
-    def sent(self, at: float, *, held: bool = False) -> None:
-        """A request was sent at ``at`` (for the 'in use' check); ``held``: it had to wait for
-        the rate in force (the warm-up allowance grows only while it holds requests back)."""
+    def sent(self, at: float, *, held: bool = False, in_flight: int = 1) -> None:
+        """A request was sent at ``at`` (for the 'in use' check); ``held``: the rate in force
+        made it wait (the warm-up allowance grows only while it holds requests back);
+        ``in_flight``: requests sent and not yet answered, this one included (the warm-up's
+        bound). The send times are kept one period."""
         sent = self._sent
         if held:
             self._held = at
+        self._in_flight = max(self._in_flight, in_flight)
         sent.append(at)
         horizon = at - self.period
         while sent[0] <= horizon:
@@ -176,6 +194,8 @@ class WorkspaceLearner:
         start = sent_at - self.period
         if start < self._clear <= sent_at:
             start = self._clear
+        if count is not None and not math.isfinite(count):
+            count = None  # a store's answer that is no count: count this learner's own
         measured = count is not None
         own = self._count(start, sent_at)
         count = own if count is None else max(count, own * self.scale)
@@ -194,7 +214,7 @@ class WorkspaceLearner:
                 # refused again before the last estimate could hold: it was too high (a burst
                 # that straddled a fixed window's edge counts two windows), so step down harder
                 rate = min(rate, before * (1.0 - 3 * self.margin))
-        rate = max(self.min_rate, rate)
+        rate = self._bounded(rate)
         best = self.best
         if before is not None and best is not None:
             if before > best and rate >= best * (1.0 - 3 * self.margin):
@@ -224,8 +244,11 @@ class WorkspaceLearner:
         self._clear = max(self._clear, at)
 
     def adopt(self, rate: float, now: float) -> None:
-        """Take a rate learned elsewhere (e.g. by another process through a shared store)."""
-        rate = max(self.min_rate, rate)
+        """Take a rate learned elsewhere (e.g. by another process through a shared store);
+        one that is not a finite number is ignored, others are brought within the bounds."""
+        if not math.isfinite(rate):
+            return
+        rate = self._bounded(rate)
         if self.rate is None or rate < self.rate:
             self._small_epoch = self.epoch if self._small(self.rate, rate) else None
             self.epoch += 1  # requests sent before answer the old rate: they teach nothing
@@ -233,6 +256,9 @@ class WorkspaceLearner:
         self._step = FIRST_STEP * rate
         self._changed = self._probed = now
         self._decrease = None
+
+    def _bounded(self, rate: float) -> float:
+        return min(MAX_RATE, max(self.min_rate, rate))
 
     def _small(self, before: float | None, after: float) -> bool:
         """Whether going from ``before`` to ``after`` answers a small overshoot."""
@@ -251,21 +277,27 @@ class WorkspaceLearner:
         return self.scale * max(recent, self._count(since, now))
 
     def _warm_up(self, now: float) -> bool:
-        tick = max(self.rtt or 0.0, WARM_TICK * self.period)
+        rtt = self.rtt or 0.0
+        tick = max(rtt, WARM_TICK * self.period)
         if now - self._warmed < tick:
             return False
         busy = now - self._held <= tick
         self._warmed = now
-        if busy:
-            self.warm *= 2
-        return busy
+        # what the client could send: its peak in flight per round trip, with a margin
+        ceiling = WARM_MARGIN * self._in_flight * self.period / max(rtt, MIN_RTT)
+        ceiling = min(MAX_RATE, max(WARM_START, ceiling))
+        self._in_flight = 0
+        if not busy or self.warm >= ceiling:
+            return False
+        self.warm = min(2 * self.warm, ceiling)
+        return True
 
     def _refine(self, sent_at: float) -> bool:
         last = self._decrease
         if last is None or not last.start < sent_at <= last.end:
             return False
         last.count += 1
-        rate = max(self.min_rate, min(last.cap, last.count * (1.0 - self.margin)))
+        rate = self._bounded(min(last.cap, last.count * (1.0 - self.margin)))
         if self.rate is not None and rate > self.rate:
             self.rate = rate
             return True
@@ -290,11 +322,11 @@ class WorkspaceLearner:
         best = self.best
         step = max(self._step, 0.01)
         if rate < best:
-            self.rate = min(best, rate + step)
+            self.rate = self._bounded(min(best, rate + step))
         elif now - self._probed >= self._probe_wait * self.scale:  # n sharing: 1/n as often
             self._probed = now
-            self.rate = rate + step
+            self.rate = self._bounded(rate + step)
         else:
             return False
-        self._step = 2 * step
+        self._step = min(2 * step, MAX_RATE)
         return True

@@ -1,82 +1,47 @@
-"""The per method + path gate: one budget per key, FIFO per key, memory bounded by keys in use.
+"""The per method + path gate: one budget per key, in turn per key, memory bounded by keys in use.
 
 The server counts each method + path in windows of ``period`` seconds that start when it
 *receives* requests, so a budget is scheduled from send times, never from answer times: it keeps
-the send times of the requests of the window (a log of at most ``limit`` entries), and a request
-may be sent once the ``limit``-th most recent send is more than a ``period`` (plus a small margin
-for the network's jitter) in the past. No window, fixed or sliding, then sees more than
-``limit`` of them, whatever the round trip.
+the send times of the requests of the window (a log of counted entries, ``limit`` requests in
+all at most), and a request may be sent once the ``limit``-th most recent send is more than a
+``period`` (plus a small margin for the network's jitter) in the past. No window, fixed or
+sliding, then sees more than ``limit`` of them, whatever the round trip.
 
-The server's headers correct that view: ``X-RateLimit-Limit`` sets ``limit`` (up or down), and an
-``X-RateLimit-Remaining`` lower than the log accounts for (another process used the path) adds
-the missing requests to the log at the send time of the answered request.
+The server's headers correct that view: ``X-RateLimit-Limit`` sets ``limit`` (up or down, within
+1 and ``MAX_PATH_LIMIT``), and an ``X-RateLimit-Remaining`` lower than the log accounts for
+(another process used the path) adds the missing requests to the log, as *one* entry with their
+count, at the send time of the answered request: memory and time per answer never grow with the
+size of the limit the header announces.
 
-A key's turn is held from the moment its request passes this gate until it is sent (the later
-gates may make it wait): the log is therefore only ever written by the head of a key's line.
+A key's turn (:class:`~aelyst_async._throttle.turn.Turn`, by priority) is held from the moment
+its request passes this gate until it is sent (the later gates may make it wait): the log is
+therefore only ever written by the head of a key's line.
 """
 
 from __future__ import annotations
 
-import asyncio
 import bisect
-from collections import OrderedDict, deque
+from collections import OrderedDict
+
+from .turn import Turn
 
 SEND_MARGIN = 0.02
 """Extra share of a period between a send and the one ``limit`` later (the network's jitter)."""
-
-
-class Turn:
-    """A FIFO turn for the requests of one key: taken at once when free, cancel-safe."""
-
-    __slots__ = ("_held", "_waiters")
-
-    def __init__(self) -> None:
-        self._held = False
-        self._waiters: deque[asyncio.Future[None]] | None = None
-
-    @property
-    def busy(self) -> bool:
-        """True while a task holds or waits for the turn."""
-        return self._held or bool(self._waiters)
-
-    async def take(self) -> bool:
-        """Wait for the turn; True when that meant suspending."""
-        if not self.busy:
-            self._held = True
-            return False
-        if self._waiters is None:
-            self._waiters = deque()
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await waiter
-        except BaseException:
-            if waiter.done() and not waiter.cancelled():
-                self.give()  # handed the turn just as it was cancelled: pass it on
-            else:
-                self._waiters.remove(waiter)
-            raise
-        return True
-
-    def give(self) -> None:
-        """Hand the turn to the next waiter, or free it."""
-        waiters = self._waiters
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)  # it holds the turn now
-                return
-        self._held = False
+MAX_PATH_LIMIT = 10_000
+"""The highest ``X-RateLimit-Limit`` taken from a header (per period); higher ones count as this
+(the API documents 5)."""
 
 
 class PathBudget:
     """One method + path: its turn and the send times of its current server window."""
 
-    __slots__ = ("active", "limit", "log", "period", "seq", "turn", "users")
+    __slots__ = ("active", "limit", "log", "logged", "period", "seq", "turn", "users")
 
     def __init__(self, limit: int, period: float, now: float) -> None:
         self.limit, self.period = limit, period
-        self.log: list[tuple[float, int]] = []  # (send time, sequence number), oldest first
+        # (send time, sequence number, requests), oldest first; ``logged`` requests in all
+        self.log: list[tuple[float, int, int]] = []
+        self.logged = 0
         self.seq = 0  # requests sent; each request's sequence number
         self.turn = Turn()
         self.users = 0  # requests waiting for or holding a permit
@@ -84,15 +49,16 @@ class PathBudget:
 
     def ready_in(self, now: float) -> float:
         """Seconds until the server's window has room for one more (0 or less: now)."""
-        log, limit = self.log, self.limit
-        if len(log) < limit:
+        if self.logged < self.limit:
             return 0.0
-        return log[-limit][0] + self.period * (1.0 + SEND_MARGIN) - now
+        # the log holds ``limit`` requests: its oldest is the ``limit``-th most recent
+        return self.log[0][0] + self.period * (1.0 + SEND_MARGIN) - now
 
     def sent(self, now: float) -> int:
         """Log a request sent now; its sequence number."""
         self.seq += 1
-        self.log.append((now, self.seq))
+        self.log.append((now, self.seq, 1))
+        self.logged += 1
         self._trim()
         self.active = now
         return self.seq
@@ -103,20 +69,31 @@ class PathBudget:
         """Apply the server's view of its window from the answer to request ``seq``."""
         self.active = now
         if limit is not None and limit >= 1:
-            self.limit = limit
+            self.limit = min(limit, MAX_PATH_LIMIT)
         if remaining is None:
+            self._trim()
             return
         used = self.limit - remaining  # the server's count of its window, ``seq`` included
         horizon = sent_at - self.period * (1.0 + SEND_MARGIN)
-        known = sum(1 for t, s in self.log if t > horizon and s <= seq)
-        for _ in range(used - known):  # sent by others: they count until ``seq``'s window ends
-            bisect.insort(self.log, (sent_at, seq))
+        known = sum(n for t, s, n in self.log if t > horizon and s <= seq)
+        if used > known:  # sent by others: they count until ``seq``'s window ends
+            others = min(used - known, self.limit)
+            bisect.insort(self.log, (sent_at, seq, others))
+            self.logged += others
         self._trim()
 
     def _trim(self) -> None:
-        excess = len(self.log) - self.limit
-        if excess > 0:
-            del self.log[:excess]
+        """Forget the oldest requests beyond ``limit``."""
+        log = self.log
+        while self.logged > self.limit:
+            at, seq, count = log[0]
+            excess = self.logged - self.limit
+            if count > excess:
+                log[0] = (at, seq, count - excess)
+                self.logged -= excess
+            else:
+                del log[0]
+                self.logged -= count
 
 
 class Paths:

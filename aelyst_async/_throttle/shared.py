@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from .learning import WorkspaceLearner
+from .learning import MAX_SCALE, WorkspaceLearner
 from .policy import CountingLimitStore, LimitStore
 from .workspace import WorkspaceGate
 
@@ -23,8 +23,11 @@ T = TypeVar("T")
 class SharedBudget:
     """One client's use of a store: booking, the learned rate both ways, everyone's count."""
 
-    def __init__(self, store: LimitStore, gate: WorkspaceGate, period: float) -> None:
+    def __init__(
+        self, store: LimitStore, gate: WorkspaceGate, period: float, max_wait: float
+    ) -> None:
         self.store, self._gate, self._period = store, gate, period
+        self._max_wait = max_wait  # the longest wait a store's answer may impose
         self._failed = False
         self._polled = -float("inf")
         counting = isinstance(store, CountingLimitStore) and gate.learner is not None
@@ -75,7 +78,9 @@ class SharedBudget:
             ),
             0.0,
         )
-        return delay if delay > 0 else 0.0  # 0, negative or NaN: send now
+        if not delay > 0:  # 0, negative or NaN: send now
+            return 0.0
+        return min(delay, self._max_wait)
 
     def sent(self, now: float) -> None:
         sends = self._sends
@@ -123,8 +128,8 @@ class SharedBudget:
             learner.scale = 1.0  # no shared view: this client's own count is all there is
             return
         mine = sum(1 for t in sends if t > now - self._period)
-        if mine > 0:
-            learner.scale = max(1.0, total / mine)
+        if mine > 0 and total >= 0:
+            learner.scale = min(MAX_SCALE, max(1.0, total / mine))
 
     @staticmethod
     def _now() -> float:

@@ -4,9 +4,10 @@ Every request passes three gates, in order, before it is sent:
 
 1. **Its path** (method + path, identifier included; :mod:`.paths`): scheduled from the send
    times of the server's current window and the limit its headers announce.
-2. **The workspace** (:mod:`.workspace`), FIFO over all requests: the client-wide pause after a
-   429 (its ``Retry-After``, bounded by ``max_pause``; one period when it has none or 0), then
-   the workspace rate: configured, learned from 429s (:mod:`.learning`), or probed.
+2. **The workspace** (:mod:`.workspace`), in turn over all requests (by priority): the
+   client-wide pause after a 429 (its ``Retry-After``, bounded by ``max_pause``; one period when
+   it has none or 0), then the workspace rate: configured, learned from 429s (:mod:`.learning`),
+   or probed.
 3. **The shared store** (:mod:`.shared`), when the policy has one: the budgets of every process
    using it, and their pause.
 
@@ -25,10 +26,12 @@ import logging
 import math
 from collections.abc import Callable
 
+from .._errors import DeadlineExceededError
 from .._sansio.ratelimit import RateLimit
 from .paths import PathBudget, Paths
 from .policy import RateLimitPolicy, ThrottleSnapshot, WaitEvent, WaitReason
 from .shared import SharedBudget
+from .turn import Priority, check_priority
 from .workspace import WorkspaceGate
 
 log = logging.getLogger("aelyst_async")
@@ -42,6 +45,13 @@ ASSUMED_RTT = 0.25
 """Seconds assumed for a round trip before any answer (the API is 100-400 ms away)."""
 HEADROOM = 2.0
 RTT_WEIGHT = 0.125
+
+
+async def _sleep(delay: float, now: float, deadline: float | None) -> None:
+    """Sleep ``delay`` seconds from ``now``; TimeoutError at once if it would pass ``deadline``."""
+    if deadline is not None and now + delay > deadline:
+        raise TimeoutError
+    await asyncio.sleep(delay)
 
 
 class Permit:
@@ -80,55 +90,100 @@ class Throttle:
         learn = policy.workspace is None and policy.adaptive
         self._gate = WorkspaceGate(policy.workspace, policy.period, learn=learn)
         store = policy.shared
-        self._shared = None if store is None else SharedBudget(store, self._gate, policy.period)
+        self._shared = (
+            None
+            if store is None
+            else SharedBudget(store, self._gate, policy.period, max_pause + policy.period)
+        )
         self._rtt: float | None = None
+        self._in_flight = 0  # permits handed out and not yet handed back
 
-    async def acquire(self, key: str) -> Permit:
-        """Wait until a request on ``key`` (``"METHOD /path"``) may be sent; FIFO, cancel-safe."""
+    async def acquire(
+        self, key: str, *, priority: Priority = "normal", deadline: float | None = None
+    ) -> Permit:
+        """Wait until a request on ``key`` (``"METHOD /path"``) may be sent; cancel-safe.
+
+        ``priority``: at every gate and pause, waiting requests of a higher priority go first,
+        first come first served within one (see :mod:`.turn` for the share lower ones keep);
+        ``deadline``: the loop time (``loop.time()``) by which it must be sent, or None. When
+        the wait ahead (pause, path, the workspace queue at its rate) would pass it, raises
+        :class:`DeadlineExceededError` at once; when the deadline passes while it waits, then.
+        Either way nothing was sent (``request_sent`` False, ``attempts`` 0).
+
+        >>> permit = await throttle.acquire("GET /contact/1", priority="high", deadline=t + 2)
+        """
+        check_priority(priority)
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._bind(loop)
-        now = entered = loop.time()
+        now = loop.time()
         budget = self._paths.enter(key, now)
-        gate, waited, held = self._gate, 0.0, False
         try:
-            suspended = await budget.turn.take()
+            if deadline is not None:
+                ahead = budget.turn.ahead(priority) * budget.period / budget.limit
+                wait = max(self._gate.wait_for(priority, now), budget.ready_in(now) + ahead)
+                if now + wait > deadline:
+                    left = deadline - now
+                    raise self._late(key, f"{wait:.3f}s of waiting ahead, {left:.3f}s left")
             try:
-                # The key's turn is held until its request is sent, so no other request of the
-                # key passes the path gate meanwhile. Answers to earlier requests may still
-                # arrive while this one waits at the later gates, spending the path or pausing
-                # the client: then it goes through the gates again.
-                while True:
-                    now = loop.time()
-                    while (delay := budget.ready_in(now)) > 0:
-                        await asyncio.sleep(delay)
-                        now, suspended = loop.time(), True
-                    if suspended:
-                        waited += self._waited(key, "path", now - entered)
-                    reason: WaitReason = "pause" if gate.paused_for(now) > 0 else "workspace"
-                    if await gate.acquire():
-                        held = held or reason == "workspace"
-                        waited += self._waited(key, reason, loop.time() - now)
-                        now = loop.time()
-                    if self._shared is not None:
-                        delay = await self._shared.reserve(key, budget.limit, now)
-                        if delay > 0:
-                            await asyncio.sleep(delay)
-                            waited += self._waited(key, "shared", delay)
-                        now = loop.time()
-                    if budget.ready_in(now) <= 0 and gate.paused_for(now) <= 0:
-                        break
-                    entered, suspended = now, False
-                seq = budget.sent(now)
-            finally:
-                budget.turn.give()
+                return await self._pass(key, budget, priority, deadline)
+            except TimeoutError:
+                raise self._late(key, "the wait in the throttle would pass it") from None
         except BaseException:
             self._paths.leave(key, budget, loop.time())
             raise
+
+    @staticmethod
+    def _late(key: str, why: str) -> DeadlineExceededError:
+        method, _, path = key.partition(" ")
+        return DeadlineExceededError(
+            f"deadline exceeded before sending ({why}); not sent", method=method, path=path
+        )
+
+    async def _pass(
+        self, key: str, budget: PathBudget, priority: Priority, deadline: float | None
+    ) -> Permit:
+        """Through the gates in turn (the path's, the workspace's, the store's); the permit.
+        TimeoutError when a wait would pass ``deadline``."""
+        loop = asyncio.get_running_loop()
+        now = entered = loop.time()
+        gate, waited, held = self._gate, 0.0, False
+        suspended = await budget.turn.take(priority, deadline)
+        try:
+            # The key's turn is held until its request is sent, so no other request of the
+            # key passes the path gate meanwhile. Answers to earlier requests may still
+            # arrive while this one waits at the later gates, spending the path or pausing
+            # the client: then it goes through the gates again.
+            while True:
+                now = loop.time()
+                while (delay := budget.ready_in(now)) > 0:
+                    await _sleep(delay, now, deadline)
+                    now, suspended = loop.time(), True
+                if suspended:
+                    waited += self._waited(key, "path", now - entered)
+                reason: WaitReason = "pause" if gate.paused_for(now) > 0 else "workspace"
+                suspended, by_rate = await gate.acquire(priority, deadline)
+                held = held or by_rate
+                if suspended:
+                    waited += self._waited(key, reason, loop.time() - now)
+                    now = loop.time()
+                if self._shared is not None:
+                    delay = await self._shared.reserve(key, budget.limit, now)
+                    if delay > 0:
+                        await _sleep(delay, now, deadline)
+                        waited += self._waited(key, "shared", delay)
+                    now = loop.time()
+                if budget.ready_in(now) <= 0 and gate.paused_for(now) <= 0:
+                    break
+                entered, suspended = now, False
+            seq = budget.sent(now)
+        finally:
+            budget.turn.give()
         permit = Permit(key, budget, seq, now, waited)
+        self._in_flight += 1
         learner = gate.learner
         if learner is not None:
-            learner.sent(now, held=held)
+            learner.sent(now, held=held, in_flight=self._in_flight)
             permit.epoch = learner.epoch
         if self._shared is not None:
             self._shared.sent(now)
@@ -142,6 +197,7 @@ class Throttle:
         now = self._now()
         budget = permit._budget
         self._paths.leave(permit.key, budget, now)
+        self._in_flight = max(0, self._in_flight - 1)
         sample = max(0.0, now - permit.sent_at)
         self._rtt = sample if self._rtt is None else self._rtt + RTT_WEIGHT * (sample - self._rtt)
         if not self.policy.adaptive:
@@ -172,6 +228,7 @@ class Throttle:
     def release(self, permit: Permit) -> None:
         """Hand back a permit whose request got no answer (transport error, cancellation)."""
         self._paths.leave(permit.key, permit._budget, self._now())
+        self._in_flight = max(0, self._in_flight - 1)
 
     def suggested_concurrency(self) -> int:
         """Requests to keep in flight to use the rate in force (Little's law, with headroom).
@@ -189,6 +246,8 @@ class Throttle:
         rtt = ASSUMED_RTT if self._rtt is None else self._rtt
         low, high = CONCURRENCY_BOUNDS
         needed = round(rate / self._period * rtt * HEADROOM, 6)  # no float noise over a whole
+        if not needed < high:  # also inf and NaN, which the rates never are (a last guard)
+            return high
         return max(low, min(high, math.ceil(needed) + 1))
 
     def snapshot(self) -> ThrottleSnapshot:
@@ -217,6 +276,7 @@ class Throttle:
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start afresh on a new event loop (limiters and locks belong to one loop)."""
         self._loop = loop
+        self._in_flight = 0
         self._paths.clear()
         self._gate.reset(loop.time())
         if self._shared is not None:

@@ -1,4 +1,4 @@
-"""The workspace gate: every request of the client, FIFO, after the client-wide pause.
+"""The workspace gate: every request of the client, in turn (by priority), after the pause.
 
 The gate's rate is the configured ``workspace`` rate, or the one a
 :class:`~aelyst_async._throttle.learning.WorkspaceLearner` finds (its warm-up allowance until the
@@ -15,6 +15,7 @@ from typing import Literal
 
 from .bucket import Bucket
 from .learning import WorkspaceLearner
+from .turn import Priority
 
 log = logging.getLogger("aelyst_async")
 
@@ -75,9 +76,17 @@ class WorkspaceGate:
         """Seconds left of the client-wide pause (0 or less: not paused)."""
         return self.pause_until - now
 
-    async def acquire(self) -> bool:
-        """Wait for the pause to end and for a token; True when that meant suspending."""
-        return await self._bucket.acquire(self.paused_for)
+    async def acquire(
+        self, priority: Priority = "normal", deadline: float | None = None
+    ) -> tuple[bool, bool]:
+        """Wait for the pause to end and for a token: ``(waited, held)``, ``held`` True when
+        the rate in force made the request wait (not the pause, nor its turn behind others);
+        TimeoutError when that would pass ``deadline`` (see :meth:`Bucket.take`)."""
+        return await self._bucket.take(self.paused_for, priority=priority, deadline=deadline)
+
+    def wait_for(self, priority: Priority, now: float) -> float:
+        """Seconds a request of ``priority`` arriving now would wait here, at least."""
+        return max(self.paused_for(now), self._bucket.wait_for(priority, now))
 
     def pause(self, key: str, seconds: float, now: float) -> None:
         """Hold every request for ``seconds`` from ``now``; never shortens a pause."""
