@@ -92,6 +92,15 @@ async def test_create_makes_a_contact_and_409_when_it_exists(api: Api, clock: Fa
     assert api.sb.stats.creates == 1
 
 
+async def test_create_stores_under_the_path_identifier_so_a_repeat_is_409(api: Api) -> None:
+    body = {"firstName": "Ana", "email": "other@example.com"}
+    assert await api.ok("POST", "/contact/email:ana@example.com", body) == {"contactId": 1}
+    assert api.sb.store.get(1)["email"] == "ana@example.com"  # type: ignore[index]
+    reply = await api.call("POST", "/contact/email:ana@example.com", body)
+    assert (reply.status, reply.body) == (409, error_body(409, "Contact already exists"))
+    assert len(api.sb.store) == 1
+
+
 @pytest.mark.parametrize(
     ("identifier", "body"),
     [
