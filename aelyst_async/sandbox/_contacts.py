@@ -77,7 +77,13 @@ def create(call: Call) -> Apply:
     if existing is not None:
         raise ApiError(409)
     fields = {**body, kind: value}
-    return lambda: _contact_id_result(state.create_contact(fields, call.now))
+
+    def apply() -> Result:
+        state.create_contact(fields, call.now)
+        # the official TypeScript SDK types this answer {code: string, message: string}
+        return 200, {"code": "200", "message": "Contact created"}
+
+    return apply
 
 
 def update(call: Call) -> Apply:
