@@ -57,7 +57,8 @@ _OPERATIONS: dict[str, tuple[str, str | None, str, bool, tuple[int, ...]]] = {
     "POST /contact/merge": ("Merge two contacts", "MergeBody", "ContactId", False, ()),
     "POST /contact/list": ("List contacts", "ListBody", "ContactRecord", True, ()),
     "GET /contact/{identifier}": ("Get a contact", None, "ContactRecord", False, ()),
-    "POST /contact/{identifier}": ("Create a contact", "ContactBody", "Acknowledgement", False, (409,)),
+    "POST /contact/{identifier}": (
+        "Create a contact", "ContactBody", "Acknowledgement", False, (409,)),
     "PUT /contact/{identifier}": ("Update a contact", "ContactUpdate", "ContactId", False, ()),
     "DELETE /contact/{identifier}": ("Delete a contact", None, "ContactId", False, ()),
     "POST /contact/{identifier}/tag": ("Add tags", "TagNames", "ContactId", False, ()),
