@@ -10,6 +10,7 @@ from aelyst_async.sandbox import FakeClock
 from tests.sandbox_helpers import EXAMPLE_BODY, Api, Start, error_body, sandboxes
 
 WALL = 1_767_225_600  # 2026-01-01T00:00:00Z
+CREATED = {"code": "200", "message": "Contact created"}  # the official TypeScript SDK's shape
 
 
 @pytest.fixture
@@ -79,9 +80,7 @@ async def test_identifier_case_emails_match_any_case(api: Api) -> None:
 
 
 async def test_create_makes_a_contact_and_409_when_it_exists(api: Api, clock: FakeClock) -> None:
-    assert await api.ok("POST", "/contact/phone:+60123456789", {"firstName": "Ana"}) == {
-        "contactId": 1
-    }
+    assert await api.ok("POST", "/contact/phone:+60123456789", {"firstName": "Ana"}) == CREATED
     stored = api.sb.store.get(1)
     assert stored is not None and (stored["phone"], stored["email"]) == ("+60123456789", None)
     for identifier in ("phone:+60123456789", "phone:%2B60123456789"):
@@ -90,6 +89,15 @@ async def test_create_makes_a_contact_and_409_when_it_exists(api: Api, clock: Fa
     assert api.sb.store.get(1)["firstName"] == "Ana"  # type: ignore[index]
     assert len(api.sb.store) == 1
     assert api.sb.stats.creates == 1
+
+
+async def test_create_stores_under_the_path_identifier_so_a_repeat_is_409(api: Api) -> None:
+    body = {"firstName": "Ana", "email": "other@example.com"}
+    assert await api.ok("POST", "/contact/email:ana@example.com", body) == CREATED
+    assert api.sb.store.get(1)["email"] == "ana@example.com"  # type: ignore[index]
+    reply = await api.call("POST", "/contact/email:ana@example.com", body)
+    assert (reply.status, reply.body) == (409, error_body(409, "Contact already exists"))
+    assert len(api.sb.store) == 1
 
 
 @pytest.mark.parametrize(

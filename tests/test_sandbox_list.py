@@ -50,13 +50,13 @@ async def test_pages_follow_the_cursor_of_next(api: Api) -> None:
         previous_links.append(page["pagination"]["previous"])
         pages += 1
         nxt = page["pagination"]["next"]
-        if nxt is None:
+        if nxt == "":
             break
         assert nxt.startswith(api.sb.base_url + "/contact/list?limit=2&cursorId=")
         query = f"?limit=2&cursorId={cursor_of(nxt)}"
     assert seen == [1, 2, 3, 4, 5]
     assert pages == 3
-    assert previous_links[0] is None
+    assert previous_links[0] == ""
     assert previous_links[1] == api.sb.base_url + "/contact/list?limit=2"
     assert previous_links[2] == api.sb.base_url + "/contact/list?limit=2&cursorId=2"
 
@@ -69,7 +69,7 @@ async def test_default_page_size_is_10(api: Api) -> None:
     assert cursor_of(page["pagination"]["next"]) == "10"
     page = await api.ok("POST", "/contact/list?cursorId=10", {})
     assert [item["id"] for item in page["items"]] == [11, 12, 13, 14, 15]
-    assert page["pagination"]["next"] is None
+    assert page["pagination"]["next"] == ""
 
 
 async def test_a_deleted_cursor_contact_skips_nothing(api: Api) -> None:

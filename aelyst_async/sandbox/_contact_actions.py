@@ -1,5 +1,6 @@
 """What is done to a contact: tags, lifecycle, its channels, assignee, conversation status and
-comments. Each answers ``{"contactId": N}`` unless said otherwise."""
+comments. Each answers ``{"contactId": N}`` unless said otherwise (lifecycle answers
+``{"code": 200, "message": ...}``, as the official TypeScript SDK types it)."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def update_lifecycle(call: Call) -> Apply:
 
     def apply() -> Result:
         call.state.store.update(contact_id, {"lifecycle": name})
-        return _done(contact_id)
+        return 200, {"code": 200, "message": "Lifecycle updated"}
 
     return apply
 

@@ -65,7 +65,10 @@ def get(call: Call) -> Apply:
 
 
 def create(call: Call) -> Apply:
-    """``POST /contact/{identifier}``: ``email:``/``phone:`` only; 409 if one matches."""
+    """``POST /contact/{identifier}``: ``email:``/``phone:`` only; 409 if one matches.
+
+    The contact is stored under the path's email/phone (a body's differing one is ignored), so
+    repeating the same create is a 409."""
     state = call.state
     (kind, value), existing = state.find(call.params["identifier"])
     if kind == "id":
@@ -73,8 +76,14 @@ def create(call: Call) -> Apply:
     body = _checked_body(call, partial=False)
     if existing is not None:
         raise ApiError(409)
-    fields = {**body, kind: body.get(kind) or value}
-    return lambda: _contact_id_result(state.create_contact(fields, call.now))
+    fields = {**body, kind: value}
+
+    def apply() -> Result:
+        state.create_contact(fields, call.now)
+        # the official TypeScript SDK types this answer {code: string, message: string}
+        return 200, {"code": "200", "message": "Contact created"}
+
+    return apply
 
 
 def update(call: Call) -> Apply:

@@ -57,13 +57,14 @@ _OPERATIONS: dict[str, tuple[str, str | None, str, bool, tuple[int, ...]]] = {
     "POST /contact/merge": ("Merge two contacts", "MergeBody", "ContactId", False, ()),
     "POST /contact/list": ("List contacts", "ListBody", "ContactRecord", True, ()),
     "GET /contact/{identifier}": ("Get a contact", None, "ContactRecord", False, ()),
-    "POST /contact/{identifier}": ("Create a contact", "ContactBody", "ContactId", False, (409,)),
+    "POST /contact/{identifier}": (
+        "Create a contact", "ContactBody", "Acknowledgement", False, (409,)),
     "PUT /contact/{identifier}": ("Update a contact", "ContactUpdate", "ContactId", False, ()),
     "DELETE /contact/{identifier}": ("Delete a contact", None, "ContactId", False, ()),
     "POST /contact/{identifier}/tag": ("Add tags", "TagNames", "ContactId", False, ()),
     "DELETE /contact/{identifier}/tag": ("Remove tags", "TagNames", "ContactId", False, ()),
     "POST /contact/{identifier}/lifecycle/update": (
-        "Set or remove the lifecycle stage", "LifecycleBody", "ContactId", False, ()),
+        "Set or remove the lifecycle stage", "LifecycleBody", "Acknowledgement", False, ()),
     "GET /contact/{identifier}/channels": (
         "List a contact's channels", None, "ContactChannel", True, ()),
     "POST /contact/{identifier}/conversation/assignee": (
@@ -85,7 +86,7 @@ _OPERATIONS: dict[str, tuple[str, str | None, str, bool, tuple[int, ...]]] = {
     "GET /space/closing_notes": ("List closing notes", None, "ClosingNote", True, ()),
     "POST /space/tag": ("Create a tag", "TagCreate", "Tag", False, (409,)),
     "PUT /space/tag": ("Update a tag", "TagUpdate", "Tag", False, (404, 409)),
-    "DELETE /space/tag": ("Delete a tag", "TagDelete", "Empty", False, (404,)),
+    "DELETE /space/tag": ("Delete a tag", "TagDelete", "Acknowledgement", False, (404,)),
 }  # fmt: skip
 
 

@@ -56,5 +56,6 @@ def paginate(
     start, next_url, previous = page_links(url, limit, [k for k, _ in keyed], cursor)
     return {
         "items": [item for _, item in keyed[start : start + limit]],
-        "pagination": {"next": next_url, "previous": previous},
+        # the official TypeScript SDK types both as strings: "" where there is no page
+        "pagination": {"next": next_url or "", "previous": previous or ""},
     }

@@ -7,6 +7,23 @@ one matching with another method a 405 naming the allowed ones.
 
 >>> route("GET", ["contact", "id:7", "message", "list"])[0].name
 'GET /contact/{identifier}/message/list'
+
+Answer shapes, as the official clients show them (TS: respond-io/typescript-sdk ``src/types``;
+N8N: respond-io/n8n-integration ``nodes/Respondio/types``):
+
+=====================================  ==================================  =======
+call                                   answer                              source
+=====================================  ==================================  =======
+POST /contact/{identifier} (create)    ``{"code": "200", "message": ..}``  TS
+PUT/DELETE contact, create_or_update,  ``{"contactId": N}``                TS
+merge, POST/DELETE contact tag
+POST .../lifecycle/update              ``{"code": 200, "message": ..}``    TS
+DELETE /space/tag                      ``{"code": 200, "message": ..}``    TS
+POST/PUT /space/tag                    the bare tag                        TS
+listings                               ``{"items", "pagination": {"next",  TS
+                                       "previous"}}``, ``""`` at the end
+errors                                 ``{"code": N, "message": ..}``      TS
+=====================================  ==================================  =======
 """
 
 from __future__ import annotations

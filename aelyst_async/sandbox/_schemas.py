@@ -211,6 +211,7 @@ def answer_schemas() -> dict[str, Schema]:
     return {
         "Error": record({"code": integer, "message": string}),
         "ContactId": record({"contactId": integer}),
+        "Acknowledgement": record({"code": {"type": ["string", "integer"]}, "message": string}),
         "ContactRecord": record({
             "id": integer, "firstName": string, "lastName": maybe, "phone": maybe,
             "email": maybe, "language": maybe, "profilePic": maybe, "countryCode": maybe,
@@ -242,5 +243,4 @@ def answer_schemas() -> dict[str, Schema]:
                             "languageCode": string, "status": string}),
         "Tag": record({"id": integer, "name": string, "description": maybe, "colorCode": maybe,
                        "emoji": maybe}),
-        "Empty": {"type": "object", "maxProperties": 0},
     }  # fmt: skip

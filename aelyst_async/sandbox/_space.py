@@ -147,7 +147,8 @@ def update_tag(call: Call) -> Apply:
 
 
 def delete_tag(call: Call) -> Apply:
-    """``DELETE /space/tag`` ``{name}`` -> ``{}``; the tag leaves every contact."""
+    """``DELETE /space/tag`` ``{name}`` -> ``{"code": 200, "message": ...}`` (the official
+    TypeScript SDK's type); the tag leaves every contact."""
     body, state = obj(call.body), call.state
     only_keys(body, ("name",))
     name = required_text(body, "name", max_len=MAX_TAG_NAME)
@@ -157,6 +158,6 @@ def delete_tag(call: Call) -> Apply:
     def apply() -> Result:
         del state.space.tags[name]
         _retag(state, name, None)
-        return 200, {}
+        return 200, {"code": 200, "message": "Tag deleted"}
 
     return apply
