@@ -27,6 +27,8 @@ from ._errors import (
     TransportError,
     ValidationError,
     ValidationProblem,
+    WebhookPayloadError,
+    WebhookSignatureError,
 )
 from ._paginate import Paginator
 from ._retry import RetryPolicy
@@ -125,6 +127,8 @@ __all__ = [
     "ValidationError",
     "ValidationProblem",
     "WaitEvent",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
     "WhatsAppTemplateMessage",
     "WorkspaceChannel",
     "__version__",
