@@ -7,7 +7,7 @@
     ├── JournalError (also a ValueError)             a bulk journal that cannot be used
     ├── ClientClosedError (also a RuntimeError)      the client was used after aclose()
     ├── EventLoopError (also a RuntimeError)         used from a second event loop at once
-    ├── WebhookSignatureError                        a webhook's signature: missing, malformed, wrong
+    ├── WebhookSignatureError                        missing, malformed or wrong webhook signature
     ├── WebhookPayloadError                          a webhook body that is not a JSON object
     └── RequestError                                 a request was made: method, path, attempts
         ├── APIError                                 the API answered with an error status

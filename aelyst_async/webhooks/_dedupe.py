@@ -8,6 +8,10 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from redis import asyncio as aioredis
+
+from ..redis import RedisLimitStore
+
 
 class _SetNX(Protocol):
     def set(self, name: str, value: str, *, nx: bool, ex: int) -> Awaitable[Any]: ...
@@ -45,14 +49,37 @@ class WebhookDeduplicator:
         self._clock = clock
         self._redis = redis
         self._namespace = namespace
+        self._owned = False
         self._seen: OrderedDict[str, float] = OrderedDict()
 
     @classmethod
     def redis(
-        cls, client: _SetNX, *, window: float = 86400.0, namespace: str = "aelyst:webhook"
+        cls,
+        source: RedisLimitStore | _SetNX | str,
+        *,
+        window: float = 86400.0,
+        namespace: str = "aelyst:webhook",
     ) -> WebhookDeduplicator:
-        """A deduplicator shared through Redis: ``client`` is a ``redis.asyncio.Redis``."""
-        return cls(window=window, redis=client, namespace=namespace)
+        """A deduplicator shared through Redis, for a fleet of workers.
+
+        ``source`` is a :class:`RedisLimitStore` (its connection is reused), a
+        ``redis.asyncio.Redis``, or a ``redis://`` URL (a connection of its own, closed by
+        :meth:`aclose`).
+
+        >>> dedupe = WebhookDeduplicator.redis(store, window=86400)
+        """
+        if isinstance(source, RedisLimitStore):
+            return cls(window=window, redis=source.redis, namespace=namespace)
+        if isinstance(source, str):
+            dedupe = cls(window=window, redis=aioredis.Redis.from_url(source), namespace=namespace)
+            dedupe._owned = True
+            return dedupe
+        return cls(window=window, redis=source, namespace=namespace)
+
+    async def aclose(self) -> None:
+        """Close the Redis connection if this deduplicator opened it (from a URL)."""
+        if self._owned and isinstance(self._redis, aioredis.Redis):
+            await self._redis.aclose()
 
     async def first_seen(self, event_id: str) -> bool:
         """True the first time ``event_id`` is seen within the window, False for a redelivery.
