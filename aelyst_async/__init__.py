@@ -30,6 +30,8 @@ from ._errors import (
     TransportError,
     ValidationError,
     ValidationProblem,
+    WebhookPayloadError,
+    WebhookSignatureError,
 )
 from ._paginate import Paginator
 from ._retry import RetryPolicy
@@ -131,6 +133,8 @@ __all__ = [
     "ValidationError",
     "ValidationProblem",
     "WaitEvent",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
     "WhatsAppTemplateMessage",
     "WorkspaceChannel",
     "__version__",

@@ -7,6 +7,8 @@
     ├── JournalError (also a ValueError)             a bulk journal that cannot be used
     ├── ClientClosedError (also a RuntimeError)      the client was used after aclose()
     ├── EventLoopError (also a RuntimeError)         used from a second event loop at once
+    ├── WebhookSignatureError                        missing, malformed or wrong webhook signature
+    ├── WebhookPayloadError                          a webhook body that is not a JSON object
     └── RequestError                                 a request was made: method, path, attempts
         ├── APIError                                 the API answered with an error status
         │   ├── BadRequestError          400
@@ -307,3 +309,11 @@ class MaybeAppliedError(TransportError):
     answer (a timeout, a lost or unreadable response, a 5xx): the API may have applied it, so
     it was not sent again. Check before repeating it. The last attempt's error is the cause.
     """
+
+
+class WebhookSignatureError(AelystError):
+    """A webhook delivery's signature is missing, malformed or wrong (the key is never shown)."""
+
+
+class WebhookPayloadError(AelystError):
+    """A webhook body that is not a JSON object (malformed JSON, an array, a number...)."""

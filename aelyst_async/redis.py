@@ -226,6 +226,11 @@ class RedisLimitStore:
             raise ValueError("namespace_for_token: no token given and AELYST_API_TOKEN is unset")
         return RedisLimitStore.namespace_for(token, prefix=prefix)
 
+    @property
+    def redis(self) -> aioredis.Redis:
+        """The store's ``redis.asyncio.Redis`` connection, to share (e.g. with a deduplicator)."""
+        return self._redis
+
     def __repr__(self) -> str:
         state = "unavailable" if self._down else "available"
         return f"<RedisLimitStore namespace={self.namespace!r} {state}>"
