@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aelyst_async._sansio.operations import CONTACT_LIST
-
 from aelyst_async._sansio.request import build_request
 from aelyst_async._throttle import RateLimitPolicy, Throttle
 from tests.test_throttle import call, limits, max_in_window, now
