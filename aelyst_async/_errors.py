@@ -31,6 +31,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
+REQUEST_ID_HEADER = "X-Request-Id"
+
 
 class AelystError(Exception):
     """Base class of every error this package raises."""
@@ -104,8 +108,17 @@ class APIError(RequestError):
     """The API answered with an error status.
 
     Attributes: ``status`` (HTTP status), ``code`` and ``message`` (from the error body),
-    ``method`` and ``path`` of the request, ``attempts`` made before giving up.
+    ``method`` and ``path`` of the request, ``attempts`` made before giving up, ``headers``
+    of the answer (a read-only, case-insensitive multidict; empty when the error was not made
+    from an answer) and ``request_id``: the answer's ``X-Request-Id`` header, or ``None``.
+
+    Example::
+
+        except APIError as error:
+            log.warning("Aelyst refused (request id %s)", error.request_id)
     """
+
+    headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 
     def __init__(
         self,
@@ -120,6 +133,11 @@ class APIError(RequestError):
         super().__init__(message, method=method, path=path, attempts=attempts)
         self.status = status
         self.code = code
+
+    @property
+    def request_id(self) -> str | None:
+        """The answer's ``X-Request-Id`` header (any case), or ``None`` when it sent none."""
+        return self.headers.get(REQUEST_ID_HEADER)
 
     def _what(self) -> str:
         return f"{self.method} {self.path} -> {self.status}:"

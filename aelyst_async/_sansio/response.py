@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TypeVar, cast
 
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from .._errors import (
     APIError,
@@ -68,11 +69,23 @@ def error_for(
     now: datetime | None = None,
     redact: Callable[[str], str] = lambda s: s,
 ) -> APIError:
-    """The typed error for an error response (status >= 300).
+    """The typed error for an error response (status >= 300), carrying the answer's headers.
 
     A 3xx is an :class:`APIError` naming the status and where it pointed: the API never
     redirects, and nothing is sent there.
     """
+    error = _typed_error(request, response, now=now, redact=redact)
+    error.headers = CIMultiDictProxy(CIMultiDict(response.headers))
+    return error
+
+
+def _typed_error(
+    request: Request,
+    response: Response,
+    *,
+    now: datetime | None,
+    redact: Callable[[str], str],
+) -> APIError:
     code: int | None = None
     message: str
     status, method, path = response.status, request.method, request.path
