@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -172,16 +172,27 @@ class AelystClient:
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
         validation: ValidationMode | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> AelystClient:
-        """A client for some calls with another ``timeout`` (seconds), ``retry`` policy or
-        ``validation`` mode, sharing this one's session, throttle and :attr:`stats`. Closing
-        the original closes it too; closing the view leaves the original open. The options are
-        checked as the constructor checks them (``timeout=0`` raises ValueError).
+        """A client for some calls with another ``timeout`` (seconds), ``retry`` policy,
+        ``validation`` mode or extra request ``headers`` (added to this view's; the SDK's own
+        ``Accept`` and ``Content-Type`` stay, ``Authorization`` raises ValueError), sharing this
+        one's session, throttle and :attr:`stats`. Closing the original closes it too; closing
+        the view leaves the original open. The options are checked as the constructor checks
+        them (``timeout=0`` raises ValueError).
 
         >>> patient = client.with_options(timeout=120, retry=RetryPolicy(max_attempts=10))
         >>> await patient.contacts.get("id:7")
+        >>> traced = client.with_options(headers={"X-Trace-Id": "abc"})
         """
-        changes: dict[str, Any] = {"timeout": timeout, "retry": retry, "validation": validation}
+        if isinstance(headers, Mapping):
+            headers = {**self._options.headers, **headers}
+        changes: dict[str, Any] = {
+            "timeout": timeout,
+            "retry": retry,
+            "validation": validation,
+            "headers": headers,
+        }
         options = attrs.evolve(
             self._options, **{name: value for name, value in changes.items() if value is not None}
         )

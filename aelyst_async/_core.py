@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, TypeVar, get_args
 
 import attrs
@@ -38,6 +39,21 @@ def _retry(_instance: Any, _attribute: Any, value: Any) -> None:
         raise TypeError(f"retry must be a RetryPolicy or None, not {value!r}")
 
 
+def _headers(value: Any) -> Mapping[str, str]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"headers must be a mapping of names to values, not {value!r}")
+    for name, text in value.items():
+        if not isinstance(name, str) or not isinstance(text, str):
+            raise TypeError(f"headers[{name!r}] must map a str name to a str value")
+        if name.lower() == "authorization":
+            raise ValueError(
+                f"headers[{name!r}] is refused: the client sends the token itself (token=...)"
+            )
+        if any(c in name + text for c in "\r\n\0") or not name.strip() or ":" in name:
+            raise ValueError(f"headers[{name!r}] is not a valid header (name or value)")
+    return MappingProxyType(dict(value))
+
+
 def _validation(_instance: Any, _attribute: Any, value: Any) -> None:
     if value not in get_args(ValidationMode):
         raise ValueError(f"validation must be 'strict', 'basic' or 'off', not {value!r}")
@@ -48,7 +64,8 @@ class RequestOptions:
     """What the calls of a client (or a view of it) are sent with, checked when made.
 
     ``timeout``: seconds per attempt (a positive, finite number); ``retry``: the
-    :class:`RetryPolicy`; ``validation``: ``"strict"``, ``"basic"`` or ``"off"``. The constructor
+    :class:`RetryPolicy`; ``validation``: ``"strict"``, ``"basic"`` or ``"off"``; ``headers``:
+    extra request headers (str to str; ``Authorization`` is refused). The constructor
     and :meth:`AelystClient.with_options` both build one, so both refuse the same values
     (``timeout=0`` among them: aiohttp would read it as "no timeout").
 
@@ -59,6 +76,7 @@ class RequestOptions:
     validation: ValidationMode = attrs.field(default="strict", validator=_validation)
     timeout: float = attrs.field(default=30.0, validator=_timeout)
     retry: RetryPolicy = attrs.field(factory=RetryPolicy, validator=_retry)
+    headers: Mapping[str, str] = attrs.field(factory=dict, converter=_headers)
 
 
 class Core:
@@ -106,6 +124,8 @@ class Core:
         """``operation``'s result and the attempts it took (throttled, retried)."""
         self.ensure_open()
         request = build_request(operation, params, body=body, query=query)
+        if self.options.headers:
+            request = attrs.evolve(request, headers={**self.options.headers, **request.headers})
 
         def read(request: Request, response: Response) -> T:
             return interpret(operation, request, response, redact=self.redact)
