@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import attrs
 
-from ._core import Core, RequestOptions
+from ._core import Core, Priority, RequestOptions
 from ._resources.comments import Comments
 from ._resources.contacts import Contacts
 from ._resources.conversations import Conversations
@@ -173,13 +173,17 @@ class AelystClient:
         retry: RetryPolicy | None = None,
         validation: ValidationMode | None = None,
         headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
+        priority: Priority | None = None,
     ) -> AelystClient:
         """A client for some calls with another ``timeout`` (seconds), ``retry`` policy,
         ``validation`` mode or extra request ``headers`` (added to this view's; the SDK's own
         ``Accept`` and ``Content-Type`` stay, ``Authorization`` raises ValueError), sharing this
-        one's session, throttle and :attr:`stats`. Closing the original closes it too; closing
-        the view leaves the original open. The options are checked as the constructor checks
-        them (``timeout=0`` raises ValueError).
+        one's session, throttle and :attr:`stats`. ``deadline``: seconds for each whole call
+        (throttle waits, every attempt, every retry sleep; past it
+        :class:`DeadlineExceededError`); ``priority``: ``"high"``, ``"normal"`` or ``"low"``.
+        Closing the original closes it too; closing the view leaves the original open. The
+        options are checked as the constructor checks them (``timeout=0`` raises ValueError).
 
         >>> patient = client.with_options(timeout=120, retry=RetryPolicy(max_attempts=10))
         >>> await patient.contacts.get("id:7")
@@ -192,6 +196,8 @@ class AelystClient:
             "retry": retry,
             "validation": validation,
             "headers": headers,
+            "deadline": deadline,
+            "priority": priority,
         }
         options = attrs.evolve(
             self._options, **{name: value for name, value in changes.items() if value is not None}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, TypeVar, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 import attrs
 
@@ -26,12 +26,25 @@ from ._send import Sender
 from .types.contact import Identifier
 
 T = TypeVar("T")
+Priority = Literal["high", "normal", "low"]
 R = TypeVar("R")
 
 
 def _timeout(_instance: Any, _attribute: Any, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
         raise ValueError(f"timeout must be a positive number of seconds, not {value!r}")
+
+
+def _deadline(_instance: Any, _attribute: Any, value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValueError(f"deadline must be a positive, finite number of seconds, not {value!r}")
+
+
+def _priority(_instance: Any, _attribute: Any, value: Any) -> None:
+    if value not in get_args(Priority):
+        raise ValueError(f"priority must be 'high', 'normal' or 'low', not {value!r}")
 
 
 def _retry(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -65,7 +78,9 @@ class RequestOptions:
 
     ``timeout``: seconds per attempt (a positive, finite number); ``retry``: the
     :class:`RetryPolicy`; ``validation``: ``"strict"``, ``"basic"`` or ``"off"``; ``headers``:
-    extra request headers (str to str; ``Authorization`` is refused). The constructor
+    extra request headers (str to str; ``Authorization`` is refused); ``deadline``: seconds for
+    a whole call (throttle waits, attempts, retry sleeps), or None; ``priority``: ``"high"``,
+    ``"normal"`` or ``"low"`` at the throttle's gates. The constructor
     and :meth:`AelystClient.with_options` both build one, so both refuse the same values
     (``timeout=0`` among them: aiohttp would read it as "no timeout").
 
@@ -77,6 +92,8 @@ class RequestOptions:
     timeout: float = attrs.field(default=30.0, validator=_timeout)
     retry: RetryPolicy = attrs.field(factory=RetryPolicy, validator=_retry)
     headers: Mapping[str, str] = attrs.field(factory=dict, converter=_headers)
+    deadline: float | None = attrs.field(default=None, validator=_deadline)
+    priority: Priority = attrs.field(default="normal", validator=_priority)
 
 
 class Core:
@@ -130,7 +147,7 @@ class Core:
         def read(request: Request, response: Response) -> T:
             return interpret(operation, request, response, redact=self.redact)
 
-        return await self.sender.send(request, read)
+        return await self.sender.send(request, read, deadline=self.options.deadline)
 
     async def result(
         self,

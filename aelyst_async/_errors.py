@@ -14,6 +14,7 @@
         │   ├── RateLimitError           429, after the retries are spent
         │   ├── QueuedError              449, after its retries are spent
         │   └── ServerError              5xx, after the retries are spent
+        ├── DeadlineExceededError                    the call's deadline passed
         └── TransportError                           no usable response
             └── MaybeAppliedError                    a call that is not idempotent got no
                                                      sure answer: it may have been applied
@@ -210,6 +211,28 @@ class ServerError(APIError):
             message, status=status, code=code, method=method, path=path, attempts=attempts
         )
         self.retry_after = retry_after
+
+
+class DeadlineExceededError(RequestError):
+    """The call's ``deadline`` (seconds for the whole call: throttle waits, every attempt,
+    every retry sleep) passed before it finished.
+
+    ``request_sent``: whether an attempt had been handed to the connection (False: the API
+    surely did not see it); ``attempts``: the attempts started. A call that is not idempotent
+    and may have been applied raises :class:`MaybeAppliedError` instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        attempts: int = 0,
+        request_sent: bool = False,
+    ) -> None:
+        super().__init__(message, method=method, path=path, attempts=attempts)
+        self.request_sent = request_sent
 
 
 class TransportError(RequestError):
