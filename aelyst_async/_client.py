@@ -26,6 +26,7 @@ from ._resources.conversations import Conversations
 from ._resources.messages import Messages
 from ._resources.workspace import Workspace
 from ._retry import RetryPolicy
+from ._sansio.raw import raw_request
 from ._sansio.validate.checks import ValidationMode
 from ._send import ClientStats, RetryEvent, Sender
 from ._throttle import RateLimitPolicy, Throttle, ThrottleSnapshot, WaitEvent
@@ -147,7 +148,7 @@ class AelystClient:
 
     def _attach(self, options: RequestOptions) -> None:
         self._options = options
-        core = Core(
+        core = self._core = Core(
             self._sender, options=options, redact=self._redact, ensure_open=self._ensure_open
         )
         self.contacts = Contacts(core)
@@ -210,6 +211,30 @@ class AelystClient:
         view._sender = self._sender.with_options(transport=view._transport, retry=options.retry)
         view._attach(options)
         return view
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str | int] | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send any call of the API, one the SDK does not model yet, through the same throttle
+        (its path's budget), retries, errors and token handling; return the decoded JSON
+        answer (None for an empty one).
+
+        ``method``: GET, POST, PUT, PATCH or DELETE; ``path``: relative to the base URL
+        (``"/contact/id:7/tag"``; no scheme, host, query or ``..``: ValueError); ``json``: the
+        body; ``params``: the query string; ``idempotent``: whether sending it twice is safe
+        (default True for GET, PUT and DELETE): a call that is not is never sent twice.
+        Raises what the modelled calls raise (:class:`APIError` subclasses, ...).
+
+        >>> tags = await client.request("GET", "/contact/id:7/tag")
+        """
+        built = raw_request(method, path, json=json, params=params, idempotent=idempotent)
+        return await self._core.raw(built)
 
     def __repr__(self) -> str:
         state = " closed" if self._closed else ""

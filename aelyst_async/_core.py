@@ -18,6 +18,7 @@ from ._errors import ValidationError, ValidationProblem
 from ._paginate import Paginator
 from ._retry import RetryPolicy
 from ._sansio.operations import Operation, Page
+from ._sansio.raw import decoded
 from ._sansio.request import NO_BODY, Request, build_request, fill_path
 from ._sansio.response import Response, interpret
 from ._sansio.validate.checks import ValidationMode, check_page_size, refuse
@@ -160,6 +161,18 @@ class Core:
         """``operation``'s result (throttled, retried)."""
         value, _ = await self.call(operation, params, body=body, query=query)
         return value
+
+    async def raw(self, request: Request) -> Any:
+        """``request`` (from :func:`raw_request`) sent, its answer's JSON decoded."""
+        self.ensure_open()
+        if self.options.headers:
+            request = attrs.evolve(request, headers={**self.options.headers, **request.headers})
+
+        def read(request: Request, response: Response) -> Any:
+            return decoded(request, response, redact=self.redact)
+
+        result, _ = await self.sender.send(request, read, deadline=self.options.deadline)
+        return result
 
     def paginate(
         self,
