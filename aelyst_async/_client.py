@@ -82,9 +82,13 @@ class AelystClient:
     Parameters are described in the README; ``token`` falls back to ``AELYST_API_TOKEN`` and
     ``base_url`` to ``AELYST_BASE_URL``, then ``https://api.aelyst.ai/v1``. ``rate_limit`` (a
     :class:`RateLimitPolicy`) and ``retry`` (a :class:`RetryPolicy`) default to the documented
-    limits. Hooks, called in the event loop (keep them quick; an exception is logged and
-    ignored): ``on_retry(RetryEvent)`` before each retry's wait, ``on_wait(WaitEvent)`` after each
-    wait in the throttle. :attr:`stats` and :meth:`throttle_snapshot` show what happened.
+    limits. ``timeout``: seconds per attempt, or an ``aiohttp.ClientTimeout`` (connect/read
+    split); ``with_options(deadline=...)`` bounds a whole call. The client's own session honours
+    ``HTTPS_PROXY`` / ``NO_PROXY``; ``proxy``: a proxy URL for every request (a borrowed
+    ``session`` keeps its own settings). Hooks, called in the event loop (keep them quick; an
+    exception is logged and ignored): ``on_retry(RetryEvent)`` before each retry's wait,
+    ``on_wait(WaitEvent)`` after each wait in the throttle. :attr:`stats` and
+    :meth:`throttle_snapshot` show what happened.
 
     >>> async with AelystClient(token="...") as client:
     ...     await client.contacts.create_or_update("id:7", Contact("Ana", last_name=None))
@@ -95,7 +99,8 @@ class AelystClient:
         token: str | None = None,
         *,
         base_url: str | None = None,
-        timeout: float = 30.0,
+        timeout: float | aiohttp.ClientTimeout = 30.0,
+        proxy: str | None = None,
         rate_limit: RateLimitPolicy | None = None,
         retry: RetryPolicy | None = None,
         session: aiohttp.ClientSession | None = None,
@@ -119,6 +124,7 @@ class AelystClient:
             timeout=timeout,
             session=session,
             redact=self._redact,
+            proxy=proxy,
         )
         policy = rate_limit or RateLimitPolicy()
         check_token = getattr(policy.shared, "check_token", None)
@@ -158,7 +164,7 @@ class AelystClient:
         self.workspace = Workspace(core)
 
     @property
-    def timeout(self) -> float:
+    def timeout(self) -> float | aiohttp.ClientTimeout:
         """Seconds per attempt of this client's (or view's) calls."""
         return self._options.timeout
 
@@ -170,7 +176,7 @@ class AelystClient:
     def with_options(
         self,
         *,
-        timeout: float | None = None,
+        timeout: float | aiohttp.ClientTimeout | None = None,
         retry: RetryPolicy | None = None,
         validation: ValidationMode | None = None,
         headers: Mapping[str, str] | None = None,

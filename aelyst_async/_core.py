@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar, get_args
 
+import aiohttp
 import attrs
 
 from ._errors import ValidationError, ValidationProblem
@@ -32,8 +33,17 @@ R = TypeVar("R")
 
 
 def _timeout(_instance: Any, _attribute: Any, value: Any) -> None:
+    if isinstance(value, aiohttp.ClientTimeout):
+        names = ("total", "connect", "sock_connect", "sock_read")
+        limits = [getattr(value, name) for name in names if getattr(value, name) is not None]
+        if not limits or not all(0 < v < math.inf for v in limits):
+            raise ValueError(f"timeout must set positive, finite limits, not {value!r}")
+        return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
-        raise ValueError(f"timeout must be a positive number of seconds, not {value!r}")
+        raise ValueError(
+            "timeout must be a positive number of seconds or an aiohttp.ClientTimeout, "
+            f"not {value!r}"
+        )
 
 
 def _deadline(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -90,7 +100,7 @@ class RequestOptions:
     """
 
     validation: ValidationMode = attrs.field(default="strict", validator=_validation)
-    timeout: float = attrs.field(default=30.0, validator=_timeout)
+    timeout: float | aiohttp.ClientTimeout = attrs.field(default=30.0, validator=_timeout)
     retry: RetryPolicy = attrs.field(factory=RetryPolicy, validator=_retry)
     headers: Mapping[str, str] = attrs.field(factory=dict, converter=_headers)
     deadline: float | None = attrs.field(default=None, validator=_deadline)

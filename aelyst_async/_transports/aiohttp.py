@@ -29,19 +29,21 @@ class AiohttpTransport(Transport):
         base_url: str,
         *,
         headers: Mapping[str, str],
-        timeout: float,
+        timeout: float | aiohttp.ClientTimeout,
         session: aiohttp.ClientSession | None = None,
         redact: Callable[[str], str] = lambda s: s,
+        proxy: str | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._headers = dict(headers)
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._timeout = _client_timeout(timeout)
         self._sessions = _Sessions(session)
         self._redact = redact
+        self._proxy = proxy
 
-    def with_timeout(self, timeout: float) -> AiohttpTransport:
+    def with_timeout(self, timeout: float | aiohttp.ClientTimeout) -> AiohttpTransport:
         view = copy.copy(self)
-        view._timeout = aiohttp.ClientTimeout(total=timeout)
+        view._timeout = _client_timeout(timeout)
         return view
 
     async def send(self, request: Request) -> Response:
@@ -60,6 +62,7 @@ class AiohttpTransport(Transport):
                 headers=headers,
                 timeout=self._timeout,
                 allow_redirects=False,
+                proxy=self._proxy,
             ) as resp:
                 body = await resp.read()
                 return Response(status=resp.status, headers=resp.headers, body=body)
@@ -71,7 +74,7 @@ class AiohttpTransport(Transport):
         # a connection that failed to open never carried the request
         sent = not isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError))
         if isinstance(exc, asyncio.TimeoutError):
-            message = f"timed out after {self._timeout.total:g}s"
+            message = f"timed out {_describe(self._timeout)}"
         else:
             detail = self._redact(str(exc)) or type(exc).__name__
             message = f"{type(exc).__name__}: {detail}"
@@ -81,6 +84,20 @@ class AiohttpTransport(Transport):
 
     async def aclose(self) -> None:
         await self._sessions.aclose()
+
+
+def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        return timeout
+    return aiohttp.ClientTimeout(total=timeout)
+
+
+def _describe(timeout: aiohttp.ClientTimeout) -> str:
+    parts = ("total", "connect", "sock_connect", "sock_read")
+    given = [f"{name}={getattr(timeout, name):g}s" for name in parts if getattr(timeout, name)]
+    if given == [f"total={timeout.total:g}s"]:
+        return f"after {timeout.total:g}s"
+    return f"({', '.join(given)})"
 
 
 class _Sessions:
@@ -100,7 +117,10 @@ class _Sessions:
     def get(self) -> aiohttp.ClientSession:
         if self.session is None:
             # limit=0: bulk's concurrency, not aiohttp's default of 100 connections, is the cap
-            self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+            # trust_env: HTTPS_PROXY / NO_PROXY (and .netrc) apply, as in curl and requests
+            self.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0), trust_env=True
+            )
             _no_hidden_resend(self.session)
         if self.session.closed:
             raise RuntimeError("the aiohttp ClientSession given to AelystClient is closed")
