@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 from yarl import URL
@@ -39,7 +41,7 @@ class AiohttpTransport(Transport):
         self._timeout = _client_timeout(timeout)
         self._sessions = _Sessions(session)
         self._redact = redact
-        self._proxy = proxy
+        self._proxy = proxy if proxy is not None else _env_proxy(self._base_url)
 
     def with_timeout(self, timeout: float | aiohttp.ClientTimeout) -> AiohttpTransport:
         view = copy.copy(self)
@@ -86,6 +88,16 @@ class AiohttpTransport(Transport):
         await self._sessions.aclose()
 
 
+def _env_proxy(base_url: str) -> str | None:
+    """The proxy ``HTTPS_PROXY`` / ``HTTP_PROXY`` name for ``base_url`` unless ``NO_PROXY``
+    exempts its host: read once, here, not through aiohttp's ``trust_env`` (which also reads
+    ``.netrc`` and looks the variables up again on every request)."""
+    parts = urlsplit(base_url)
+    if proxy_bypass(parts.hostname or ""):
+        return None
+    return getproxies().get(parts.scheme)
+
+
 def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
     if isinstance(timeout, aiohttp.ClientTimeout):
         return timeout
@@ -117,10 +129,7 @@ class _Sessions:
     def get(self) -> aiohttp.ClientSession:
         if self.session is None:
             # limit=0: bulk's concurrency, not aiohttp's default of 100 connections, is the cap
-            # trust_env: HTTPS_PROXY / NO_PROXY (and .netrc) apply, as in curl and requests
-            self.session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0), trust_env=True
-            )
+            self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
             _no_hidden_resend(self.session)
         if self.session.closed:
             raise RuntimeError("the aiohttp ClientSession given to AelystClient is closed")
