@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import attrs
 
-from ._core import Core, RequestOptions
+from ._core import Core, Priority, RequestOptions
 from ._errors import ClientClosedError
 from ._loops import LoopGuard
 from ._redact import Redactor
@@ -30,6 +30,7 @@ from ._resources.conversations import Conversations
 from ._resources.messages import Messages
 from ._resources.workspace import Workspace
 from ._retry import RetryPolicy
+from ._sansio.raw import raw_request
 from ._sansio.validate.checks import ValidationMode
 from ._send import ClientStats, RetryEvent, Sender
 from ._throttle import RateLimitPolicy, Throttle, ThrottleSnapshot, WaitEvent
@@ -85,9 +86,13 @@ class AelystClient:
     Parameters are described in the README; ``token`` falls back to ``AELYST_API_TOKEN`` and
     ``base_url`` to ``AELYST_BASE_URL``, then ``https://api.aelyst.ai/v1``. ``rate_limit`` (a
     :class:`RateLimitPolicy`) and ``retry`` (a :class:`RetryPolicy`) default to the documented
-    limits. Hooks, called in the event loop (keep them quick; an exception is logged and
-    ignored): ``on_retry(RetryEvent)`` before each retry's wait, ``on_wait(WaitEvent)`` after each
-    wait in the throttle. :attr:`stats` and :meth:`throttle_snapshot` show what happened.
+    limits. ``timeout``: seconds per attempt, or an ``aiohttp.ClientTimeout`` (connect/read
+    split); ``with_options(deadline=...)`` bounds a whole call. The client's own session honours
+    ``HTTPS_PROXY`` / ``NO_PROXY``; ``proxy``: a proxy URL for every request (a borrowed
+    ``session`` keeps its own settings). Hooks, called in the event loop (keep them quick; an
+    exception is logged and ignored): ``on_retry(RetryEvent)`` before each retry's wait,
+    ``on_wait(WaitEvent)`` after each wait in the throttle. :attr:`stats` and
+    :meth:`throttle_snapshot` show what happened.
 
     >>> async with AelystClient(token="...") as client:
     ...     await client.contacts.create_or_update("id:7", Contact("Ana", last_name=None))
@@ -98,7 +103,8 @@ class AelystClient:
         token: str | None = None,
         *,
         base_url: str | None = None,
-        timeout: float = 30.0,
+        timeout: float | aiohttp.ClientTimeout = 30.0,
+        proxy: str | None = None,
         rate_limit: RateLimitPolicy | None = None,
         retry: RetryPolicy | None = None,
         session: aiohttp.ClientSession | None = None,
@@ -122,6 +128,7 @@ class AelystClient:
             timeout=timeout,
             session=session,
             redact=self._redact,
+            proxy=proxy,
         )
         policy = rate_limit or RateLimitPolicy()
         check_token = getattr(policy.shared, "check_token", None)
@@ -152,7 +159,9 @@ class AelystClient:
 
     def _attach(self, options: RequestOptions) -> None:
         self._options = options
-        core = Core(self._sender, options=options, redact=self._redact, in_use=self._in_use)
+        core = self._core = Core(
+            self._sender, options=options, redact=self._redact, in_use=self._in_use
+        )
         self.contacts = Contacts(core)
         self.messages = Messages(core)
         self.comments = Comments(core)
@@ -160,7 +169,7 @@ class AelystClient:
         self.workspace = Workspace(core)
 
     @property
-    def timeout(self) -> float:
+    def timeout(self) -> float | aiohttp.ClientTimeout:
         """Seconds per attempt of this client's (or view's) calls."""
         return self._options.timeout
 
@@ -172,19 +181,36 @@ class AelystClient:
     def with_options(
         self,
         *,
-        timeout: float | None = None,
+        timeout: float | aiohttp.ClientTimeout | None = None,
         retry: RetryPolicy | None = None,
         validation: ValidationMode | None = None,
+        headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
+        priority: Priority | None = None,
     ) -> AelystClient:
-        """A client for some calls with another ``timeout`` (seconds), ``retry`` policy or
-        ``validation`` mode, sharing this one's session, throttle and :attr:`stats`. Closing
-        the original closes it too; closing the view leaves the original open. The options are
-        checked as the constructor checks them (``timeout=0`` raises ValueError).
+        """A client for some calls with another ``timeout`` (seconds), ``retry`` policy,
+        ``validation`` mode or extra request ``headers`` (added to this view's; the SDK's own
+        ``Accept`` and ``Content-Type`` stay, ``Authorization`` raises ValueError), sharing this
+        one's session, throttle and :attr:`stats`. ``deadline``: seconds for each whole call
+        (throttle waits, every attempt, every retry sleep; past it
+        :class:`DeadlineExceededError`); ``priority``: ``"high"``, ``"normal"`` or ``"low"``.
+        Closing the original closes it too; closing the view leaves the original open. The
+        options are checked as the constructor checks them (``timeout=0`` raises ValueError).
 
         >>> patient = client.with_options(timeout=120, retry=RetryPolicy(max_attempts=10))
         >>> await patient.contacts.get("id:7")
+        >>> traced = client.with_options(headers={"X-Trace-Id": "abc"})
         """
-        changes: dict[str, Any] = {"timeout": timeout, "retry": retry, "validation": validation}
+        if isinstance(headers, Mapping):
+            headers = {**self._options.headers, **headers}
+        changes: dict[str, Any] = {
+            "timeout": timeout,
+            "retry": retry,
+            "validation": validation,
+            "headers": headers,
+            "deadline": deadline,
+            "priority": priority,
+        }
         options = attrs.evolve(
             self._options, **{name: value for name, value in changes.items() if value is not None}
         )
@@ -196,6 +222,30 @@ class AelystClient:
         view._sender = self._sender.with_options(transport=view._transport, retry=options.retry)
         view._attach(options)
         return view
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str | int] | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send any call of the API, one the SDK does not model yet, through the same throttle
+        (its path's budget), retries, errors and token handling; return the decoded JSON
+        answer (None for an empty one).
+
+        ``method``: GET, POST, PUT, PATCH or DELETE; ``path``: relative to the base URL
+        (``"/contact/id:7/tag"``; no scheme, host, query or ``..``: ValueError); ``json``: the
+        body; ``params``: the query string; ``idempotent``: whether sending it twice is safe
+        (default True for GET, PUT and DELETE): a call that is not is never sent twice.
+        Raises what the modelled calls raise (:class:`APIError` subclasses, ...).
+
+        >>> tags = await client.request("GET", "/contact/id:7/tag")
+        """
+        built = raw_request(method, path, json=json, params=params, idempotent=idempotent)
+        return await self._core.raw(built)
 
     def __repr__(self) -> str:
         state = " closed" if self._closed else ""

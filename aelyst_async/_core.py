@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar, get_args
+from types import MappingProxyType
+from typing import Any, Literal, TypeVar, get_args
 
+import aiohttp
 import attrs
 
 from ._errors import ValidationError, ValidationProblem
@@ -19,6 +21,7 @@ from ._paginate import Paginator
 from ._redact import Redactor
 from ._retry import RetryPolicy
 from ._sansio.operations import Operation, Page
+from ._sansio.raw import decoded
 from ._sansio.request import NO_BODY, Request, build_request, fill_path
 from ._sansio.response import Response, interpret
 from ._sansio.validate.checks import ValidationMode, check_page_size, refuse
@@ -27,17 +30,54 @@ from ._send import Sender
 from .types.contact import Identifier
 
 T = TypeVar("T")
+Priority = Literal["high", "normal", "low"]
 R = TypeVar("R")
 
 
 def _timeout(_instance: Any, _attribute: Any, value: Any) -> None:
+    if isinstance(value, aiohttp.ClientTimeout):
+        names = ("total", "connect", "sock_connect", "sock_read")
+        limits = [getattr(value, name) for name in names if getattr(value, name) is not None]
+        if not limits or not all(0 < v < math.inf for v in limits):
+            raise ValueError(f"timeout must set positive, finite limits, not {value!r}")
+        return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
-        raise ValueError(f"timeout must be a positive number of seconds, not {value!r}")
+        raise ValueError(
+            "timeout must be a positive number of seconds or an aiohttp.ClientTimeout, "
+            f"not {value!r}"
+        )
+
+
+def _deadline(_instance: Any, _attribute: Any, value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValueError(f"deadline must be a positive, finite number of seconds, not {value!r}")
+
+
+def _priority(_instance: Any, _attribute: Any, value: Any) -> None:
+    if value not in get_args(Priority):
+        raise ValueError(f"priority must be 'high', 'normal' or 'low', not {value!r}")
 
 
 def _retry(_instance: Any, _attribute: Any, value: Any) -> None:
     if not isinstance(value, RetryPolicy):
         raise TypeError(f"retry must be a RetryPolicy or None, not {value!r}")
+
+
+def _headers(value: Any) -> Mapping[str, str]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"headers must be a mapping of names to values, not {value!r}")
+    for name, text in value.items():
+        if not isinstance(name, str) or not isinstance(text, str):
+            raise TypeError(f"headers[{name!r}] must map a str name to a str value")
+        if name.lower() == "authorization":
+            raise ValueError(
+                f"headers[{name!r}] is refused: the client sends the token itself (token=...)"
+            )
+        if any(c in name + text for c in "\r\n\0") or not name.strip() or ":" in name:
+            raise ValueError(f"headers[{name!r}] is not a valid header (name or value)")
+    return MappingProxyType(dict(value))
 
 
 def _validation(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -50,7 +90,10 @@ class RequestOptions:
     """What the calls of a client (or a view of it) are sent with, checked when made.
 
     ``timeout``: seconds per attempt (a positive, finite number); ``retry``: the
-    :class:`RetryPolicy`; ``validation``: ``"strict"``, ``"basic"`` or ``"off"``. The constructor
+    :class:`RetryPolicy`; ``validation``: ``"strict"``, ``"basic"`` or ``"off"``; ``headers``:
+    extra request headers (str to str; ``Authorization`` is refused); ``deadline``: seconds for
+    a whole call (throttle waits, attempts, retry sleeps), or None; ``priority``: ``"high"``,
+    ``"normal"`` or ``"low"`` at the throttle's gates. The constructor
     and :meth:`AelystClient.with_options` both build one, so both refuse the same values
     (``timeout=0`` among them: aiohttp would read it as "no timeout").
 
@@ -59,8 +102,24 @@ class RequestOptions:
     """
 
     validation: ValidationMode = attrs.field(default="strict", validator=_validation)
-    timeout: float = attrs.field(default=30.0, validator=_timeout)
+    timeout: float | aiohttp.ClientTimeout = attrs.field(default=30.0, validator=_timeout)
+
+    @property
+    def attempt_seconds(self) -> float:
+        """The longest one attempt may take, in seconds: the timeout's ``total`` (a float is
+        one), else its connect and read limits added up."""
+        timeout = self.timeout
+        if not isinstance(timeout, aiohttp.ClientTimeout):
+            return float(timeout)
+        if timeout.total:
+            return float(timeout.total)
+        connect = timeout.connect or timeout.sock_connect or 0.0
+        return float(connect + (timeout.sock_read or 0.0)) or 30.0
+
     retry: RetryPolicy = attrs.field(factory=RetryPolicy, validator=_retry)
+    headers: Mapping[str, str] = attrs.field(factory=dict, converter=_headers)
+    deadline: float | None = attrs.field(default=None, validator=_deadline)
+    priority: Priority = attrs.field(default="normal", validator=_priority)
 
 
 class Core:
@@ -112,7 +171,9 @@ class Core:
 
         with self.in_use():
             request = build_request(operation, params, body=body, query=query)
-            return await self.sender.send(request, read)
+            if self.options.headers:
+                request = attrs.evolve(request, headers={**self.options.headers, **request.headers})
+            return await self.sender.send(request, read, deadline=self.options.deadline)
 
     async def result(
         self,
@@ -125,6 +186,18 @@ class Core:
         """``operation``'s result (throttled, retried)."""
         value, _ = await self.call(operation, params, body=body, query=query)
         return value
+
+    async def raw(self, request: Request) -> Any:
+        """``request`` (from :func:`raw_request`) sent, its answer's JSON decoded."""
+        if self.options.headers:
+            request = attrs.evolve(request, headers={**self.options.headers, **request.headers})
+
+        def read(request: Request, response: Response) -> Any:
+            return decoded(request, response, redact=self.redact)
+
+        with self.in_use():
+            result, _ = await self.sender.send(request, read, deadline=self.options.deadline)
+        return result
 
     def paginate(
         self,

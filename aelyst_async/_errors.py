@@ -20,6 +20,7 @@
         │   ├── RateLimitError           429, after the retries are spent
         │   ├── QueuedError              449, after its retries are spent
         │   └── ServerError              5xx, after the retries are spent
+        ├── DeadlineExceededError                    the call's deadline passed
         └── TransportError                           no usable response
             ├── MaybeAppliedError                    a call that is not idempotent got no
             │                                        sure answer: it may have been applied
@@ -38,6 +39,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import NamedTuple
+
+from multidict import CIMultiDict, CIMultiDictProxy
+
+REQUEST_ID_HEADER = "X-Request-Id"
 
 
 class AelystError(Exception):
@@ -126,8 +131,17 @@ class APIError(RequestError):
     """The API answered with an error status.
 
     Attributes: ``status`` (HTTP status), ``code`` and ``message`` (from the error body),
-    ``method`` and ``path`` of the request, ``attempts`` made before giving up.
+    ``method`` and ``path`` of the request, ``attempts`` made before giving up, ``headers``
+    of the answer (a read-only, case-insensitive multidict; empty when the error was not made
+    from an answer) and ``request_id``: the answer's ``X-Request-Id`` header, or ``None``.
+
+    Example::
+
+        except APIError as error:
+            log.warning("Aelyst refused (request id %s)", error.request_id)
     """
+
+    headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 
     def __init__(
         self,
@@ -142,6 +156,11 @@ class APIError(RequestError):
         super().__init__(message, method=method, path=path, attempts=attempts)
         self.status = status
         self.code = code
+
+    @property
+    def request_id(self) -> str | None:
+        """The answer's ``X-Request-Id`` header (any case), or ``None`` when it sent none."""
+        return self.headers.get(REQUEST_ID_HEADER)
 
     def _what(self) -> str:
         return f"{self.method} {self.path} -> {self.status}:"
@@ -232,6 +251,28 @@ class ServerError(APIError):
         self.retry_after = retry_after
 
 
+class DeadlineExceededError(RequestError):
+    """The call's ``deadline`` (seconds for the whole call: throttle waits, every attempt,
+    every retry sleep) passed before it finished.
+
+    ``request_sent``: whether an attempt had been handed to the connection (False: the API
+    surely did not see it); ``attempts``: the attempts started. A call that is not idempotent
+    and may have been applied raises :class:`MaybeAppliedError` instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        attempts: int = 0,
+        request_sent: bool = False,
+    ) -> None:
+        super().__init__(message, method=method, path=path, attempts=attempts)
+        self.request_sent = request_sent
+
+
 class TransportError(RequestError):
     """No usable response: a connection failure, a timeout, or a body that is not the API's
     JSON.
@@ -276,32 +317,6 @@ class ResponseFormatError(TransportError):
         super().__init__(message, method=method, path=path, attempts=attempts)
         self.status = status
         self.key = key
-
-
-class DeadlineExceededError(RequestError):
-    """A call's ``deadline`` passed, or the throttle could tell that waiting alone would pass it
-    (then it failed at once, unsent).
-
-    ``request_sent``: whether any attempt of the call was sent (False: the API never saw it);
-    ``attempts``: the attempts sent before giving up (0 when none was).
-
-    >>> try:
-    ...     await client.with_options(deadline=2.0).contacts.get("email:a@b.com")
-    ... except DeadlineExceededError as exc:
-    ...     exc.request_sent            # False: failed in the throttle, safe to try elsewhere
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        method: str = "",
-        path: str = "",
-        attempts: int = 0,
-        request_sent: bool = False,
-    ) -> None:
-        super().__init__(message, method=method, path=path, attempts=attempts)
-        self.request_sent = request_sent
 
 
 class MaybeAppliedError(TransportError):

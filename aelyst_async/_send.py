@@ -25,6 +25,7 @@ import attrs
 from ._errors import (
     AelystError,
     APIError,
+    DeadlineExceededError,
     MaybeAppliedError,
     NotFoundError,
     QueuedError,
@@ -115,14 +116,31 @@ class Sender:
         return ClientStats(**self._counters)
 
     async def send(
-        self, request: Request, interpret: Callable[[Request, Response], T]
+        self,
+        request: Request,
+        interpret: Callable[[Request, Response], T],
+        *,
+        deadline: float | None = None,
     ) -> tuple[T, int]:
         """The interpreted result of ``request`` and the number of attempts it took.
 
         Raises the last attempt's error, its ``attempts`` set, once the retry policy gives up;
         for a request that is not idempotent, a :class:`MaybeAppliedError` (caused by that error)
-        when the API may have applied it.
+        when the API may have applied it. ``deadline``: seconds for the whole call (throttle
+        waits, attempts, retry sleeps, on the loop's clock); past it,
+        :class:`DeadlineExceededError` (or :class:`MaybeAppliedError`, as above).
         """
+        progress = _Progress()
+        if deadline is None:
+            return await self._send(request, interpret, progress)
+        try:
+            return await asyncio.wait_for(self._send(request, interpret, progress), deadline)
+        except asyncio.TimeoutError:
+            _past_deadline(request, deadline, progress)
+
+    async def _send(
+        self, request: Request, interpret: Callable[[Request, Response], T], progress: _Progress
+    ) -> tuple[T, int]:
         loop = asyncio.get_running_loop()
         counters, throttle = self._counters, self.throttle
         started = loop.time()
@@ -131,10 +149,12 @@ class Sender:
         while True:
             permit = await throttle.acquire(request.rate_limit_key)
             attempts += 1
+            progress.attempts = attempts
             counters["requests"] += 1
             counters["throttle_wait"] += permit.waited
             error: APIError | TransportError
             try:
+                progress.in_flight = True
                 response = await self._transport.send(request)
             except TransportError as exc:
                 throttle.release(permit)
@@ -168,6 +188,10 @@ class Sender:
             if delay is None:
                 _give_up(request, error, attempts, uncertain=uncertain)
             uncertain = uncertain or maybe_applied(error)
+            progress.sent = progress.sent or not (
+                isinstance(error, TransportError) and not error.request_sent
+            )
+            progress.in_flight, progress.uncertain = False, uncertain
             await self._wait_retry(request, attempts, error, delay)
 
     async def _wait_retry(
@@ -194,6 +218,36 @@ class Sender:
         if delay > 0:
             counters["retry_wait"] += delay
             await asyncio.sleep(delay)
+
+
+@attrs.define
+class _Progress:
+    """How far a call got, for the error its deadline raises."""
+
+    attempts: int = 0
+    sent: bool = False  # an attempt reached the connection
+    in_flight: bool = False  # an attempt is on the wire, its answer not read
+    uncertain: bool = False  # an attempt got no sure answer
+
+
+def _past_deadline(request: Request, deadline: float, progress: _Progress) -> NoReturn:
+    sent = progress.sent or progress.in_flight
+    message = f"deadline of {deadline:g}s passed"
+    if not request.idempotent and (progress.in_flight or progress.uncertain):
+        raise MaybeAppliedError(
+            f"{message} with no sure answer; the request may have been applied, so it was "
+            "not sent again: check before repeating it",
+            method=request.method,
+            path=request.path,
+            attempts=progress.attempts,
+        )
+    raise DeadlineExceededError(
+        message + ("" if sent else " before the request was sent"),
+        method=request.method,
+        path=request.path,
+        attempts=progress.attempts,
+        request_sent=sent,
+    )
 
 
 def _give_up(

@@ -119,7 +119,7 @@ class Contacts:
         journal, the item is journaled in flight before it is sent, and an item a resumed run
         finds in flight is resolved so (two timeouts after its send) before it is sent again.
         A write the API applies later than two timeouts after it was sent cannot be seen."""
-        timeout = self._core.options.timeout
+        timeout = self._core.options.attempt_seconds
         if in_flight is not None and in_flight.resumed:
             # the earlier run's write may still land: until two timeouts after it was sent
             left = in_flight.sent_at + 2 * timeout - time.time()

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TypeVar, cast
 
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from .._errors import (
     APIError,
@@ -96,13 +97,29 @@ def error_for(
     redact: Redactor = NOTHING,
     can_miss: bool = True,
 ) -> APIError:
-    """The typed error for an error response (status >= 300).
+    """The typed error for an error response (status >= 300), carrying the answer's headers.
 
     A 3xx is an :class:`APIError` naming the status and where it pointed: the API never
     redirects, and nothing is sent there. A 404 is an :class:`EndpointNotFoundError` (check
     the base URL) when its body is not the API's error body or the call cannot miss
     (``can_miss`` False: a listing); else a :class:`NotFoundError`.
     """
+    error = _typed_error(request, response, now=now, redact=redact, can_miss=can_miss)
+    # a server may echo the token in any header (a redirect's Location): redacted like the text
+    error.headers = CIMultiDictProxy(
+        CIMultiDict((name, redact(value)) for name, value in response.headers.items())
+    )
+    return error
+
+
+def _typed_error(
+    request: Request,
+    response: Response,
+    *,
+    now: datetime | None,
+    redact: Redactor,
+    can_miss: bool,
+) -> APIError:
     status, method, path = response.status, request.method, request.path
     if 300 <= status < 400:
         location = excerpt(response.headers.get("Location", "").encode(), redact=redact)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Mapping
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 from yarl import URL
@@ -31,19 +33,21 @@ class AiohttpTransport(Transport):
         base_url: str,
         *,
         headers: Mapping[str, str],
-        timeout: float,
+        timeout: float | aiohttp.ClientTimeout,
         session: aiohttp.ClientSession | None = None,
         redact: Redactor = NOTHING,
+        proxy: str | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._headers = dict(headers)
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._timeout = _client_timeout(timeout)
         self._sessions = Sessions(session)
         self._redact = redact
+        self._proxy = proxy if proxy is not None else _env_proxy(self._base_url)
 
-    def with_timeout(self, timeout: float) -> AiohttpTransport:
+    def with_timeout(self, timeout: float | aiohttp.ClientTimeout) -> AiohttpTransport:
         view = copy.copy(self)
-        view._timeout = aiohttp.ClientTimeout(total=timeout)
+        view._timeout = _client_timeout(timeout)
         return view
 
     async def send(self, request: Request) -> Response:
@@ -62,6 +66,7 @@ class AiohttpTransport(Transport):
                 headers=headers,
                 timeout=self._timeout,
                 allow_redirects=False,
+                proxy=self._proxy,
             ) as resp:
                 body = await resp.read()
                 return Response(status=resp.status, headers=resp.headers, body=body)
@@ -73,7 +78,7 @@ class AiohttpTransport(Transport):
         # a connection that failed to open never carried the request
         sent = not isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError))
         if isinstance(exc, asyncio.TimeoutError):
-            message = f"timed out after {self._timeout.total:g}s"
+            message = f"timed out {_describe(self._timeout)}"
         else:
             detail = self._redact.excerpt(str(exc), 400) or type(exc).__name__
             message = f"{type(exc).__name__}: {detail}"
@@ -83,3 +88,27 @@ class AiohttpTransport(Transport):
 
     async def aclose(self) -> None:
         await self._sessions.aclose()
+
+
+def _env_proxy(base_url: str) -> str | None:
+    """The proxy ``HTTPS_PROXY`` / ``HTTP_PROXY`` name for ``base_url`` unless ``NO_PROXY``
+    exempts its host: read once, here, not through aiohttp's ``trust_env`` (which also reads
+    ``.netrc`` and looks the variables up again on every request)."""
+    parts = urlsplit(base_url)
+    if proxy_bypass(parts.hostname or ""):
+        return None
+    return getproxies().get(parts.scheme)
+
+
+def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        return timeout
+    return aiohttp.ClientTimeout(total=timeout)
+
+
+def _describe(timeout: aiohttp.ClientTimeout) -> str:
+    parts = ("total", "connect", "sock_connect", "sock_read")
+    given = [f"{name}={getattr(timeout, name):g}s" for name in parts if getattr(timeout, name)]
+    if given == [f"total={timeout.total:g}s"]:
+        return f"after {timeout.total:g}s"
+    return f"({', '.join(given)})"

@@ -14,9 +14,13 @@ retries and error mapping stay above it, so a test transport exercises them all.
 from __future__ import annotations
 
 import abc
+from typing import TYPE_CHECKING
 
 from .._sansio.request import Request
 from .._sansio.response import Response
+
+if TYPE_CHECKING:
+    from aiohttp import ClientTimeout
 
 
 class Transport(abc.ABC):
@@ -26,9 +30,10 @@ class Transport(abc.ABC):
     async def send(self, request: Request) -> Response:
         """The response to ``request`` (any status); :class:`TransportError` when none came."""
 
-    def with_timeout(self, timeout: float) -> Transport:
+    def with_timeout(self, timeout: float | ClientTimeout) -> Transport:
         """A transport over the same connections whose requests time out after ``timeout``
-        seconds; a transport without timeouts of its own returns itself."""
+        (seconds per attempt, or an aiohttp ``ClientTimeout``); a transport without timeouts of
+        its own returns itself."""
         return self
 
     async def aclose(self) -> None:  # noqa: B027 (a transport may hold nothing to close)
