@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil  # type: ignore[import-untyped]
 
 from ._report import md_table
-from ._server_processes import UNLIMITED, SandboxProcess
+from ._server_processes import UNLIMITED, SandboxProcess, peak_rss
 from ._suite import ROOT, Target
 
 SAMPLE_INTERVAL = 0.05
@@ -68,15 +68,6 @@ class MemoryResult:
         return before[-1] if before else 0
 
 
-def _vm_hwm(pid: int) -> int:
-    """The peak resident set size of process ``pid`` so far, in bytes."""
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def run_upsert(sb: SandboxProcess, path: Path, rows: int, concurrency: int) -> MemoryResult:
     """``python -m aelyst_async upsert`` on ``path``; its peak RSS from ``/proc/PID/status``.
 
@@ -100,7 +91,7 @@ def run_upsert(sb: SandboxProcess, path: Path, rows: int, concurrency: int) -> M
             break
         with contextlib.suppress(psutil.Error, OSError):  # exiting
             samples.append((time.perf_counter() - t0, int(child.memory_info().rss)))
-            high_water = max(high_water, _vm_hwm(proc.pid))
+            high_water = max(high_water, peak_rss(proc.pid))
         time.sleep(SAMPLE_INTERVAL)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen

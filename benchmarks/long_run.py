@@ -33,7 +33,7 @@ import psutil  # type: ignore[import-untyped]
 from aelyst_async import AelystClient, Contact
 
 from ._report import md_table
-from ._server_processes import SandboxProcess
+from ._server_processes import SandboxProcess, peak_rss
 from ._suite import ROOT, SuiteOptions, SuiteReport, Target
 
 NAME = "long"
@@ -86,14 +86,6 @@ class Run:
         return [f"{self.rate(i / 10, (i + 1) / 10):.0f}" for i in range(10)]
 
 
-def _vm_hwm(pid: int) -> int:
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def run_cli(sb: SandboxProcess, path: Path, rows: int, label: str) -> Run:
     """``python -m aelyst_async upsert`` with its defaults; progress from the sandbox's count."""
     run = Run(label, rows)
@@ -109,7 +101,7 @@ def run_cli(sb: SandboxProcess, path: Path, rows: int, label: str) -> Run:
         if pid:
             break
         with contextlib.suppress(psutil.Error, OSError):  # exiting
-            run.peak_rss = max(run.peak_rss, _vm_hwm(proc.pid))
+            run.peak_rss = max(run.peak_rss, peak_rss(proc.pid))
         with contextlib.suppress(OSError):
             done = int(sb.stats().get("contacts", 0)) - start_count
             run.progress.append((time.perf_counter() - t0, done))
