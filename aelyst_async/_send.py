@@ -13,7 +13,6 @@ the method and path, never a header value or a body.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import logging
 import random
@@ -81,7 +80,7 @@ class Sender:
     """Sends the requests of one client: throttled, retried, counted.
 
     ``on_retry`` is called with a :class:`RetryEvent` before each retry's wait; ``rng`` draws
-    the retry jitter (seed it for reproducible delays).
+    the retry jitter (seed it for reproducible delays). Retries wait on the throttle's clock.
     """
 
     def __init__(
@@ -123,9 +122,9 @@ class Sender:
         for a request that is not idempotent, a :class:`MaybeAppliedError` (caused by that error)
         when the API may have applied it.
         """
-        loop = asyncio.get_running_loop()
         counters, throttle = self._counters, self.throttle
-        started = loop.time()
+        clock = throttle.clock
+        started = clock.time()
         attempts = queued = 0
         uncertain = False  # an earlier attempt may have been applied
         while True:
@@ -158,7 +157,7 @@ class Sender:
                     error = exc
             if isinstance(error, QueuedError):
                 queued += 1
-            outcome = Outcome(error, attempts, queued, loop.time() - started)
+            outcome = Outcome(error, attempts, queued, clock.time() - started)
             delay = self.retry.next_delay(
                 outcome,
                 self._rng,
@@ -193,7 +192,7 @@ class Sender:
                 log.exception("aelyst_async: the on_retry hook raised; ignored")
         if delay > 0:
             counters["retry_wait"] += delay
-            await asyncio.sleep(delay)
+            await self.throttle.clock.sleep(delay)
 
 
 def _give_up(

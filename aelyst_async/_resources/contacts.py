@@ -175,6 +175,8 @@ class Contacts:
             items,
             BulkOptions(**options),
             concurrency_hint=self._core.sender.throttle.suggested_concurrency,
+            clock=self._core.sender.throttle.clock.time,
+            sleep=self._core.sender.throttle.clock.sleep,
         )
 
     async def bulk_upsert(self, items: BulkItems, **options: Unpack[BulkKeywords]) -> BulkReport:
@@ -191,6 +193,8 @@ class Contacts:
             items,
             BulkOptions(**options),
             concurrency_hint=self._core.sender.throttle.suggested_concurrency,
+            clock=self._core.sender.throttle.clock.time,
+            sleep=self._core.sender.throttle.clock.sleep,
         )
 
     async def get(self, identifier: Identifier | str) -> ContactRecord:

@@ -26,6 +26,8 @@ import asyncio
 import math
 from collections.abc import Callable
 
+from .._clock import LOOP_CLOCK, Clock
+
 Ready = Callable[[float], float]
 """Given the loop time, seconds to wait before the bucket may be used (0 or less: now)."""
 
@@ -82,15 +84,15 @@ class Bucket:
         excess = self._level + 1.0 - capacity
         return excess / self._drain if excess > 0.0 else 0.0
 
-    async def acquire(self, ready: Ready = _always) -> bool:
+    async def acquire(self, ready: Ready = _always, clock: Clock = LOOP_CLOCK) -> bool:
         """Wait for this task's turn, for ``ready`` to allow it, and for a token; take it.
 
         Returns True when the task had to wait (False: it never suspended). ``ready`` and the
         token are checked together, in turn order, and the token taken without suspending.
+        ``clock``: the time ``ready`` and the level are read on, and the sleeps.
         """
-        loop = asyncio.get_running_loop()
         if not self._queued:
-            now = loop.time()
+            now = clock.time()
             if ready(now) <= 0 and self._room_in(now) <= 0:
                 self._level += 1.0
                 return False
@@ -101,7 +103,7 @@ class Bucket:
         try:
             async with self._lock:
                 while True:
-                    now = loop.time()
+                    now = clock.time()
                     delay = ready(now)
                     if delay <= 0:  # the level is not looked at before: a refit's ``used``
                         delay = self._room_in(now)  # counts from the first use after it
@@ -109,6 +111,6 @@ class Bucket:
                             self._level += 1.0
                             return waited
                     waited = True
-                    await asyncio.sleep(delay)
+                    await clock.sleep(delay)
         finally:
             self._queued -= 1

@@ -6,12 +6,12 @@ for that call: the local gates still apply, and a request never fails because of
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable
 from typing import TypeVar
 
+from .._clock import LOOP_CLOCK, Clock
 from .learning import WorkspaceLearner
 from .policy import CountingLimitStore, LimitStore
 from .workspace import WorkspaceGate
@@ -23,8 +23,10 @@ T = TypeVar("T")
 class SharedBudget:
     """One client's use of a store: booking, the learned rate both ways, everyone's count."""
 
-    def __init__(self, store: LimitStore, gate: WorkspaceGate, period: float) -> None:
-        self.store, self._gate, self._period = store, gate, period
+    def __init__(
+        self, store: LimitStore, gate: WorkspaceGate, period: float, clock: Clock = LOOP_CLOCK
+    ) -> None:
+        self.store, self._gate, self._period, self._clock = store, gate, period, clock
         self._failed = False
         self._polled = -float("inf")
         counting = isinstance(store, CountingLimitStore) and gate.learner is not None
@@ -126,6 +128,5 @@ class SharedBudget:
         if mine > 0:
             learner.scale = max(1.0, total / mine)
 
-    @staticmethod
-    def _now() -> float:
-        return asyncio.get_running_loop().time()
+    def _now(self) -> float:
+        return self._clock.time()

@@ -10,7 +10,8 @@ Every request passes three gates, in order, before it is sent:
 3. **The shared store** (:mod:`.shared`), when the policy has one: the budgets of every process
    using it, and their pause.
 
-Times are the event loop's (``loop.time()``); nothing here sleeps but the loop.
+Times are the client's :class:`~aelyst_async._clock.Clock` (the event loop's by default); the
+gates wait with its ``sleep``.
 
 >>> throttle = Throttle(RateLimitPolicy(per_path=5))
 >>> permit = await throttle.acquire("POST /contact/create_or_update/id:1")
@@ -25,6 +26,7 @@ import logging
 import math
 from collections.abc import Callable
 
+from .._clock import LOOP_CLOCK, Clock
 from .._sansio.ratelimit import RateLimit
 from .paths import PathBudget, Paths
 from .policy import RateLimitPolicy, ThrottleSnapshot, WaitEvent, WaitReason
@@ -61,7 +63,8 @@ class Throttle:
     """The rate-limit gates of one client (see the module docstring).
 
     ``on_wait`` is called with a :class:`WaitEvent` after each wait at a gate; ``max_pause``
-    bounds the client-wide pause one ``Retry-After`` can cause (seconds).
+    bounds the client-wide pause one ``Retry-After`` can cause (seconds); ``clock`` is the time
+    the gates read and wait on.
     """
 
     def __init__(
@@ -70,8 +73,10 @@ class Throttle:
         *,
         on_wait: Callable[[WaitEvent], None] | None = None,
         max_pause: float = MAX_PAUSE,
+        clock: Clock = LOOP_CLOCK,
     ) -> None:
         self.policy = policy
+        self.clock = clock
         self.max_pause = max_pause
         self._period = policy.period
         self._on_wait = on_wait
@@ -80,15 +85,17 @@ class Throttle:
         learn = policy.workspace is None and policy.adaptive
         self._gate = WorkspaceGate(policy.workspace, policy.period, learn=learn)
         store = policy.shared
-        self._shared = None if store is None else SharedBudget(store, self._gate, policy.period)
+        self._shared = (
+            None if store is None else SharedBudget(store, self._gate, policy.period, clock)
+        )
         self._rtt: float | None = None
 
     async def acquire(self, key: str) -> Permit:
         """Wait until a request on ``key`` (``"METHOD /path"``) may be sent; FIFO, cancel-safe."""
-        loop = asyncio.get_running_loop()
+        loop, clock = asyncio.get_running_loop(), self.clock
         if loop is not self._loop:
             self._bind(loop)
-        now = entered = loop.time()
+        now = entered = clock.time()
         budget = self._paths.enter(key, now)
         gate, waited, held = self._gate, 0.0, False
         try:
@@ -99,23 +106,23 @@ class Throttle:
                 # arrive while this one waits at the later gates, spending the path or pausing
                 # the client: then it goes through the gates again.
                 while True:
-                    now = loop.time()
+                    now = clock.time()
                     while (delay := budget.ready_in(now)) > 0:
-                        await asyncio.sleep(delay)
-                        now, suspended = loop.time(), True
+                        await clock.sleep(delay)
+                        now, suspended = clock.time(), True
                     if suspended:
                         waited += self._waited(key, "path", now - entered)
                     reason: WaitReason = "pause" if gate.paused_for(now) > 0 else "workspace"
-                    if await gate.acquire():
+                    if await gate.acquire(clock):
                         held = held or reason == "workspace"
-                        waited += self._waited(key, reason, loop.time() - now)
-                        now = loop.time()
+                        waited += self._waited(key, reason, clock.time() - now)
+                        now = clock.time()
                     if self._shared is not None:
                         delay = await self._shared.reserve(key, budget.limit, now)
                         if delay > 0:
-                            await asyncio.sleep(delay)
+                            await clock.sleep(delay)
                             waited += self._waited(key, "shared", delay)
-                        now = loop.time()
+                        now = clock.time()
                     if budget.ready_in(now) <= 0 and gate.paused_for(now) <= 0:
                         break
                     entered, suspended = now, False
@@ -123,7 +130,7 @@ class Throttle:
             finally:
                 budget.turn.give()
         except BaseException:
-            self._paths.leave(key, budget, loop.time())
+            self._paths.leave(key, budget, clock.time())
             raise
         permit = Permit(key, budget, seq, now, waited)
         learner = gate.learner
@@ -211,14 +218,15 @@ class Throttle:
         return min(retry_after, self.max_pause)
 
     def _now(self) -> float:
-        loop = self._loop or asyncio.get_running_loop()
-        return loop.time()
+        if self.clock is LOOP_CLOCK and self._loop is not None:
+            return self._loop.time()  # also after the loop stopped (a snapshot)
+        return self.clock.time()
 
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start afresh on a new event loop (limiters and locks belong to one loop)."""
         self._loop = loop
         self._paths.clear()
-        self._gate.reset(loop.time())
+        self._gate.reset(self.clock.time())
         if self._shared is not None:
             self._shared.reset()
 

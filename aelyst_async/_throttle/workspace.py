@@ -13,6 +13,7 @@ import logging
 import math
 from typing import Literal
 
+from .._clock import LOOP_CLOCK, Clock
 from .bucket import Bucket
 from .learning import WorkspaceLearner
 
@@ -75,9 +76,10 @@ class WorkspaceGate:
         """Seconds left of the client-wide pause (0 or less: not paused)."""
         return self.pause_until - now
 
-    async def acquire(self) -> bool:
-        """Wait for the pause to end and for a token; True when that meant suspending."""
-        return await self._bucket.acquire(self.paused_for)
+    async def acquire(self, clock: Clock = LOOP_CLOCK) -> bool:
+        """Wait for the pause to end and for a token (on ``clock``); True when that meant
+        suspending."""
+        return await self._bucket.acquire(self.paused_for, clock)
 
     def pause(self, key: str, seconds: float, now: float) -> None:
         """Hold every request for ``seconds`` from ``now``; never shortens a pause."""

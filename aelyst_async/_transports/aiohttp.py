@@ -79,6 +79,12 @@ class AiohttpTransport(Transport):
             message += " (the request was not sent)"
         return TransportError(message, method=request.method, path=request.path, request_sent=sent)
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop of the session this transport created and has not closed, or None
+        (none created yet, closed, or a borrowed one)."""
+        return self._sessions.loop
+
     async def aclose(self) -> None:
         await self._sessions.aclose()
 
@@ -94,6 +100,7 @@ class _Sessions:
     def __init__(self, session: aiohttp.ClientSession | None) -> None:
         self.session = session
         self._owned = session is None
+        self.loop: asyncio.AbstractEventLoop | None = None  # of an owned session, while open
         if session is not None:
             _no_hidden_resend(session)
 
@@ -101,6 +108,7 @@ class _Sessions:
         if self.session is None:
             # limit=0: bulk's concurrency, not aiohttp's default of 100 connections, is the cap
             self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+            self.loop = asyncio.get_running_loop()
             _no_hidden_resend(self.session)
         if self.session.closed:
             raise RuntimeError("the aiohttp ClientSession given to AelystClient is closed")
@@ -108,6 +116,7 @@ class _Sessions:
 
     async def aclose(self) -> None:
         if self._owned and self.session is not None:
+            self.loop = None
             await self.session.close()
 
 
