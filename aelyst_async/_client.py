@@ -14,7 +14,7 @@ import platform
 import warnings
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -223,7 +223,7 @@ class AelystClient:
         """
         return self._sender.throttle.snapshot()
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> NoReturn:
         raise TypeError(
             "AelystClient is an async context manager: use 'async with AelystClient(...) as "
             "client:' inside an async function (or call 'await client.aclose()' when done)"
