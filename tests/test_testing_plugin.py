@@ -39,6 +39,15 @@ async def test_retry_backoff_follows_the_clock_too(
     assert aelyst_sandbox.clock() == aelyst_client.stats.retry_wait > 0
 
 
+async def test_bulk_settle_delays_follow_the_clock(
+    aelyst_client: AelystClient, aelyst_sandbox: Sandbox
+) -> None:
+    items = [(ANA, Contact("Ana")), (ANA, Contact("Ana", last_name="Lee"))]
+    report = await aelyst_client.contacts.bulk_upsert(items, settle_delay=30)
+    assert (report.succeeded, report.failed) == (2, 0)
+    assert aelyst_sandbox.clock() >= 30  # the second item waited 30 s after a possible create
+
+
 class TestOptions:
     @pytest.fixture
     def aelyst_sandbox_options(self) -> dict[str, object]:

@@ -35,7 +35,8 @@ def running_sandbox(**options: Any) -> Iterator[Sandbox]:
     :class:`VirtualClock`), serving on loopback from a thread until the block ends.
 
     ``latency`` stays real time (it is the sandbox's own sleep); every other time of the sandbox
-    is its clock's.
+    is its clock's. The sandbox answers from its thread: read ``store``, ``space`` and ``stats``
+    between calls, not while one is in flight.
 
     >>> with running_sandbox(per_path=5, processing=2.0) as sb:
     ...     sb.base_url, sb.token, sb.store, sb.stats, sb.clock.now
