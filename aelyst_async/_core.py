@@ -16,6 +16,7 @@ from typing import Any, Literal, TypeVar, get_args
 import aiohttp
 import attrs
 
+from ._clock import Clock
 from ._errors import ValidationError, ValidationProblem
 from ._paginate import Paginator
 from ._redact import Redactor
@@ -151,6 +152,11 @@ class Core:
         :class:`ContactValidationError`, else :class:`ValidationError`).
         """
         return checked_identifier(identifier, self.options.validation, *more, error=error)
+
+    @property
+    def clock(self) -> Clock:
+        """The clock the client reads and waits on (the transport's, or the event loop's)."""
+        return self.sender.throttle.clock
 
     def suggested_concurrency(self) -> int:
         """Requests to keep in flight to use the rate in force (the throttle's estimate)."""

@@ -82,7 +82,7 @@ class Sender:
     """Sends the requests of one client: throttled, retried, counted.
 
     ``on_retry`` is called with a :class:`RetryEvent` before each retry's wait; ``rng`` draws
-    the retry jitter (seed it for reproducible delays).
+    the retry jitter (seed it for reproducible delays). Retries wait on the throttle's clock.
     """
 
     def __init__(
@@ -141,9 +141,9 @@ class Sender:
     async def _send(
         self, request: Request, interpret: Callable[[Request, Response], T], progress: _Progress
     ) -> tuple[T, int]:
-        loop = asyncio.get_running_loop()
         counters, throttle = self._counters, self.throttle
-        started = loop.time()
+        clock = throttle.clock
+        started = clock.time()
         attempts = queued = 0
         uncertain = False  # an earlier attempt may have been applied
         while True:
@@ -178,7 +178,7 @@ class Sender:
                     error = exc
             if isinstance(error, QueuedError):
                 queued += 1
-            outcome = Outcome(error, attempts, queued, loop.time() - started)
+            outcome = Outcome(error, attempts, queued, clock.time() - started)
             delay = self.retry.next_delay(
                 outcome,
                 self._rng,
@@ -217,7 +217,7 @@ class Sender:
                 log.exception("aelyst_async: the on_retry hook raised; ignored")
         if delay > 0:
             counters["retry_wait"] += delay
-            await asyncio.sleep(delay)
+            await self.throttle.clock.sleep(delay)
 
 
 @attrs.define

@@ -187,6 +187,8 @@ class Contacts:
             items,
             BulkOptions(**options),
             concurrency_hint=self._core.suggested_concurrency,
+            clock=self._core.clock.time,
+            sleep=self._core.clock.sleep,
         )
 
     async def bulk_upsert(self, items: BulkItems, **options: Unpack[BulkKeywords]) -> BulkReport:
@@ -203,6 +205,8 @@ class Contacts:
             items,
             BulkOptions(**options),
             concurrency_hint=self._core.suggested_concurrency,
+            clock=self._core.clock.time,
+            sleep=self._core.clock.sleep,
         )
 
     async def get(self, identifier: Identifier | str) -> ContactRecord:

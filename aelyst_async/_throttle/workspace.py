@@ -13,6 +13,7 @@ import logging
 import math
 from typing import Literal
 
+from .._clock import LOOP_CLOCK, Clock
 from .bucket import Bucket
 from .learning import WorkspaceLearner
 from .turn import Priority
@@ -77,12 +78,17 @@ class WorkspaceGate:
         return self.pause_until - now
 
     async def acquire(
-        self, priority: Priority = "normal", deadline: float | None = None
+        self,
+        priority: Priority = "normal",
+        deadline: float | None = None,
+        clock: Clock = LOOP_CLOCK,
     ) -> tuple[bool, bool]:
         """Wait for the pause to end and for a token: ``(waited, held)``, ``held`` True when
         the rate in force made the request wait (not the pause, nor its turn behind others);
         TimeoutError when that would pass ``deadline`` (see :meth:`Bucket.take`)."""
-        return await self._bucket.take(self.paused_for, priority=priority, deadline=deadline)
+        return await self._bucket.take(
+            self.paused_for, priority=priority, deadline=deadline, clock=clock
+        )
 
     def wait_for(self, priority: Priority, now: float) -> float:
         """Seconds a request of ``priority`` arriving now would wait here, at least."""
