@@ -36,6 +36,7 @@ from ._retry import Outcome, RetryPolicy, maybe_applied
 from ._sansio.request import Request
 from ._sansio.response import Response
 from ._throttle import Throttle
+from ._throttle.turn import Priority
 from ._transports.base import Transport
 
 T = TypeVar("T")
@@ -121,25 +122,37 @@ class Sender:
         interpret: Callable[[Request, Response], T],
         *,
         deadline: float | None = None,
+        priority: Priority = "normal",
     ) -> tuple[T, int]:
         """The interpreted result of ``request`` and the number of attempts it took.
 
         Raises the last attempt's error, its ``attempts`` set, once the retry policy gives up;
         for a request that is not idempotent, a :class:`MaybeAppliedError` (caused by that error)
-        when the API may have applied it. ``deadline``: seconds for the whole call (throttle
-        waits, attempts, retry sleeps, on the loop's clock); past it,
-        :class:`DeadlineExceededError` (or :class:`MaybeAppliedError`, as above).
+        when the API may have applied it. ``priority``: its turn at the throttle's gates
+        (``"high"``, ``"normal"``, ``"low"``). ``deadline``: seconds for the whole call on the
+        throttle's clock (throttle waits, attempts, retry sleeps): a throttle wait or a retry
+        sleep that would pass it fails at once, without waiting, and an attempt still on the
+        wire when it passes is abandoned; then :class:`DeadlineExceededError` (``attempts`` so
+        far, ``request_sent``), or :class:`MaybeAppliedError` for a request that is not
+        idempotent and may have been applied.
+
+        >>> result, attempts = await sender.send(request, read, deadline=2.0, priority="high")
         """
         progress = _Progress()
-        if deadline is None:
-            return await self._send(request, interpret, progress)
+        ends = None if deadline is None else self.throttle.clock.time() + deadline
         try:
-            return await asyncio.wait_for(self._send(request, interpret, progress), deadline)
-        except asyncio.TimeoutError:
-            _past_deadline(request, deadline, progress)
+            return await self._send(request, interpret, progress, priority, ends)
+        except _Late as late:
+            assert deadline is not None  # only a deadline makes a call late
+            _past_deadline(request, deadline, progress, str(late))
 
     async def _send(
-        self, request: Request, interpret: Callable[[Request, Response], T], progress: _Progress
+        self,
+        request: Request,
+        interpret: Callable[[Request, Response], T],
+        progress: _Progress,
+        priority: Priority,
+        ends: float | None,
     ) -> tuple[T, int]:
         counters, throttle = self._counters, self.throttle
         clock = throttle.clock
@@ -147,7 +160,12 @@ class Sender:
         attempts = queued = 0
         uncertain = False  # an earlier attempt may have been applied
         while True:
-            permit = await throttle.acquire(request.rate_limit_key)
+            try:
+                permit = await throttle.acquire(
+                    request.rate_limit_key, priority=priority, deadline=ends
+                )
+            except DeadlineExceededError as exc:
+                raise _Late(exc.message) from None
             attempts += 1
             progress.attempts = attempts
             counters["requests"] += 1
@@ -155,7 +173,7 @@ class Sender:
             error: APIError | TransportError
             try:
                 progress.in_flight = True
-                response = await self._transport.send(request)
+                response = await self._attempt(request, ends)
             except TransportError as exc:
                 throttle.release(permit)
                 counters["transport_errors"] += 1
@@ -192,7 +210,19 @@ class Sender:
                 isinstance(error, TransportError) and not error.request_sent
             )
             progress.in_flight, progress.uncertain = False, uncertain
+            if ends is not None and clock.time() + delay > ends:
+                raise _Late(f"the retry wait of {delay:.3f}s after attempt {attempts} passes it")
             await self._wait_retry(request, attempts, error, delay)
+
+    async def _attempt(self, request: Request, ends: float | None) -> Response:
+        """One attempt, abandoned when the call's deadline (``ends``) passes on the wire."""
+        if ends is None:
+            return await self._transport.send(request)
+        left = max(0.0, ends - self.throttle.clock.time())
+        try:
+            return await asyncio.wait_for(self._transport.send(request), left)
+        except asyncio.TimeoutError:
+            raise _Late("it passed while an attempt was on the wire") from None
 
     async def _wait_retry(
         self, request: Request, attempt: int, error: AelystError, delay: float
@@ -220,6 +250,10 @@ class Sender:
             await self.throttle.clock.sleep(delay)
 
 
+class _Late(Exception):
+    """Internal: the call's deadline passed, or a wait would pass it (the text says which)."""
+
+
 @attrs.define
 class _Progress:
     """How far a call got, for the error its deadline raises."""
@@ -230,9 +264,9 @@ class _Progress:
     uncertain: bool = False  # an attempt got no sure answer
 
 
-def _past_deadline(request: Request, deadline: float, progress: _Progress) -> NoReturn:
+def _past_deadline(request: Request, deadline: float, progress: _Progress, why: str) -> NoReturn:
     sent = progress.sent or progress.in_flight
-    message = f"deadline of {deadline:g}s passed"
+    message = f"deadline of {deadline:g}s passed ({why})"
     if not request.idempotent and (progress.in_flight or progress.uncertain):
         raise MaybeAppliedError(
             f"{message} with no sure answer; the request may have been applied, so it was "
@@ -242,7 +276,7 @@ def _past_deadline(request: Request, deadline: float, progress: _Progress) -> No
             attempts=progress.attempts,
         )
     raise DeadlineExceededError(
-        message + ("" if sent else " before the request was sent"),
+        message + ("" if sent else "; the request was not sent"),
         method=request.method,
         path=request.path,
         attempts=progress.attempts,

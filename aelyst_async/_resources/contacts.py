@@ -175,7 +175,9 @@ class Contacts:
         requests are in flight; items of one identifier run one at a time in input order,
         ``settle_delay`` seconds apart after a possible create. ``journal``: a JSONL file of
         outcomes; an existing one makes the run skip the items it records as succeeded.
-        ``on_progress`` receives a :class:`BulkProgress`. Close the stream early with
+        ``on_progress`` receives a :class:`BulkProgress`. Its requests pass the throttle at
+        priority ``"low"`` (a view's ``with_options(priority=...)`` overrides it), so the
+        client's other calls go first. Close the stream early with
         ``contextlib.aclosing`` to cancel the requests in flight.
 
         >>> async with aclosing(client.contacts.upsert_many(contacts)) as outcomes:
@@ -183,7 +185,7 @@ class Contacts:
         ...         print(outcome.index, outcome.ok, outcome.error)
         """
         return upsert_many(
-            self.send_for_bulk,
+            self._bulk().send_for_bulk,
             items,
             BulkOptions(**options),
             concurrency_hint=self._core.suggested_concurrency,
@@ -201,13 +203,18 @@ class Contacts:
         >>> report.total, report.succeeded, report.failed, report.skipped
         """
         return await bulk_upsert(
-            self.send_for_bulk,
+            self._bulk().send_for_bulk,
             items,
             BulkOptions(**options),
             concurrency_hint=self._core.suggested_concurrency,
             clock=self._core.clock.time,
             sleep=self._core.clock.sleep,
         )
+
+    def _bulk(self) -> Contacts:
+        """These endpoints for a bulk run's requests: at the view's bulk priority (``"low"``
+        unless ``with_options(priority=...)`` set one)."""
+        return Contacts(self._core.evolve(priority=self._core.options.bulk_priority))
 
     async def get(self, identifier: Identifier | str) -> ContactRecord:
         """The contact ``identifier`` names; raises :class:`NotFoundError` when there is none.

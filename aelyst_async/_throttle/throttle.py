@@ -155,7 +155,7 @@ class Throttle:
         clock = self.clock
         now = entered = clock.time()
         gate, waited, held = self._gate, 0.0, False
-        suspended = await budget.turn.take(priority, deadline)
+        suspended = await budget.turn.take(priority, deadline, clock)
         try:
             # The key's turn is held until its request is sent, so no other request of the
             # key passes the path gate meanwhile. Answers to earlier requests may still
