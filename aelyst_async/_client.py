@@ -25,6 +25,7 @@ from ._clock import LOOP_CLOCK
 from ._core import Core, Priority, RequestOptions
 from ._errors import ClientClosedError
 from ._loops import LoopGuard
+from ._raw import RawResponseClient
 from ._redact import Redactor
 from ._resources.comments import Comments
 from ._resources.contacts import Contacts
@@ -255,6 +256,27 @@ class AelystClient:
         """
         built = raw_request(method, path, json=json, params=params, idempotent=idempotent)
         return await self._core.raw(built)
+
+    @property
+    def with_raw_response(self) -> RawResponseClient:
+        """This client's calls, each returning an :class:`APIResponse` (``.status``,
+        ``.headers``, ``.attempts``, ``.elapsed``, ``.parse()`` -> the plain result); a
+        listing gives one per page request. Same arguments, errors and options as the plain
+        calls; combine with :meth:`with_options`.
+
+        >>> response = await client.with_raw_response.contacts.get("id:7")
+        >>> response.status, response.headers["X-RateLimit-Remaining"], response.parse().id
+        (200, '4', 7)
+        """
+        return RawResponseClient(
+            contacts=self.contacts,
+            messages=self.messages,
+            comments=self.comments,
+            conversations=self.conversations,
+            workspace=self.workspace,
+            request=self.request,
+            clock=self._core.clock,
+        )
 
     def __repr__(self) -> str:
         state = " closed" if self._closed else ""

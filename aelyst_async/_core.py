@@ -20,6 +20,7 @@ from ._clock import Clock
 from ._errors import ValidationError, ValidationProblem
 from ._paginate import Paginator
 from ._redact import Redactor
+from ._response import Capture, capturing
 from ._retry import RetryPolicy
 from ._sansio.operations import Operation, Page
 from ._sansio.raw import decoded
@@ -190,16 +191,29 @@ class Core:
     ) -> tuple[T, int]:
         """``operation``'s result and the attempts it took (throttled, retried)."""
 
+        capture = capturing()
+
         def read(request: Request, response: Response) -> T:
+            if capture is not None:
+                capture.answered(response.status, response.headers, self.redact)
             return interpret(operation, request, response, redact=self.redact)
 
         with self.in_use():
             request = build_request(operation, params, body=body, query=query)
-            if self.options.headers:
-                request = attrs.evolve(request, headers={**self.options.headers, **request.headers})
-            return await self.sender.send(
-                request, read, deadline=self.options.deadline, priority=self.options.call_priority
-            )
+            return await self._send(request, read, capture)
+
+    async def _send(
+        self, request: Request, read: Callable[[Request, Response], T], capture: Capture | None
+    ) -> tuple[T, int]:
+        if self.options.headers:
+            request = attrs.evolve(request, headers={**self.options.headers, **request.headers})
+        options = self.options
+        result = await self.sender.send(
+            request, read, deadline=options.deadline, priority=options.call_priority
+        )
+        if capture is not None:
+            capture.attempts = result[1]
+        return result
 
     async def result(
         self,
@@ -215,16 +229,15 @@ class Core:
 
     async def raw(self, request: Request) -> Any:
         """``request`` (from :func:`raw_request`) sent, its answer's JSON decoded."""
-        if self.options.headers:
-            request = attrs.evolve(request, headers={**self.options.headers, **request.headers})
+        capture = capturing()
 
         def read(request: Request, response: Response) -> Any:
+            if capture is not None:
+                capture.answered(response.status, response.headers, self.redact)
             return decoded(request, response, redact=self.redact)
 
         with self.in_use():
-            result, _ = await self.sender.send(
-                request, read, deadline=self.options.deadline, priority=self.options.call_priority
-            )
+            result, _ = await self._send(request, read, capture)
         return result
 
     def paginate(
