@@ -24,6 +24,7 @@ import attrs
 from ._clock import LOOP_CLOCK
 from ._core import Core, Priority, RequestOptions
 from ._errors import ClientClosedError
+from ._log import configure as configure_logging
 from ._loops import LoopGuard
 from ._raw import RawResponseClient
 from ._redact import Redactor
@@ -119,6 +120,7 @@ class AelystClient:
         on_wait: Callable[[WaitEvent], None] | None = None,
         transport: Transport | None = None,
     ) -> None:
+        configure_logging()  # AELYST_LOG, once per process
         options = RequestOptions(
             validation=validation, timeout=timeout, retry=RetryPolicy() if retry is None else retry
         )

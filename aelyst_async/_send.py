@@ -7,8 +7,9 @@ A request that is not idempotent is sent again only when the API surely did not 
 449, a connection that failed before the request was written); after any other failure it
 raises :class:`MaybeAppliedError`.
 
-Logs go to the ``"aelyst_async"`` logger: debug lines for throttle waits and retries, naming
-the method and path, never a header value or a body.
+Logs go to the ``"aelyst_async"`` logger (see :mod:`._log`, ``AELYST_LOG``): at debug one
+line per attempt, at info retries and give-ups; paths with identifier values masked, never a
+header value or a body.
 """
 
 from __future__ import annotations
@@ -32,15 +33,17 @@ from ._errors import (
     RateLimitError,
     TransportError,
 )
-from ._retry import Outcome, RetryPolicy, maybe_applied
+from ._log import LOGGER as log
+from ._log import Masked
+from ._retry import Outcome, RetryPolicy, maybe_applied, retryable
 from ._sansio.request import Request
 from ._sansio.response import Response
 from ._throttle import Throttle
+from ._throttle.throttle import Permit
 from ._throttle.turn import Priority
 from ._transports.base import Transport
 
 T = TypeVar("T")
-log = logging.getLogger("aelyst_async")
 
 
 @attrs.frozen
@@ -144,6 +147,14 @@ class Sender:
             return await self._send(request, interpret, progress, priority, ends)
         except _Late as late:
             assert deadline is not None  # only a deadline makes a call late
+            log.info(
+                "aelyst_async: %s %s: deadline of %gs passed after %d attempts (%s)",
+                request.method,
+                Masked(request.path),
+                deadline,
+                progress.attempts,
+                late,
+            )
             _past_deadline(request, deadline, progress, str(late))
 
     async def _send(
@@ -159,6 +170,8 @@ class Sender:
         started = clock.time()
         attempts = queued = 0
         uncertain = False  # an earlier attempt may have been applied
+        debug = log.isEnabledFor(logging.DEBUG)
+        began = 0.0
         while True:
             try:
                 permit = await throttle.acquire(
@@ -173,15 +186,21 @@ class Sender:
             error: APIError | TransportError
             try:
                 progress.in_flight = True
+                if debug:
+                    began = clock.time()
                 response = await self._attempt(request, ends)
             except TransportError as exc:
                 throttle.release(permit)
                 counters["transport_errors"] += 1
                 error = exc
+                if debug:
+                    _attempted(request, type(exc).__name__, attempts, clock.time() - began, permit)
             except BaseException:
                 throttle.release(permit)
                 raise
             else:
+                if debug:
+                    _attempted(request, response.status, attempts, clock.time() - began, permit)
                 await throttle.observe(permit, response.status, response.rate_limit)
                 status = response.status
                 if status == 429:
@@ -232,10 +251,10 @@ class Sender:
         what = error.status if isinstance(error, APIError) else type(error).__name__
         if isinstance(error, RateLimitError):
             what = f"429 (Retry-After {error.retry_after})"
-        log.debug(
+        log.info(
             "aelyst_async: %s %s: attempt %d got %s; retrying in %.3fs",
             request.method,
-            request.path,
+            Masked(request.path),
             attempt,
             what,
             delay,
@@ -284,6 +303,20 @@ def _past_deadline(request: Request, deadline: float, progress: _Progress, why: 
     )
 
 
+def _attempted(
+    request: Request, outcome: int | str, attempt: int, seconds: float, permit: Permit
+) -> None:
+    log.debug(
+        "aelyst_async: %s %s -> %s (attempt %d, %.0f ms, throttle wait %.0f ms)",
+        request.method,
+        Masked(request.path),
+        outcome,
+        attempt,
+        seconds * 1000,
+        permit.waited * 1000,
+    )
+
+
 def _give_up(
     request: Request, error: APIError | TransportError, attempts: int, *, uncertain: bool
 ) -> NoReturn:
@@ -291,6 +324,15 @@ def _give_up(
     idempotent and may have been applied, a :class:`MaybeAppliedError` caused by the last
     error; ``uncertain``: an earlier attempt may have been applied."""
     error.attempts = attempts
+    if log.isEnabledFor(logging.INFO) and (attempts > 1 or retryable(error)):
+        what = error.status if isinstance(error, APIError) else type(error).__name__
+        log.info(
+            "aelyst_async: %s %s: gave up after %d attempts (last: %s)",
+            request.method,
+            Masked(request.path),
+            attempts,
+            what,
+        )
     if not request.idempotent and maybe_applied(error):
         raise MaybeAppliedError(
             f"no sure answer ({error}); the request may have been applied, so it was "

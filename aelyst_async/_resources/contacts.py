@@ -21,6 +21,7 @@ from .._errors import (
     MaybeAppliedError,
     ValidationProblem,
 )
+from .._log import Masked
 from .._paginate import Paginator
 from .._sansio.bodies import ContactSearch, LifecycleBody
 from .._sansio.convert import contact_to_wire
@@ -161,7 +162,10 @@ class Contacts:
                     return Sent(applied, attempts)
                 if applied is None or rounds <= 0:
                     raise
-                log.debug("aelyst_async: re-keying upsert %s was not applied; sending again", ident)
+                log.debug(
+                    "aelyst_async: re-keying upsert %s was not applied; sending again",
+                    Masked(str(ident)),
+                )
                 continue
             return Sent(result.contact_id, attempts + used)
 

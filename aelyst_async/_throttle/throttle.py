@@ -29,6 +29,7 @@ from collections.abc import Callable
 
 from .._clock import LOOP_CLOCK, Clock
 from .._errors import DeadlineExceededError
+from .._log import Masked
 from .._sansio.ratelimit import RateLimit
 from .paths import PathBudget, Paths
 from .policy import RateLimitPolicy, ThrottleSnapshot, WaitEvent, WaitReason
@@ -293,7 +294,7 @@ class Throttle:
     def _waited(self, key: str, reason: WaitReason, seconds: float) -> float:
         if seconds <= 0:
             return 0.0
-        log.debug("aelyst_async: %s waited %.3fs (%s)", key, seconds, reason)
+        log.debug("aelyst_async: %s waited %.3fs (%s)", Masked(key), seconds, reason)
         if self._on_wait is not None:
             try:
                 self._on_wait(WaitEvent(key, reason, seconds))
