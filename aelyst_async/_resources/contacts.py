@@ -229,8 +229,10 @@ class Contacts:
         ident = self._identifier(identifier)
         return await self._core.result(CONTACT_GET, {"identifier": ident})
 
-    async def create(self, identifier: Identifier | str, contact: Contact) -> None:
-        """Create a contact keyed by an ``email:`` or ``phone:`` identifier.
+    async def create(self, identifier: Identifier | str, contact: Contact) -> int | None:
+        """Create a contact keyed by an ``email:`` or ``phone:`` identifier; returns the new
+        contact's id when the answer carries one (``contactId``), else None (the API's
+        documented answer is ``{code, message}``: look the contact up by its identifier).
 
         Not idempotent: after a timeout, a lost answer or a 5xx it raises
         :class:`MaybeAppliedError` instead of sending it again. Raises :class:`ConflictError`
@@ -242,7 +244,7 @@ class Contacts:
         if ident.kind == "id":
             problem = ValidationProblem("identifier", "create takes an email: or phone: identifier")
             refuse([problem], ContactValidationError)
-        await self._core.call(CONTACT_CREATE, {"identifier": ident}, body=body)
+        return await self._core.result(CONTACT_CREATE, {"identifier": ident}, body=body)
 
     async def update(self, identifier: Identifier | str, update: ContactUpdate | Contact) -> int:
         """Change the fields set in ``update`` (UNSET left alone, None cleared); returns the
@@ -341,16 +343,24 @@ class Contacts:
         result: int = await self._core.result(operation, {"identifier": ident}, body=list(tags))
         return result
 
-    async def update_lifecycle(self, identifier: Identifier | str, name: str | None) -> None:
-        """Move the contact to lifecycle stage ``name``; ``None`` removes its stage.
+    async def update_lifecycle(self, identifier: Identifier | str, name: str | None) -> int | None:
+        """Move the contact to lifecycle stage ``name``; ``None`` removes its stage. Returns
+        the contact id, as its siblings do: the answer's ``contactId``, else the identifier's
+        when it is ``id:N``; None when neither tells it (an ``email:``/``phone:`` identifier
+        and the API's documented ``{code, message}`` answer).
 
         >>> await client.contacts.update_lifecycle("id:7", "Customer")
+        7
         """
         problems = (
             [] if name is None else check_text("name", name, mode=self._core.options.validation)
         )
         ident = self._identifier(identifier, problems)
-        await self._core.call(CONTACT_LIFECYCLE, {"identifier": ident}, body=LifecycleBody(name))
+        body = LifecycleBody(name)
+        answered = await self._core.result(CONTACT_LIFECYCLE, {"identifier": ident}, body=body)
+        if answered is None and ident.kind == "id" and ident.value.isascii():
+            return int(ident.value) if ident.value.isdigit() else None
+        return answered
 
     def list_channels(
         self, identifier: Identifier | str, *, page_size: int = DEFAULT_PAGE_SIZE
