@@ -137,16 +137,21 @@ class Sender:
         sleep that would pass it fails at once, without waiting, and an attempt still on the
         wire when it passes is abandoned; then :class:`DeadlineExceededError` (``attempts`` so
         far, ``request_sent``), or :class:`MaybeAppliedError` for a request that is not
-        idempotent and may have been applied.
+        idempotent and may have been applied. The event loop's time bounds the whole call by
+        ``deadline`` too (a wait no clock foresaw, such as a shared store that does not answer).
 
         >>> result, attempts = await sender.send(request, read, deadline=2.0, priority="high")
         """
         progress = _Progress()
-        ends = None if deadline is None else self.throttle.clock.time() + deadline
+        if deadline is None:
+            return await self._send(request, interpret, progress, priority, None)
+        ends = self.throttle.clock.time() + deadline
         try:
-            return await self._send(request, interpret, progress, priority, ends)
-        except _Late as late:
-            assert deadline is not None  # only a deadline makes a call late
+            sending = self._send(request, interpret, progress, priority, ends)
+            return await asyncio.wait_for(sending, deadline)
+        except (_Late, asyncio.TimeoutError) as late:
+            if not isinstance(late, _Late):
+                late = _Late("it passed")
             log.info(
                 "aelyst_async: %s %s: deadline of %gs passed after %d attempts (%s)",
                 request.method,
@@ -230,7 +235,9 @@ class Sender:
             )
             progress.in_flight, progress.uncertain = False, uncertain
             if ends is not None and clock.time() + delay > ends:
-                raise _Late(f"the retry wait of {delay:.3f}s after attempt {attempts} passes it")
+                raise _Late(
+                    f"the retry wait of {delay:.3f}s after attempt {attempts} would pass it"
+                )
             await self._wait_retry(request, attempts, error, delay)
 
     async def _attempt(self, request: Request, ends: float | None) -> Response:
@@ -285,7 +292,7 @@ class _Progress:
 
 def _past_deadline(request: Request, deadline: float, progress: _Progress, why: str) -> NoReturn:
     sent = progress.sent or progress.in_flight
-    message = f"deadline of {deadline:g}s passed ({why})"
+    message = f"deadline of {deadline:g}s: {why}"
     if not request.idempotent and (progress.in_flight or progress.uncertain):
         raise MaybeAppliedError(
             f"{message} with no sure answer; the request may have been applied, so it was "
@@ -295,7 +302,7 @@ def _past_deadline(request: Request, deadline: float, progress: _Progress, why: 
             attempts=progress.attempts,
         )
     raise DeadlineExceededError(
-        message + ("" if sent else "; the request was not sent"),
+        message + ("" if sent or "not sent" in why else "; not sent"),
         method=request.method,
         path=request.path,
         attempts=progress.attempts,
