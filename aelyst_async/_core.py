@@ -20,7 +20,7 @@ from ._clock import Clock
 from ._errors import ValidationError, ValidationProblem
 from ._paginate import Paginator
 from ._redact import Redactor
-from ._response import Capture, capturing
+from ._response import capturing
 from ._retry import RetryPolicy
 from ._sansio.operations import Operation, Page
 from ._sansio.raw import decoded
@@ -190,7 +190,6 @@ class Core:
         query: Mapping[str, str | int] | None = None,
     ) -> tuple[T, int]:
         """``operation``'s result and the attempts it took (throttled, retried)."""
-
         capture = capturing()
 
         def read(request: Request, response: Response) -> T:
@@ -199,21 +198,20 @@ class Core:
             return interpret(operation, request, response, redact=self.redact)
 
         with self.in_use():
-            request = build_request(operation, params, body=body, query=query)
-            return await self._send(request, read, capture)
-
-    async def _send(
-        self, request: Request, read: Callable[[Request, Response], T], capture: Capture | None
-    ) -> tuple[T, int]:
-        if self.options.headers:
-            request = attrs.evolve(request, headers={**self.options.headers, **request.headers})
-        options = self.options
-        result = await self.sender.send(
-            request, read, deadline=options.deadline, priority=options.call_priority
-        )
+            request = self._with_headers(build_request(operation, params, body=body, query=query))
+            options = self.options
+            result = await self.sender.send(
+                request, read, deadline=options.deadline, priority=options.call_priority
+            )
         if capture is not None:
             capture.attempts = result[1]
         return result
+
+    def _with_headers(self, request: Request) -> Request:
+        """``request`` with the view's extra headers (its own win)."""
+        if not self.options.headers:
+            return request
+        return attrs.evolve(request, headers={**self.options.headers, **request.headers})
 
     async def result(
         self,
@@ -237,7 +235,15 @@ class Core:
             return decoded(request, response, redact=self.redact)
 
         with self.in_use():
-            result, _ = await self._send(request, read, capture)
+            options = self.options
+            result, attempts = await self.sender.send(
+                self._with_headers(request),
+                read,
+                deadline=options.deadline,
+                priority=options.call_priority,
+            )
+        if capture is not None:
+            capture.attempts = attempts
         return result
 
     def paginate(
