@@ -99,7 +99,9 @@ class AelystClient:
     :meth:`throttle_snapshot` show what happened. ``transport`` replaces the aiohttp session
     for tests: an ``aelyst_async.testing.MockTransport`` (the throttle, retries, errors and
     parsing run as in production; waits follow its virtual clock); ``session`` and ``proxy``
-    cannot be given with it.
+    cannot be given with it. ``AELYST_LOG=debug|info``, read when the first client is made,
+    sends the library's log lines to stderr. :attr:`with_raw_response` gives each call's
+    status and headers too.
 
     >>> async with AelystClient(token="...") as client:
     ...     await client.contacts.create_or_update("id:7", Contact("Ana", last_name=None))
@@ -204,8 +206,10 @@ class AelystClient:
         ``validation`` mode or extra request ``headers`` (added to this view's; the SDK's own
         ``Accept`` and ``Content-Type`` stay, ``Authorization`` raises ValueError), sharing this
         one's session, throttle and :attr:`stats`. ``deadline``: seconds for each whole call
-        (throttle waits, every attempt, every retry sleep; past it
-        :class:`DeadlineExceededError`); ``priority``: ``"high"``, ``"normal"`` or ``"low"``.
+        (throttle waits, every attempt, every retry sleep, on the client's clock; a wait that
+        would pass it fails at once: :class:`DeadlineExceededError`); ``priority``: ``"high"``,
+        ``"normal"`` or ``"low"`` at the throttle's gates (unset: calls pass as ``"normal"``,
+        bulk upserts as ``"low"``; once set, the view's bulk upserts use it too).
         Closing the original closes it too; closing the view leaves the original open. The
         options are checked as the constructor checks them (``timeout=0`` raises ValueError).
 
