@@ -182,3 +182,33 @@ async def test_a_get_on_the_wire_at_its_deadline_after_a_retry() -> None:
     assert not isinstance(caught.value, MaybeAppliedError)
     assert (caught.value.request_sent, caught.value.attempts) == (True, 2)
     await client.aclose()
+
+
+@pytest.mark.parametrize(
+    ("status", "call"),
+    [(503, "get"), (429, "send")],  # an idempotent GET; a message the 429 surely refused
+)
+async def test_a_throttle_wait_past_the_deadline_after_an_attempt_counts_it(
+    status: int, call: str
+) -> None:
+    answers = iter([MockResponse(status, {"code": status, "message": "no"}, {"Retry-After": "1"})])
+
+    def handler(request: MockRequest) -> MockResponse:
+        return next(answers, MockResponse(200, {"id": 7, "messageId": 9, "firstName": "A"}))
+
+    policy = RateLimitPolicy(per_path=1, period=10.0)  # the retry waits ~10 s for its path
+    client, transport = client_on(handler, rate_limit=policy)
+    async with client:
+        hurried = client.with_options(deadline=5.0)
+        calling = (
+            hurried.contacts.get("id:7")
+            if call == "get"
+            else hurried.messages.send("id:7", "Hello")
+        )
+        with pytest.raises(DeadlineExceededError) as caught:
+            await calling
+    error = caught.value
+    assert not isinstance(error, MaybeAppliedError)
+    assert (error.attempts, error.request_sent, len(transport.requests)) == (1, True, 1)
+    assert transport.clock.now < 5.0  # refused at once, not waited out
+    assert "waiting ahead" in str(error)
