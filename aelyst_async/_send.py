@@ -18,11 +18,12 @@ import asyncio
 import copy
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
 
 import attrs
 
+from ._clock import Clock
 from ._errors import (
     AelystError,
     APIError,
@@ -193,7 +194,8 @@ class Sender:
                 progress.in_flight = True
                 if debug:
                     began = clock.time()
-                response = await self._attempt(request, ends)
+                sending = self._transport.send(request)
+                response = await (sending if ends is None else _attempt(sending, clock, ends))
             except TransportError as exc:
                 throttle.release(permit)
                 counters["transport_errors"] += 1
@@ -240,16 +242,6 @@ class Sender:
                 )
             await self._wait_retry(request, attempts, error, delay)
 
-    async def _attempt(self, request: Request, ends: float | None) -> Response:
-        """One attempt, abandoned when the call's deadline (``ends``) passes on the wire."""
-        if ends is None:
-            return await self._transport.send(request)
-        left = max(0.0, ends - self.throttle.clock.time())
-        try:
-            return await asyncio.wait_for(self._transport.send(request), left)
-        except asyncio.TimeoutError:
-            raise _Late("it passed while an attempt was on the wire") from None
-
     async def _wait_retry(
         self, request: Request, attempt: int, error: AelystError, delay: float
     ) -> None:
@@ -274,6 +266,15 @@ class Sender:
         if delay > 0:
             counters["retry_wait"] += delay
             await self.throttle.clock.sleep(delay)
+
+
+async def _attempt(sending: Awaitable[Response], clock: Clock, ends: float) -> Response:
+    """One attempt (``sending``), abandoned when the call's deadline (``ends``, on ``clock``)
+    passes while it is on the wire."""
+    try:
+        return await asyncio.wait_for(sending, max(0.0, ends - clock.time()))
+    except asyncio.TimeoutError:
+        raise _Late("it passed while an attempt was on the wire") from None
 
 
 class _Late(Exception):
