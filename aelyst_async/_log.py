@@ -47,13 +47,20 @@ class Masked:
         return masked(self.text)
 
 
+class _Formatter(logging.Formatter):
+    """``LEVEL logger: message``, the package's own ``aelyst_async:`` prefix said once."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return super().formatMessage(record).replace(": aelyst_async: ", ": ", 1)
+
+
 class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The handler ``AELYST_LOG`` attaches: ``LEVEL logger: message`` lines on stderr."""
 
     def __init__(self, level: int) -> None:
         super().__init__(sys.stderr)
         self.setLevel(level)
-        self.setFormatter(logging.Formatter(FORMAT))
+        self.setFormatter(_Formatter(FORMAT))
 
 
 def env_level() -> int | None:

@@ -128,7 +128,7 @@ async def test_the_first_client_attaches_one_stderr_handler_to_the_package_logge
     assert len(ours) == 1 and ours[0].level == logging.DEBUG
     assert logging.getLogger().handlers == root
     err = capsys.readouterr().err
-    assert "DEBUG aelyst_async: aelyst_async: GET /contact/email:*** -> 200 (attempt 1" in err
+    assert "DEBUG aelyst_async: GET /contact/email:*** -> 200 (attempt 1" in err
     assert TOKEN not in err
 
 
@@ -167,10 +167,7 @@ def test_any_program_gets_the_lines_on_stderr(level: str) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "0"  # the root logger untouched
     if level:
-        assert (
-            "DEBUG aelyst_async: aelyst_async: GET /contact/phone:*** -> 200 (attempt 1"
-            in done.stderr
-        )
+        assert "DEBUG aelyst_async: GET /contact/phone:*** -> 200 (attempt 1" in done.stderr
         assert "tok-sub-9191" not in done.stderr and "+60123456789" not in done.stderr
     else:
         assert done.stderr == ""
