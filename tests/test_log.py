@@ -158,16 +158,25 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("level", ["debug", ""])
-def test_any_program_gets_the_lines_on_stderr(level: str) -> None:
-    env = {**os.environ, "AELYST_LOG": level}
+def test_any_program_gets_the_lines_on_stderr() -> None:
+    env = {**os.environ, "AELYST_LOG": "debug"}
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "0"  # the root logger untouched
-    if level:
-        assert "DEBUG aelyst_async: GET /contact/phone:*** -> 200 (attempt 1" in done.stderr
-        assert "tok-sub-9191" not in done.stderr and "+60123456789" not in done.stderr
-    else:
-        assert done.stderr == ""
+    line = "DEBUG aelyst_async: GET /contact/phone:*** -> 200 (attempt 1"
+    assert line in done.stderr
+    assert "tok-sub-9191" not in done.stderr and "+60123456789" not in done.stderr
+
+
+@pytest.mark.usefixtures("fresh_logging")
+async def test_without_aelyst_log_nothing_is_attached(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("AELYST_LOG", raising=False)
+    before = list(LOGGER.handlers), LOGGER.level
+    async with AelystClient(TOKEN, transport=echoing(503)) as client:
+        await client.contacts.get(EMAIL)
+    assert (list(LOGGER.handlers), LOGGER.level) == before
+    assert capsys.readouterr().err == ""
