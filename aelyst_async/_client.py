@@ -24,7 +24,9 @@ import attrs
 from ._clock import LOOP_CLOCK
 from ._core import Core, Priority, RequestOptions
 from ._errors import ClientClosedError
+from ._log import configure as configure_logging
 from ._loops import LoopGuard
+from ._raw import RawResponseClient
 from ._redact import Redactor
 from ._resources.comments import Comments
 from ._resources.contacts import Contacts
@@ -97,7 +99,9 @@ class AelystClient:
     :meth:`throttle_snapshot` show what happened. ``transport`` replaces the aiohttp session
     for tests: an ``aelyst_async.testing.MockTransport`` (the throttle, retries, errors and
     parsing run as in production; waits follow its virtual clock); ``session`` and ``proxy``
-    cannot be given with it.
+    cannot be given with it. ``AELYST_LOG=debug|info``, read when the first client is made,
+    sends the library's log lines to stderr. :attr:`with_raw_response` gives each call's
+    status and headers too.
 
     >>> async with AelystClient(token="...") as client:
     ...     await client.contacts.create_or_update("id:7", Contact("Ana", last_name=None))
@@ -118,6 +122,7 @@ class AelystClient:
         on_wait: Callable[[WaitEvent], None] | None = None,
         transport: Transport | None = None,
     ) -> None:
+        configure_logging()  # AELYST_LOG, once per process
         options = RequestOptions(
             validation=validation, timeout=timeout, retry=RetryPolicy() if retry is None else retry
         )
@@ -201,8 +206,10 @@ class AelystClient:
         ``validation`` mode or extra request ``headers`` (added to this view's; the SDK's own
         ``Accept`` and ``Content-Type`` stay, ``Authorization`` raises ValueError), sharing this
         one's session, throttle and :attr:`stats`. ``deadline``: seconds for each whole call
-        (throttle waits, every attempt, every retry sleep; past it
-        :class:`DeadlineExceededError`); ``priority``: ``"high"``, ``"normal"`` or ``"low"``.
+        (throttle waits, every attempt, every retry sleep, on the client's clock; a wait that
+        would pass it fails at once: :class:`DeadlineExceededError`); ``priority``: ``"high"``,
+        ``"normal"`` or ``"low"`` at the throttle's gates (unset: calls pass as ``"normal"``,
+        bulk upserts as ``"low"``; once set, the view's bulk upserts use it too).
         Closing the original closes it too; closing the view leaves the original open. The
         options are checked as the constructor checks them (``timeout=0`` raises ValueError).
 
@@ -255,6 +262,27 @@ class AelystClient:
         """
         built = raw_request(method, path, json=json, params=params, idempotent=idempotent)
         return await self._core.raw(built)
+
+    @property
+    def with_raw_response(self) -> RawResponseClient:
+        """This client's calls, each returning an :class:`APIResponse` (``.status``,
+        ``.headers``, ``.attempts``, ``.elapsed``, ``.parse()`` -> the plain result); a
+        listing gives one per page request. Same arguments, errors and options as the plain
+        calls; combine with :meth:`with_options`.
+
+        >>> response = await client.with_raw_response.contacts.get("id:7")
+        >>> response.status, response.headers["X-RateLimit-Remaining"], response.parse().id
+        (200, '4', 7)
+        """
+        return RawResponseClient(
+            contacts=self.contacts,
+            messages=self.messages,
+            comments=self.comments,
+            conversations=self.conversations,
+            workspace=self.workspace,
+            request=self.request,
+            clock=self._core.clock,
+        )
 
     def __repr__(self) -> str:
         state = " closed" if self._closed else ""

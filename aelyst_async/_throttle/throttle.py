@@ -29,6 +29,7 @@ from collections.abc import Callable
 
 from .._clock import LOOP_CLOCK, Clock
 from .._errors import DeadlineExceededError
+from .._log import Masked
 from .._sansio.ratelimit import RateLimit
 from .paths import PathBudget, Paths
 from .policy import RateLimitPolicy, ThrottleSnapshot, WaitEvent, WaitReason
@@ -155,7 +156,7 @@ class Throttle:
         clock = self.clock
         now = entered = clock.time()
         gate, waited, held = self._gate, 0.0, False
-        suspended = await budget.turn.take(priority, deadline)
+        suspended = await budget.turn.take(priority, deadline, clock)
         try:
             # The key's turn is held until its request is sent, so no other request of the
             # key passes the path gate meanwhile. Answers to earlier requests may still
@@ -293,7 +294,7 @@ class Throttle:
     def _waited(self, key: str, reason: WaitReason, seconds: float) -> float:
         if seconds <= 0:
             return 0.0
-        log.debug("aelyst_async: %s waited %.3fs (%s)", key, seconds, reason)
+        log.debug("aelyst_async: %s waited %.3fs (%s)", Masked(key), seconds, reason)
         if self._on_wait is not None:
             try:
                 self._on_wait(WaitEvent(key, reason, seconds))

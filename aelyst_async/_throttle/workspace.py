@@ -14,6 +14,7 @@ import math
 from typing import Literal
 
 from .._clock import LOOP_CLOCK, Clock
+from .._log import Masked
 from .bucket import Bucket
 from .learning import WorkspaceLearner
 from .turn import Priority
@@ -102,7 +103,7 @@ class WorkspaceGate:
         if self.learner is not None and until - max(now, self.pause_until) >= self.period:
             self.learner.cleared(until)
         self.pause_until = until
-        log.debug("aelyst_async: 429 on %s: every request waits %.3fs", key or "-", seconds)
+        log.debug("aelyst_async: 429 on %s: every request waits %.3fs", Masked(key or "-"), seconds)
 
     def changed(self) -> None:
         """The rate changed: refit the bucket, its burst spent (it was in use)."""
