@@ -241,7 +241,7 @@ async def test_calls_returning_nothing_still_need_the_documented_json(fake_api: 
             await client.contacts.update_lifecycle("id:7", "Customer")
         with pytest.raises(TransportError, match="not the documented JSON"):
             await client.contacts.update_lifecycle("id:7", "Customer")
-        assert await client.contacts.update_lifecycle("id:7", "Customer") == 7  # the path's id
+        assert await client.contacts.update_lifecycle("id:7", "Customer") is None  # a 204
 
 
 async def test_ids_are_positive(fake_api: FakeAPI) -> None:

@@ -294,7 +294,7 @@ async def test_the_official_code_and_message_answers_of_writes() -> None:
         reply(200, {"contactId": "7"}),
     )
     assert await client.contacts.create("email:ana@example.com", Contact("Ana")) is None
-    assert await client.contacts.update_lifecycle("id:7", "Customer") == 7  # the path's id
+    assert await client.contacts.update_lifecycle("id:7", "Customer") is None
     assert await client.workspace.delete_tag("vip") is None
     assert await client.contacts.delete("id:7") == 7
 

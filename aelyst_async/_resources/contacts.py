@@ -345,22 +345,20 @@ class Contacts:
 
     async def update_lifecycle(self, identifier: Identifier | str, name: str | None) -> int | None:
         """Move the contact to lifecycle stage ``name``; ``None`` removes its stage. Returns
-        the contact id, as its siblings do: the answer's ``contactId``, else the identifier's
-        when it is ``id:N``; None when neither tells it (an ``email:``/``phone:`` identifier
-        and the API's documented ``{code, message}`` answer).
+        the ``contactId`` the answer carries, else None (the API's documented answer is
+        ``{code, message}``: None, as the contract says).
 
         >>> await client.contacts.update_lifecycle("id:7", "Customer")
-        7
         """
         problems = (
             [] if name is None else check_text("name", name, mode=self._core.options.validation)
         )
         ident = self._identifier(identifier, problems)
         body = LifecycleBody(name)
-        answered = await self._core.result(CONTACT_LIFECYCLE, {"identifier": ident}, body=body)
-        if answered is None and ident.kind == "id" and ident.value.isascii():
-            return int(ident.value) if ident.value.isdigit() else None
-        return answered
+        result: int | None = await self._core.result(
+            CONTACT_LIFECYCLE, {"identifier": ident}, body=body
+        )
+        return result
 
     def list_channels(
         self, identifier: Identifier | str, *, page_size: int = DEFAULT_PAGE_SIZE
