@@ -23,7 +23,7 @@ from .._errors import (
 )
 from .._log import Masked
 from .._paginate import Paginator
-from .._sansio.bodies import ContactSearch, LifecycleBody
+from .._sansio.bodies import ContactSearch, LifecycleBody, merge_body
 from .._sansio.convert import contact_to_wire
 from .._sansio.operations import (
     CONTACT_ADD_TAGS,
@@ -283,8 +283,7 @@ class Contacts:
             if not problems:
                 fields = contact_to_wire(update)
         refuse(problems, ContactValidationError)
-        body = {"contactIds": [keep, merge], **fields}
-        return await self._core.result(CONTACT_MERGE, body=body)
+        return await self._core.result(CONTACT_MERGE, body=merge_body(keep, merge, fields))
 
     def list(
         self,
@@ -318,7 +317,7 @@ class Contacts:
         body = ContactSearch(
             "" if search is None else search,
             "UTC" if timezone is None else timezone,
-            {"$and": []} if wire_filter is None else wire_filter,
+            **({} if wire_filter is None else {"filter": wire_filter}),
         )
         return self._core.paginate(CONTACT_LIST, page_size=page_size, body=body)
 
