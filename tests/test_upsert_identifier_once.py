@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ async def test_a_rows_identifier_is_parsed_and_checked_once(
             parsed.append(text)
         return parse(cls, text)  # type: ignore[no-any-return]
 
-    def counting_validate(identifier: Identifier, *args: object, **kwargs: object) -> object:
+    def counting_validate(identifier: Identifier, *args: Any, **kwargs: Any) -> Any:
         checked.append(identifier)
         return validate(identifier, *args, **kwargs)
 
