@@ -9,9 +9,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 
+from aelyst_async import _client
 from aelyst_async._cli import main
+from aelyst_async._retry import RetryPolicy
 from aelyst_async.sandbox import Sandbox
 
 UPSERT = "POST /contact/create_or_update/{identifier}"
@@ -25,6 +28,18 @@ async def aelyst(*argv: str) -> int:
         return await asyncio.to_thread(main, list(argv))
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
+
+
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command's client retries at once (backoff 0 s, the attempts and their order kept):
+    a test of what the command does after failures then waits on no real-time sleep."""
+    real = _client.AelystClient
+
+    def client(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("retry", RetryPolicy(backoff_base=0.0, backoff_max=0.0))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_client, "AelystClient", client)
 
 
 def upserts(sb: Sandbox) -> int:

@@ -20,7 +20,7 @@ from aelyst_async import __version__
 from aelyst_async._bulk import Journal
 from aelyst_async._cli import main
 from aelyst_async.sandbox import Sandbox
-from tests.cli_helpers import upserts
+from tests.cli_helpers import no_backoff, upserts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -194,8 +194,9 @@ async def test_a_journal_in_use_is_refused(
 
 
 async def test_an_unreachable_api_stops_the_run_early(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    no_backoff(monkeypatch)
     rows = "".join(f"P{i},p{i}@example.com\n" for i in range(300))
     path = write(tmp_path, "c.csv", "firstName,email\n" + rows)
     argv = ("upsert", path, "--token", "t", "--base-url", "http://127.0.0.1:1/v1", "--timeout", "2")

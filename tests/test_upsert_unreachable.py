@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from aelyst_async.sandbox import Sandbox
-from tests.cli_helpers import aelyst
+from tests.cli_helpers import aelyst, no_backoff
 
 REFUSED = "the connection was refused: nothing listens at that host and port"
 UNRESOLVED = "the host name does not resolve"
@@ -31,6 +31,11 @@ NO_SUCH_HOST = "aelyst-test.invalid"
 def no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("AELYST_API_TOKEN", "AELYST_BASE_URL", "AELYST_LOG"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def instant_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    no_backoff(monkeypatch)
 
 
 def closed_port() -> int:
@@ -91,7 +96,7 @@ async def run(command: str, tmp_path: Path, base_url: str) -> int:
         "--base-url",
         base_url,
         "--timeout",
-        "0.2",
+        "0.05",  # the silent server never answers: any timeout is met
         "--progress",
         "off",
     ]
