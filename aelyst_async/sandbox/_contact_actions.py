@@ -154,7 +154,9 @@ def update_status(call: Call) -> Apply:
         if status == "close":
             note = {"category": category, "summary": summary, "created_at": state.timestamp()}
             state.space.closings.setdefault(contact_id, []).append(note)
-        state.changed(f"conversation.{status}d", contact_id)  # opened / closed
+        state.changed(
+            "conversation.opened" if status == "open" else "conversation.closed", contact_id
+        )
         return _done(contact_id)
 
     return apply

@@ -61,10 +61,10 @@ def sign(body: bytes, signing_key: str) -> str:
 
 @attrs.frozen
 class Subscription:
-    """A webhook: its ``url``, the ``events`` it wants (None: all) and its signing key (never
-    shown in a repr)."""
+    """A webhook: its ``url`` (shown without credentials or query), the ``events`` it wants
+    (None: all) and its signing key (never shown)."""
 
-    url: str
+    url: str = attrs.field(repr=safe_url)
     signing_key: str = attrs.field(repr=False)
     events: frozenset[str] | None = None
 
