@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from aelyst_async._cli import main
+from aelyst_async._cli import sandbox as sandbox_cli
 from aelyst_async.sandbox import FakeClock, Sandbox
 from aelyst_async.sandbox._webhooks import EVENT_TYPES
 from aelyst_async.types import ContactRecord, MessageRecord
@@ -347,3 +349,48 @@ async def test_reset_forgets_webhook_faults_and_counters_but_keeps_subscriptions
         await api.upsert("email:ana@example.com")
         await api.sb.webhooks.settle()
         assert receiver.types() == ["contact.created"] * 3  # twice, then once after the reset
+
+
+def test_the_webhook_option_subscribes_and_delivers(monkeypatch: pytest.MonkeyPatch) -> None:
+    port, key = free_port(), "k3y=="  # a key may contain '=': the URL ends at the first one
+    url = f"http://127.0.0.1:{port}/hook"
+    seen: list[str] = []
+
+    async def serve(sandbox: Sandbox) -> None:  # instead of serving until Ctrl-C
+        assert [s.url for s in sandbox.webhooks.subscriptions] == [url]
+        async with Receiver(key, port=port) as receiver, sandbox:
+            sandbox.store.create({"firstName": "Ana"}, created_at=0)  # not through the API
+            await sandbox.webhooks.settle()
+            assert receiver.deliveries == []
+            sandbox.receive_message("id:1", "hi", channel_id=3)
+            await sandbox.webhooks.settle()
+            seen.extend(receiver.types())
+
+    monkeypatch.setattr(sandbox_cli, "_serve", serve)
+    assert main(["sandbox", "--port", "0", "--webhook", f"{url}={key}"]) == 0
+    assert seen == ["message.received"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        (["--webhook", "http://127.0.0.1:9/hook"], "not URL=KEY"),
+        (["--webhook", "http://127.0.0.1:9/hook="], "not URL=KEY"),
+    ],
+)
+def test_a_bad_webhook_option_is_a_usage_error(
+    argv: list[str], problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["sandbox", *argv])
+    assert exc.value.code == 2
+    assert problem in capsys.readouterr().err
+
+
+def test_a_webhook_option_with_a_bad_url_exits_2_without_showing_the_key(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["sandbox", "--webhook", f"localhost:9/hook={KEY}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aelyst sandbox: url: an http:// or https:// URL required")
+    assert KEY not in err
