@@ -294,6 +294,21 @@ def test_add_webhook_refuses_bad_arguments_naming_them(
     sb.store.close()
 
 
+def test_policy_fields_are_checked_and_deliveries_need_the_event_loop() -> None:
+    sb = Sandbox()
+    for field, bad in [("max_attempts", 0), ("first_retry", 0.0), ("timeout", -1.0)]:
+        with pytest.raises(ValueError, match=field):
+            setattr(sb.webhooks.policy, field, bad)
+    assert sb.webhooks.policy.max_attempts == 8
+    sb.store.create({"firstName": "Ana", "email": "ana@example.com"}, created_at=0)
+    assert sb.receive_message("id:1", "hi") == 1  # no webhook: nothing to deliver
+    sb.add_webhook("http://127.0.0.1:9/hook", KEY)
+    with pytest.raises(RuntimeError, match="the sandbox's event loop"):
+        sb.receive_message("id:1", "hi again")
+    assert list(sb.space.messages) == [1]
+    sb.store.close()
+
+
 async def test_receive_message_refuses_bad_arguments_naming_them(start: Start) -> None:
     api = await start()
     sb = api.sb

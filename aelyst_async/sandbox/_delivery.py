@@ -32,17 +32,26 @@ from ._limits import Clock
 log = logging.getLogger("aelyst_async.sandbox.webhooks")
 
 
+_AT_LEAST_ONE = attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(1))
+_POSITIVE = attrs.validators.and_(attrs.validators.instance_of(int | float), attrs.validators.gt(0))
+
+
 @attrs.define
 class DeliveryPolicy:
     """How deliveries are retried and bounded: ``max_attempts`` per delivery; the first retry
     ``first_retry`` seconds (sandbox clock) after a failure, doubling up to ``max_retry``;
-    ``timeout`` real seconds for an attempt's answer; ``max_pending`` deliveries per URL."""
+    ``timeout`` real seconds for an attempt's answer; ``max_pending`` deliveries per URL.
+    Checked when set (a ValueError or TypeError naming the field).
 
-    max_attempts: int = 8
-    first_retry: float = 1.0
-    max_retry: float = 60.0
-    timeout: float = 10.0
-    max_pending: int = 10_000
+    >>> DeliveryPolicy(first_retry=0.5).retry_delay(3)
+    2.0
+    """
+
+    max_attempts: int = attrs.field(default=8, validator=_AT_LEAST_ONE)
+    first_retry: float = attrs.field(default=1.0, validator=_POSITIVE)
+    max_retry: float = attrs.field(default=60.0, validator=_POSITIVE)
+    timeout: float = attrs.field(default=10.0, validator=_POSITIVE)
+    max_pending: int = attrs.field(default=10_000, validator=_AT_LEAST_ONE)
 
     def retry_delay(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failed attempt."""

@@ -95,20 +95,29 @@ def _event_types(events: Iterable[str] | None) -> frozenset[str] | None:
 class Webhooks:
     """The sandbox's subscriptions, the events of its changes and their delivery.
 
-    ``policy`` (a :class:`DeliveryPolicy`: attempts, backoff, timeout, bound) may be changed
-    before events are sent; ``stats`` counts attempts, deliveries and failures.
+    ``policy`` (a :class:`DeliveryPolicy`: attempts, backoff, timeout, bound; set its fields,
+    e.g. ``sb.webhooks.policy.max_attempts = 3``); ``stats`` counts attempts, deliveries and
+    failures; ``subscriptions`` lists the webhooks added.
     """
 
     def __init__(self, state: State, clock: Clock) -> None:
         self._state, self._clock = state, clock
-        self.policy = DeliveryPolicy()
-        self.stats = WebhookStats()
+        self._policy = DeliveryPolicy()
+        self._stats = WebhookStats()
         self.subscriptions: list[Subscription] = []
         self._endpoints: dict[str, Endpoint] = {}
         self._script: list[_Scripted] = []
         self._opened: dict[int, int] = {}  # contact -> when its conversation was opened
         self._session: aiohttp.ClientSession | None = None
         state.listeners.append(self._changed)
+
+    @property
+    def policy(self) -> DeliveryPolicy:
+        return self._policy
+
+    @property
+    def stats(self) -> WebhookStats:
+        return self._stats
 
     def __repr__(self) -> str:
         urls = [safe_url(s.url) for s in self.subscriptions]
@@ -127,7 +136,7 @@ class Webhooks:
         if url not in self._endpoints:
             real_time = not isinstance(self._clock, FakeClock)
             self._endpoints[url] = Endpoint(
-                url, self._clock, real_time, self._client, self.policy, self.stats
+                url, self._clock, real_time, self._client, self._policy, self._stats
             )
         if isinstance(self._clock, FakeClock) and self._on_clock not in self._clock.listeners:
             self._clock.listeners.append(self._on_clock)
@@ -138,7 +147,12 @@ class Webhooks:
         it is on): stored (``messages.list`` shows it, ``traffic`` ``"incoming"``) and sent
         as ``message.received``. Returns its ``messageId``; ValueError naming the argument."""
         if self.subscriptions:
-            asyncio.get_running_loop()  # deliveries run on it: fail before storing anything
+            try:
+                asyncio.get_running_loop()  # deliveries run on it: fail before storing anything
+            except RuntimeError:
+                raise RuntimeError(
+                    "receive_message: call it on the sandbox's event loop (deliveries run there)"
+                ) from None
         state = self._state
         try:
             contact_id = state.find(urllib.parse.quote(identifier, safe=""))[1]
