@@ -324,6 +324,10 @@ async def test_receive_message_refuses_bad_arguments_naming_them(start: Start) -
         sb.receive_message("id:1", "hi", channel_id=99)
     with pytest.raises(ValueError, match="kind: unknown webhook fault"):
         sb.webhooks.inject_fault("lose")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"event_type: unknown event type 'contact\.create'"):
+        sb.webhooks.inject_fault("duplicate", event_type="contact.create")
+    with pytest.raises(ValueError, match="times: an int >= 1"):
+        sb.webhooks.inject_fault("duplicate", times=0)
     assert sb.space.messages == {}
     assert sb.receive_message("email:ana@example.com", "hi") == 1
 

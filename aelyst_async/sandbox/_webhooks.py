@@ -183,8 +183,8 @@ class Webhooks:
             raise ValueError(f"kind: unknown webhook fault {kind!r}; one of {list(WEBHOOK_FAULTS)}")
         if type(times) is not int or times < 1:
             raise ValueError("times: an int >= 1 required")
-        if event_type is not None:
-            _event_types([event_type])
+        if event_type is not None and event_type not in EVENT_TYPES:
+            raise ValueError(f"event_type: unknown event type {event_type!r}")
         self._script.append(_Scripted(kind, times, event_type))
 
     @property
