@@ -370,6 +370,35 @@ async def test_reset_forgets_webhook_faults_and_counters_but_keeps_subscriptions
         assert receiver.types() == ["contact.created"] * 3  # twice, then once after the reset
 
 
+async def test_admin_endpoints_receive_a_message_and_show_webhooks(start: Start) -> None:
+    async with Receiver(KEY) as receiver:
+        api = await hooked(start, receiver)
+        api.sb.add_webhook(
+            f"http://u:pw-9f3@127.0.0.1:{free_port()}/x?t=1", KEY, events=["message.sent"]
+        )
+        await api.upsert("email:ana@example.com")
+        reply = await api.admin("/_sandbox/receive_message", {"identifier": "id:1", "text": "hi"})
+        assert (reply.status, reply.json()) == (200, {"messageId": 1})
+        for bad, problem in [
+            ({"identifier": "id:9", "text": "hi"}, "identifier: no contact 'id:9'"),
+            ({"identifier": "id:1", "text": "hi", "channelId": True}, "channel_id: no channel"),
+            ({"identifier": "id:1", "txt": "hi"}, '{"identifier", "text", "channelId"?}'),
+        ]:
+            reply = await api.admin("/_sandbox/receive_message", bad)
+            assert reply.status == 400 and problem in reply.json()["message"]
+        await api.sb.webhooks.settle()
+        assert receiver.types() == ["contact.created", "message.received"]
+        shown = await api.get("/_sandbox/webhooks")
+        assert shown.status == 200
+        subscriptions = shown.json()["subscriptions"]
+        assert [s["events"] for s in subscriptions] == [None, ["message.sent"]]
+        assert subscriptions[0]["url"] == receiver.url
+        assert subscriptions[1]["url"].startswith("http://127.0.0.1:")
+        assert subscriptions[1]["url"].endswith("/x")  # no credentials, no query
+        assert shown.json()["stats"]["delivered"] == 2
+        assert KEY.encode() not in shown.body and b"pw-9f3" not in shown.body
+
+
 def test_the_webhook_option_subscribes_and_delivers(monkeypatch: pytest.MonkeyPatch) -> None:
     port, key = free_port(), "k3y=="  # a key may contain '=': the URL ends at the first one
     url = f"http://127.0.0.1:{port}/hook"

@@ -170,7 +170,8 @@ async def _serve(sandbox: Any) -> None:
         print(f"token: {sandbox.token}", flush=True)
         print(
             f"introspection: {sandbox.url}/_sandbox/stats, /_sandbox/contacts, "
-            "/_sandbox/faults, /_sandbox/workspace",
+            "/_sandbox/faults, /_sandbox/workspace, /_sandbox/webhooks, "
+            "POST /_sandbox/receive_message",
             flush=True,
         )
         for subscription in sandbox.webhooks.subscriptions:

@@ -275,6 +275,8 @@ class Sandbox(WebhookMethods):
                     return json_response(400, error_payload(400, "limit: an integer >= 1 or null"))
                 self.set_workspace_limit(limit)
             return json_response(200, {"limit": self.workspace_limit})
+        if (method, name) in (("GET", "webhooks"), ("POST", "receive_message")):
+            return await self.webhooks.admin(request)
         if name == "faults" and method in ("GET", "POST"):
             if method == "POST":
                 ok, body = load_json(await request.read())

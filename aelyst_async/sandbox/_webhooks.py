@@ -34,13 +34,15 @@ from typing import Any, Literal, get_args
 
 import aiohttp
 import attrs
+from aiohttp import web
 from yarl import URL
 
 from ._delivery import Delivery, DeliveryPolicy, Endpoint, WebhookStats, safe_url
-from ._http import ApiError
+from ._http import ApiError, error_payload, json_response
 from ._limits import Clock, FakeClock
 from ._messages import _default_channel, add_message
 from ._state import State
+from ._validation import load_json
 
 EVENT_TYPES = (
     "message.received", "message.sent", "contact.created", "contact.updated",
@@ -167,7 +169,7 @@ class Webhooks:
                 channel_id = _default_channel(state, contact_id)
             except ApiError:
                 raise ValueError("channel_id: the contact is on no channel: give one") from None
-        elif channel_id not in state.space.channels:
+        elif type(channel_id) is not int or channel_id not in state.space.channels:
             raise ValueError(f"channel_id: no channel {channel_id!r} in the sandbox")
         message = {"type": "text", "text": text}
         message_id = add_message(state, contact_id, channel_id, message, "incoming")
@@ -218,6 +220,32 @@ class Webhooks:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    async def admin(self, request: web.Request) -> web.Response:
+        """``GET /_sandbox/webhooks``: the subscriptions (URLs without credentials), ``pending``
+        and ``stats``; ``POST /_sandbox/receive_message`` ``{"identifier", "text",
+        "channelId"?}``: :meth:`receive_message` -> ``{"messageId": N}`` (400 naming the
+        problem)."""
+        if request.method == "GET":
+            subscriptions = [
+                {"url": safe_url(s.url), "events": sorted(s.events) if s.events else None}
+                for s in self.subscriptions
+            ]
+            stats = attrs.asdict(self.stats)
+            return json_response(
+                200, {"subscriptions": subscriptions, "pending": self.pending, "stats": stats}
+            )
+        ok, body = load_json(await request.read())
+        if not ok or not isinstance(body, dict) or set(body) - {"identifier", "text", "channelId"}:
+            problem = 'a JSON object {"identifier", "text", "channelId"?} required'
+            return json_response(400, error_payload(400, f"receive_message: {problem}"))
+        try:
+            message_id = self.receive_message(
+                body.get("identifier", ""), body.get("text", ""), channel_id=body.get("channelId")
+            )
+        except ValueError as exc:
+            return json_response(400, error_payload(400, f"receive_message: {exc}"))
+        return json_response(200, {"messageId": message_id})
 
     # -- internals -------------------------------------------------------------------------------
 
