@@ -212,8 +212,8 @@ class Endpoint:
                 allow_redirects=False,
             ) as response:  # fmt: skip
                 status = response.status
-        except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
-            return f"{type(exc).__name__}"
+        except Exception as exc:  # whatever it was, the attempt failed: retry, never stall
+            return type(exc).__name__
         if 200 <= status < 300:
             self._stats.delivered += 1
             return None
