@@ -34,6 +34,7 @@ from ._errors import (
     WebhookSignatureError,
 )
 from ._paginate import Paginator
+from ._response import APIResponse
 from ._retry import RetryPolicy
 from ._sansio.operations import Page
 from ._send import ClientStats, RetryEvent
@@ -74,6 +75,7 @@ from .types import (
 __all__ = [
     "UNSET",
     "APIError",
+    "APIResponse",
     "AelystClient",
     "AelystError",
     "Assignee",

@@ -11,18 +11,22 @@ from __future__ import annotations
 import ipaddress
 import os
 import platform
+import warnings
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import aiohttp
 import attrs
 
+from ._clock import LOOP_CLOCK
 from ._core import Core, Priority, RequestOptions
 from ._errors import ClientClosedError
+from ._log import configure as configure_logging
 from ._loops import LoopGuard
+from ._raw import RawResponseClient
 from ._redact import Redactor
 from ._resources.comments import Comments
 from ._resources.contacts import Contacts
@@ -92,7 +96,12 @@ class AelystClient:
     ``session`` keeps its own settings). Hooks, called in the event loop (keep them quick; an
     exception is logged and ignored): ``on_retry(RetryEvent)`` before each retry's wait,
     ``on_wait(WaitEvent)`` after each wait in the throttle. :attr:`stats` and
-    :meth:`throttle_snapshot` show what happened.
+    :meth:`throttle_snapshot` show what happened. ``transport`` replaces the aiohttp session
+    for tests: an ``aelyst_async.testing.MockTransport`` (the throttle, retries, errors and
+    parsing run as in production; waits follow its virtual clock); ``session`` and ``proxy``
+    cannot be given with it. ``AELYST_LOG=debug|info``, read when the first client is made,
+    sends the library's log lines to stderr. :attr:`with_raw_response` gives each call's
+    status and headers too.
 
     >>> async with AelystClient(token="...") as client:
     ...     await client.contacts.create_or_update("id:7", Contact("Ana", last_name=None))
@@ -111,7 +120,9 @@ class AelystClient:
         validation: ValidationMode = "strict",
         on_retry: Callable[[RetryEvent], None] | None = None,
         on_wait: Callable[[WaitEvent], None] | None = None,
+        transport: Transport | None = None,
     ) -> None:
+        configure_logging()  # AELYST_LOG, once per process
         options = RequestOptions(
             validation=validation, timeout=timeout, retry=RetryPolicy() if retry is None else retry
         )
@@ -122,21 +133,36 @@ class AelystClient:
             base_url or os.environ.get("AELYST_BASE_URL") or DEFAULT_BASE_URL
         )
         self._redact = Redactor(secret)
-        self._transport: Transport = AiohttpTransport(
-            self.base_url,
-            headers={"Authorization": f"Bearer {secret}", "User-Agent": USER_AGENT},
-            timeout=timeout,
-            session=session,
-            redact=self._redact,
-            proxy=proxy,
-        )
+        headers = {"Authorization": f"Bearer {secret}", "User-Agent": USER_AGENT}
+        if transport is None:
+            transport = AiohttpTransport(
+                self.base_url,
+                headers=headers,
+                timeout=timeout,
+                session=session,
+                redact=self._redact,
+                proxy=proxy,
+            )
+        elif not isinstance(transport, Transport):
+            raise TypeError(f"transport must be a MockTransport (a Transport), not {transport!r}")
+        elif session is not None or proxy is not None:
+            given = "session=" if session is not None else "proxy="
+            raise ValueError(f"pass {given} or transport=, not both (a transport sends itself)")
+        else:
+            transport = transport.with_headers(headers).with_timeout(timeout)
+        self._transport: Transport = transport
         policy = rate_limit or RateLimitPolicy()
         check_token = getattr(policy.shared, "check_token", None)
         if check_token is not None:
             check_token(secret)
         self._sender = Sender(
             self._transport,
-            throttle=Throttle(policy, on_wait=on_wait, max_pause=options.retry.max_retry_after),
+            throttle=Throttle(
+                policy,
+                on_wait=on_wait,
+                max_pause=options.retry.max_retry_after,
+                clock=transport.clock or LOOP_CLOCK,
+            ),
             retry=options.retry,
             on_retry=on_retry,
         )
@@ -144,18 +170,6 @@ class AelystClient:
         self._parent: AelystClient | None = None
         self._loops = LoopGuard()  # shared with the views, as the session is
         self._attach(options)
-
-    @classmethod
-    def _on_transport(cls, transport: Transport, **options: Any) -> AelystClient:
-        """A client whose requests go to ``transport`` instead of aiohttp: the internal path
-        the tests construct through (see the README's Development section). ``options`` are
-        the constructor's (``token`` defaults to a placeholder); its aiohttp transport, never
-        used, opens nothing."""
-        client = cls(**{"token": "test-token", **options})
-        client._transport = transport
-        client._sender = client._sender.with_options(transport=transport)
-        client._attach(client._options)
-        return client
 
     def _attach(self, options: RequestOptions) -> None:
         self._options = options
@@ -192,8 +206,10 @@ class AelystClient:
         ``validation`` mode or extra request ``headers`` (added to this view's; the SDK's own
         ``Accept`` and ``Content-Type`` stay, ``Authorization`` raises ValueError), sharing this
         one's session, throttle and :attr:`stats`. ``deadline``: seconds for each whole call
-        (throttle waits, every attempt, every retry sleep; past it
-        :class:`DeadlineExceededError`); ``priority``: ``"high"``, ``"normal"`` or ``"low"``.
+        (throttle waits, every attempt, every retry sleep, on the client's clock; a wait that
+        would pass it fails at once: :class:`DeadlineExceededError`); ``priority``: ``"high"``,
+        ``"normal"`` or ``"low"`` at the throttle's gates (unset: calls pass as ``"normal"``,
+        bulk upserts as ``"low"``; once set, the view's bulk upserts use it too).
         Closing the original closes it too; closing the view leaves the original open. The
         options are checked as the constructor checks them (``timeout=0`` raises ValueError).
 
@@ -247,6 +263,27 @@ class AelystClient:
         built = raw_request(method, path, json=json, params=params, idempotent=idempotent)
         return await self._core.raw(built)
 
+    @property
+    def with_raw_response(self) -> RawResponseClient:
+        """This client's calls, each returning an :class:`APIResponse` (``.status``,
+        ``.headers``, ``.attempts``, ``.elapsed``, ``.parse()`` -> the plain result); a
+        listing gives one per page request. Same arguments, errors and options as the plain
+        calls; combine with :meth:`with_options`.
+
+        >>> response = await client.with_raw_response.contacts.get("id:7")
+        >>> response.status, response.headers["X-RateLimit-Remaining"], response.parse().id
+        (200, '4', 7)
+        """
+        return RawResponseClient(
+            contacts=self.contacts,
+            messages=self.messages,
+            comments=self.comments,
+            conversations=self.conversations,
+            workspace=self.workspace,
+            request=self.request,
+            clock=self._core.clock,
+        )
+
     def __repr__(self) -> str:
         state = " closed" if self._closed else ""
         return f"<AelystClient base_url={self.base_url!r} token=***{state}>"
@@ -270,6 +307,31 @@ class AelystClient:
         >>> client.throttle_snapshot().workspace_rate   # e.g. 48.5 once learned
         """
         return self._sender.throttle.snapshot()
+
+    def __enter__(self) -> NoReturn:
+        raise TypeError(
+            "AelystClient is an async context manager: use 'async with AelystClient(...) as "
+            "client:' inside an async function (or call 'await client.aclose()' when done)"
+        )
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Never reached: :meth:`__enter__` refuses a plain ``with``."""
+
+    def __del__(self) -> None:
+        transport = self.__dict__.get("_transport")
+        if (
+            self.__dict__.get("_parent", True) is None
+            and not self._closed
+            and isinstance(transport, AiohttpTransport)
+            and transport.loop is not None
+        ):
+            message = (
+                f"{self!r} was never closed: use 'async with AelystClient(...) as client:' "
+                "or 'await client.aclose()'"
+            )
+            warnings.warn(message, ResourceWarning, source=self, stacklevel=1)
+            if not transport.loop.is_closed():
+                transport.loop.call_exception_handler({"message": message})
 
     async def __aenter__(self) -> AelystClient:
         self._ensure_open()

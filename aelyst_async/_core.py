@@ -16,9 +16,11 @@ from typing import Any, Literal, TypeVar, get_args
 import aiohttp
 import attrs
 
+from ._clock import Clock
 from ._errors import ValidationError, ValidationProblem
 from ._paginate import Paginator
 from ._redact import Redactor
+from ._response import capturing
 from ._retry import RetryPolicy
 from ._sansio.operations import Operation, Page
 from ._sansio.raw import decoded
@@ -56,7 +58,7 @@ def _deadline(_instance: Any, _attribute: Any, value: Any) -> None:
 
 
 def _priority(_instance: Any, _attribute: Any, value: Any) -> None:
-    if value not in get_args(Priority):
+    if value is not None and value not in get_args(Priority):
         raise ValueError(f"priority must be 'high', 'normal' or 'low', not {value!r}")
 
 
@@ -93,7 +95,8 @@ class RequestOptions:
     :class:`RetryPolicy`; ``validation``: ``"strict"``, ``"basic"`` or ``"off"``; ``headers``:
     extra request headers (str to str; ``Authorization`` is refused); ``deadline``: seconds for
     a whole call (throttle waits, attempts, retry sleeps), or None; ``priority``: ``"high"``,
-    ``"normal"`` or ``"low"`` at the throttle's gates. The constructor
+    ``"normal"`` or ``"low"`` at the throttle's gates, or None for the call's own default
+    (``"normal"``; bulk upserts ``"low"``: :attr:`bulk_priority`). The constructor
     and :meth:`AelystClient.with_options` both build one, so both refuse the same values
     (``timeout=0`` among them: aiohttp would read it as "no timeout").
 
@@ -119,7 +122,19 @@ class RequestOptions:
     retry: RetryPolicy = attrs.field(factory=RetryPolicy, validator=_retry)
     headers: Mapping[str, str] = attrs.field(factory=dict, converter=_headers)
     deadline: float | None = attrs.field(default=None, validator=_deadline)
-    priority: Priority = attrs.field(default="normal", validator=_priority)
+    priority: Priority | None = attrs.field(default=None, validator=_priority)
+
+    @property
+    def call_priority(self) -> Priority:
+        """The priority of a single call: the one set, else ``"normal"``."""
+        return self.priority or "normal"
+
+    @property
+    def bulk_priority(self) -> Priority:
+        """The priority of a bulk upsert's requests: the one set on the view (a
+        ``with_options(priority=...)`` view runs its bulk at that priority), else ``"low"``,
+        so that a service's own calls pass before an import sharing its client."""
+        return self.priority or "low"
 
 
 class Core:
@@ -138,6 +153,11 @@ class Core:
         self.redact = redact
         self.in_use = in_use  # raises when closed; counts the call on its event loop
 
+    def evolve(self, **changes: Any) -> Core:
+        """This core with some options changed (``priority="low"``), over the same sender."""
+        options = attrs.evolve(self.options, **changes)
+        return Core(self.sender, options=options, redact=self.redact, in_use=self.in_use)
+
     def identifier(
         self,
         identifier: Identifier | str,
@@ -152,6 +172,11 @@ class Core:
         """
         return checked_identifier(identifier, self.options.validation, *more, error=error)
 
+    @property
+    def clock(self) -> Clock:
+        """The clock the client reads and waits on (the transport's, or the event loop's)."""
+        return self.sender.throttle.clock
+
     def suggested_concurrency(self) -> int:
         """Requests to keep in flight to use the rate in force (the throttle's estimate)."""
         return self.sender.throttle.suggested_concurrency()
@@ -165,15 +190,28 @@ class Core:
         query: Mapping[str, str | int] | None = None,
     ) -> tuple[T, int]:
         """``operation``'s result and the attempts it took (throttled, retried)."""
+        capture = capturing()
 
         def read(request: Request, response: Response) -> T:
+            if capture is not None:
+                capture.answered(response.status, response.headers, self.redact)
             return interpret(operation, request, response, redact=self.redact)
 
         with self.in_use():
-            request = build_request(operation, params, body=body, query=query)
-            if self.options.headers:
-                request = attrs.evolve(request, headers={**self.options.headers, **request.headers})
-            return await self.sender.send(request, read, deadline=self.options.deadline)
+            request = self._with_headers(build_request(operation, params, body=body, query=query))
+            options = self.options
+            result = await self.sender.send(
+                request, read, deadline=options.deadline, priority=options.call_priority
+            )
+        if capture is not None:
+            capture.attempts = result[1]
+        return result
+
+    def _with_headers(self, request: Request) -> Request:
+        """``request`` with the view's extra headers (its own win)."""
+        if not self.options.headers:
+            return request
+        return attrs.evolve(request, headers={**self.options.headers, **request.headers})
 
     async def result(
         self,
@@ -189,14 +227,23 @@ class Core:
 
     async def raw(self, request: Request) -> Any:
         """``request`` (from :func:`raw_request`) sent, its answer's JSON decoded."""
-        if self.options.headers:
-            request = attrs.evolve(request, headers={**self.options.headers, **request.headers})
+        capture = capturing()
 
         def read(request: Request, response: Response) -> Any:
+            if capture is not None:
+                capture.answered(response.status, response.headers, self.redact)
             return decoded(request, response, redact=self.redact)
 
         with self.in_use():
-            result, _ = await self.sender.send(request, read, deadline=self.options.deadline)
+            options = self.options
+            result, attempts = await self.sender.send(
+                self._with_headers(request),
+                read,
+                deadline=options.deadline,
+                priority=options.call_priority,
+            )
+        if capture is not None:
+            capture.attempts = attempts
         return result
 
     def paginate(

@@ -7,8 +7,9 @@ A request that is not idempotent is sent again only when the API surely did not 
 449, a connection that failed before the request was written); after any other failure it
 raises :class:`MaybeAppliedError`.
 
-Logs go to the ``"aelyst_async"`` logger: debug lines for throttle waits and retries, naming
-the method and path, never a header value or a body.
+Logs go to the ``"aelyst_async"`` logger (see :mod:`._log`, ``AELYST_LOG``): at debug one
+line per attempt, at info retries and give-ups; paths with identifier values masked, never a
+header value or a body.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import asyncio
 import copy
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
 
 import attrs
 
+from ._clock import Clock
 from ._errors import (
     AelystError,
     APIError,
@@ -32,14 +34,17 @@ from ._errors import (
     RateLimitError,
     TransportError,
 )
-from ._retry import Outcome, RetryPolicy, maybe_applied
+from ._log import LOGGER as log
+from ._log import Masked
+from ._retry import Outcome, RetryPolicy, maybe_applied, retryable
 from ._sansio.request import Request
 from ._sansio.response import Response
 from ._throttle import Throttle
+from ._throttle.throttle import Permit
+from ._throttle.turn import Priority
 from ._transports.base import Transport
 
 T = TypeVar("T")
-log = logging.getLogger("aelyst_async")
 
 
 @attrs.frozen
@@ -82,7 +87,7 @@ class Sender:
     """Sends the requests of one client: throttled, retried, counted.
 
     ``on_retry`` is called with a :class:`RetryEvent` before each retry's wait; ``rng`` draws
-    the retry jitter (seed it for reproducible delays).
+    the retry jitter (seed it for reproducible delays). Retries wait on the throttle's clock.
     """
 
     def __init__(
@@ -121,33 +126,65 @@ class Sender:
         interpret: Callable[[Request, Response], T],
         *,
         deadline: float | None = None,
+        priority: Priority = "normal",
     ) -> tuple[T, int]:
         """The interpreted result of ``request`` and the number of attempts it took.
 
         Raises the last attempt's error, its ``attempts`` set, once the retry policy gives up;
         for a request that is not idempotent, a :class:`MaybeAppliedError` (caused by that error)
-        when the API may have applied it. ``deadline``: seconds for the whole call (throttle
-        waits, attempts, retry sleeps, on the loop's clock); past it,
-        :class:`DeadlineExceededError` (or :class:`MaybeAppliedError`, as above).
+        when the API may have applied it. ``priority``: its turn at the throttle's gates
+        (``"high"``, ``"normal"``, ``"low"``). ``deadline``: seconds for the whole call on the
+        throttle's clock (throttle waits, attempts, retry sleeps): a throttle wait or a retry
+        sleep that would pass it fails at once, without waiting, and an attempt still on the
+        wire when it passes is abandoned; then :class:`DeadlineExceededError` (``attempts`` so
+        far, ``request_sent``), or :class:`MaybeAppliedError` for a request that is not
+        idempotent and may have been applied. The event loop's time bounds the whole call by
+        ``deadline`` too (a wait no clock foresaw, such as a shared store that does not answer).
+
+        >>> result, attempts = await sender.send(request, read, deadline=2.0, priority="high")
         """
         progress = _Progress()
         if deadline is None:
-            return await self._send(request, interpret, progress)
+            return await self._send(request, interpret, progress, priority, None)
+        ends = self.throttle.clock.time() + deadline
         try:
-            return await asyncio.wait_for(self._send(request, interpret, progress), deadline)
-        except asyncio.TimeoutError:
-            _past_deadline(request, deadline, progress)
+            sending = self._send(request, interpret, progress, priority, ends)
+            return await asyncio.wait_for(sending, deadline)
+        except (_Late, asyncio.TimeoutError) as late:
+            if not isinstance(late, _Late):
+                late = _Late("it passed")
+            log.info(
+                "aelyst_async: %s %s: deadline of %gs passed after %d attempts (%s)",
+                request.method,
+                Masked(request.path),
+                deadline,
+                progress.attempts,
+                late,
+            )
+            _past_deadline(request, deadline, progress, str(late))
 
     async def _send(
-        self, request: Request, interpret: Callable[[Request, Response], T], progress: _Progress
+        self,
+        request: Request,
+        interpret: Callable[[Request, Response], T],
+        progress: _Progress,
+        priority: Priority,
+        ends: float | None,
     ) -> tuple[T, int]:
-        loop = asyncio.get_running_loop()
         counters, throttle = self._counters, self.throttle
-        started = loop.time()
+        clock = throttle.clock
+        started = clock.time()
         attempts = queued = 0
         uncertain = False  # an earlier attempt may have been applied
+        debug = log.isEnabledFor(logging.DEBUG)
+        began = 0.0
         while True:
-            permit = await throttle.acquire(request.rate_limit_key)
+            try:
+                permit = await throttle.acquire(
+                    request.rate_limit_key, priority=priority, deadline=ends
+                )
+            except DeadlineExceededError as exc:
+                raise _Late(exc.message) from None
             attempts += 1
             progress.attempts = attempts
             counters["requests"] += 1
@@ -155,15 +192,22 @@ class Sender:
             error: APIError | TransportError
             try:
                 progress.in_flight = True
-                response = await self._transport.send(request)
+                if debug:
+                    began = clock.time()
+                sending = self._transport.send(request)
+                response = await (sending if ends is None else _attempt(sending, clock, ends))
             except TransportError as exc:
                 throttle.release(permit)
                 counters["transport_errors"] += 1
                 error = exc
+                if debug:
+                    _attempted(request, type(exc).__name__, attempts, clock.time() - began, permit)
             except BaseException:
                 throttle.release(permit)
                 raise
             else:
+                if debug:
+                    _attempted(request, response.status, attempts, clock.time() - began, permit)
                 await throttle.observe(permit, response.status, response.rate_limit)
                 status = response.status
                 if status == 429:
@@ -178,7 +222,7 @@ class Sender:
                     error = exc
             if isinstance(error, QueuedError):
                 queued += 1
-            outcome = Outcome(error, attempts, queued, loop.time() - started)
+            outcome = Outcome(error, attempts, queued, clock.time() - started)
             delay = self.retry.next_delay(
                 outcome,
                 self._rng,
@@ -192,6 +236,10 @@ class Sender:
                 isinstance(error, TransportError) and not error.request_sent
             )
             progress.in_flight, progress.uncertain = False, uncertain
+            if ends is not None and clock.time() + delay > ends:
+                raise _Late(
+                    f"the retry wait of {delay:.3f}s after attempt {attempts} would pass it"
+                )
             await self._wait_retry(request, attempts, error, delay)
 
     async def _wait_retry(
@@ -202,10 +250,10 @@ class Sender:
         what = error.status if isinstance(error, APIError) else type(error).__name__
         if isinstance(error, RateLimitError):
             what = f"429 (Retry-After {error.retry_after})"
-        log.debug(
+        log.info(
             "aelyst_async: %s %s: attempt %d got %s; retrying in %.3fs",
             request.method,
-            request.path,
+            Masked(request.path),
             attempt,
             what,
             delay,
@@ -217,7 +265,20 @@ class Sender:
                 log.exception("aelyst_async: the on_retry hook raised; ignored")
         if delay > 0:
             counters["retry_wait"] += delay
-            await asyncio.sleep(delay)
+            await self.throttle.clock.sleep(delay)
+
+
+async def _attempt(sending: Awaitable[Response], clock: Clock, ends: float) -> Response:
+    """One attempt (``sending``), abandoned when the call's deadline (``ends``, on ``clock``)
+    passes while it is on the wire."""
+    try:
+        return await asyncio.wait_for(sending, max(0.0, ends - clock.time()))
+    except asyncio.TimeoutError:
+        raise _Late("it passed while an attempt was on the wire") from None
+
+
+class _Late(Exception):
+    """Internal: the call's deadline passed, or a wait would pass it (the text says which)."""
 
 
 @attrs.define
@@ -230,9 +291,9 @@ class _Progress:
     uncertain: bool = False  # an attempt got no sure answer
 
 
-def _past_deadline(request: Request, deadline: float, progress: _Progress) -> NoReturn:
+def _past_deadline(request: Request, deadline: float, progress: _Progress, why: str) -> NoReturn:
     sent = progress.sent or progress.in_flight
-    message = f"deadline of {deadline:g}s passed"
+    message = f"deadline of {deadline:g}s: {why}"
     if not request.idempotent and (progress.in_flight or progress.uncertain):
         raise MaybeAppliedError(
             f"{message} with no sure answer; the request may have been applied, so it was "
@@ -242,11 +303,25 @@ def _past_deadline(request: Request, deadline: float, progress: _Progress) -> No
             attempts=progress.attempts,
         )
     raise DeadlineExceededError(
-        message + ("" if sent else " before the request was sent"),
+        message + ("" if sent or "not sent" in why else "; not sent"),
         method=request.method,
         path=request.path,
         attempts=progress.attempts,
         request_sent=sent,
+    )
+
+
+def _attempted(
+    request: Request, outcome: int | str, attempt: int, seconds: float, permit: Permit
+) -> None:
+    log.debug(
+        "aelyst_async: %s %s -> %s (attempt %d, %.0f ms, throttle wait %.0f ms)",
+        request.method,
+        Masked(request.path),
+        outcome,
+        attempt,
+        seconds * 1000,
+        permit.waited * 1000,
     )
 
 
@@ -257,6 +332,15 @@ def _give_up(
     idempotent and may have been applied, a :class:`MaybeAppliedError` caused by the last
     error; ``uncertain``: an earlier attempt may have been applied."""
     error.attempts = attempts
+    if log.isEnabledFor(logging.INFO) and (attempts > 1 or retryable(error)):
+        what = error.status if isinstance(error, APIError) else type(error).__name__
+        log.info(
+            "aelyst_async: %s %s: gave up after %d attempts (last: %s)",
+            request.method,
+            Masked(request.path),
+            attempts,
+            what,
+        )
     if not request.idempotent and maybe_applied(error):
         raise MaybeAppliedError(
             f"no sure answer ({error}); the request may have been applied, so it was "

@@ -1,7 +1,9 @@
 """The one test transport: answers each request from a script (or a handler) and records it.
 
-Clients reach it through ``AelystClient._on_transport(transport, **options)``, the internal
-construction path for tests; a :class:`~aelyst_async._send.Sender` takes it directly.
+Clients take it as ``AelystClient(token, transport=transport, **options)``; a
+:class:`~aelyst_async._send.Sender` takes it directly. It works on the SDK's own
+:class:`Request` / :class:`Response` (bytes, scripts, send times); users mock with the public
+``aelyst_async.testing.MockTransport`` (JSON in, JSON out).
 """
 
 from __future__ import annotations

@@ -33,9 +33,9 @@ def scripted_client(
 ) -> tuple[AelystClient, MockTransport]:
     """A client whose requests go to a :class:`MockTransport` (no throttle waits)."""
     transport = MockTransport(*script)
-    client = AelystClient._on_transport(
-        transport,
-        token=TOKEN,
+    client = AelystClient(
+        TOKEN,
+        transport=transport,
         rate_limit=RateLimitPolicy(per_path=1000),
         retry=RetryPolicy(max_attempts=4),
         validation=validation,

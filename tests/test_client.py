@@ -262,7 +262,7 @@ async def test_a_transport_gets_method_path_headers_and_json() -> None:
         seen.append((request.method, request.path, dict(request.headers), request.json()))
         return Response(200, {}, b'{"contactId": 3}')
 
-    client = AelystClient._on_transport(MockTransport(handler=handler), token=TOKEN)
+    client = AelystClient(TOKEN, transport=MockTransport(handler=handler))
     result = await client.contacts.create_or_update("email:ana@example.com", Contact("Ana"))
     assert result.contact_id == 3
     json_headers = {"Content-Type": "application/json", "Accept": "application/json"}

@@ -26,7 +26,7 @@ def ok(body: object, status: int = 200) -> Response:
 @virtual_time
 async def test_any_call_returns_the_decoded_json_with_body_and_query() -> None:
     transport = replying(ok({"data": [1, 2]}), Response(204, {}, b""))
-    client = AelystClient._on_transport(transport, token=TOKEN)
+    client = AelystClient(transport=transport, token=TOKEN)
     got = await client.request("post", "/contact/id:7/tag", json={"tags": ["vip"]})
     assert got == {"data": [1, 2]}
     assert await client.request("GET", "/space/user", params={"limit": 5, "q": "a b"}) is None
@@ -50,7 +50,7 @@ async def test_any_call_returns_the_decoded_json_with_body_and_query() -> None:
 async def test_it_goes_through_the_throttles_path_budget() -> None:
     transport = replying(*[ok({"contactId": 7})] * 3)
     policy = RateLimitPolicy(per_path=2, period=10.0)
-    client = AelystClient._on_transport(transport, token=TOKEN, rate_limit=policy)
+    client = AelystClient(transport=transport, token=TOKEN, rate_limit=policy)
     for _ in range(3):
         await client.request("GET", "/contact/id:7")
     assert transport.times[2] - transport.times[0] >= 10.0 - 1e-9
@@ -60,12 +60,12 @@ async def test_it_goes_through_the_throttles_path_budget() -> None:
 @virtual_time
 async def test_retries_follow_idempotence_and_errors_are_the_sdks() -> None:
     transport = replying(answer(503), answer(503), answer(404))
-    client = AelystClient._on_transport(transport, token=TOKEN, retry=RetryPolicy(max_attempts=5))
+    client = AelystClient(transport=transport, token=TOKEN, retry=RetryPolicy(max_attempts=5))
     with pytest.raises(NotFoundError) as caught:
         await client.request("DELETE", "/contact/id:7", idempotent=True)
     assert caught.value.attempts == 3
     once = replying(answer(503))
-    client2 = AelystClient._on_transport(once, token=TOKEN, retry=RetryPolicy(max_attempts=5))
+    client2 = AelystClient(transport=once, token=TOKEN, retry=RetryPolicy(max_attempts=5))
     with pytest.raises(MaybeAppliedError):
         await client2.request("POST", "/message/send")
     assert len(once.sent) == 1
@@ -76,7 +76,7 @@ async def test_retries_follow_idempotence_and_errors_are_the_sdks() -> None:
 @virtual_time
 async def test_the_views_headers_go_with_it() -> None:
     transport = replying(ok({}))
-    client = AelystClient._on_transport(transport, token=TOKEN)
+    client = AelystClient(transport=transport, token=TOKEN)
     await client.with_options(headers={"X-Trace-Id": "t"}).request("GET", "/space/tag")
     assert transport.sent[0].headers["X-Trace-Id"] == "t"
     await client.aclose()
@@ -95,7 +95,7 @@ async def test_the_views_headers_go_with_it() -> None:
     ],
 )
 async def test_a_path_that_leaves_the_base_url_is_refused(path: str, problem: str) -> None:
-    client = AelystClient._on_transport(replying(), token=TOKEN)
+    client = AelystClient(transport=replying(), token=TOKEN)
     with pytest.raises(ValueError, match="path") as caught:
         await client.request("GET", path)
     assert problem in str(caught.value)
@@ -103,7 +103,7 @@ async def test_a_path_that_leaves_the_base_url_is_refused(path: str, problem: st
 
 
 async def test_an_unknown_method_is_refused() -> None:
-    client = AelystClient._on_transport(replying(), token=TOKEN)
+    client = AelystClient(transport=replying(), token=TOKEN)
     with pytest.raises(ValueError, match="method must be GET, POST, PUT, PATCH or DELETE"):
         await client.request("TRACE", "/contact/id:7")
     await client.aclose()

@@ -106,7 +106,7 @@ async def test_each_call_sends_its_documented_request(fake_api: FakeAPI) -> None
         )
         assert await client.contacts.add_tags("id:7", ["vip", "2026"]) == 7
         assert await client.contacts.remove_tags(Identifier.id(7), ("vip",)) == 7
-        assert await client.contacts.update_lifecycle("id:7", None) is None
+        assert await client.contacts.update_lifecycle("id:7", None) == 7
         assert await client.contacts.merge(7, 9, ContactUpdate(first_name="Ana")) == 7
         assert await client.contacts.delete("phone:+60123456789") == 7
     sent = [(r.method, r.raw_path, r.body and r.json()) for r in fake_api.requests]
@@ -241,7 +241,7 @@ async def test_calls_returning_nothing_still_need_the_documented_json(fake_api: 
             await client.contacts.update_lifecycle("id:7", "Customer")
         with pytest.raises(TransportError, match="not the documented JSON"):
             await client.contacts.update_lifecycle("id:7", "Customer")
-        assert await client.contacts.update_lifecycle("id:7", "Customer") is None
+        assert await client.contacts.update_lifecycle("id:7", "Customer") is None  # a 204
 
 
 async def test_ids_are_positive(fake_api: FakeAPI) -> None:

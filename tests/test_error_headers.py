@@ -15,7 +15,7 @@ ANA = Contact("Ana", email="ana@example.com")
 @virtual_time
 async def test_an_api_error_keeps_the_answers_headers_and_request_id() -> None:
     headers = {"x-request-id": "req-42", "X-Trace": "t1"}
-    client = AelystClient._on_transport(replying(answer(400, headers)), token=TOKEN)
+    client = AelystClient(transport=replying(answer(400, headers)), token=TOKEN)
     with pytest.raises(BadRequestError) as caught:
         await client.contacts.create_or_update("email:ana@example.com", ANA)
     error = caught.value
@@ -29,8 +29,8 @@ async def test_an_api_error_keeps_the_answers_headers_and_request_id() -> None:
 @virtual_time
 async def test_the_error_after_retries_carries_the_last_answers_headers() -> None:
     script = [answer(503, {"X-Request-Id": f"req-{n}"}) for n in range(3)]
-    client = AelystClient._on_transport(
-        replying(*script), token=TOKEN, retry=RetryPolicy(max_attempts=3)
+    client = AelystClient(
+        transport=replying(*script), token=TOKEN, retry=RetryPolicy(max_attempts=3)
     )
     with pytest.raises(ServerError) as caught:
         await client.contacts.create_or_update("email:ana@example.com", ANA)

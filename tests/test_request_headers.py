@@ -15,7 +15,7 @@ ANA = Contact("Ana", email="ana@example.com")
 @virtual_time
 async def test_a_views_headers_go_with_its_calls_only() -> None:
     transport = replying()
-    client = AelystClient._on_transport(transport, token=TOKEN)
+    client = AelystClient(transport=transport, token=TOKEN)
     traced = client.with_options(headers={"X-Trace-Id": "abc"})
     both = traced.with_options(headers={"X-Tenant": "t7"})
     await traced.contacts.create_or_update("email:ana@example.com", ANA)
@@ -32,7 +32,7 @@ async def test_a_views_headers_go_with_its_calls_only() -> None:
 @virtual_time
 async def test_the_sdks_own_content_type_stays() -> None:
     transport = replying()
-    client = AelystClient._on_transport(transport, token=TOKEN)
+    client = AelystClient(transport=transport, token=TOKEN)
     view = client.with_options(headers={"Content-Type": "text/plain"})
     await view.contacts.create_or_update("email:ana@example.com", ANA)
     assert transport.sent[0].headers["Content-Type"] == "application/json"
@@ -41,7 +41,7 @@ async def test_the_sdks_own_content_type_stays() -> None:
 
 @pytest.mark.parametrize("name", ["Authorization", "authorization", "AUTHORIZATION"])
 def test_an_authorization_header_is_refused_in_any_case(name: str) -> None:
-    client = AelystClient._on_transport(replying(), token=TOKEN)
+    client = AelystClient(transport=replying(), token=TOKEN)
     with pytest.raises(ValueError, match=rf"headers\['{name}'\] is refused"):
         client.with_options(headers={name: "Bearer other"})
 
@@ -56,6 +56,6 @@ def test_an_authorization_header_is_refused_in_any_case(name: str) -> None:
     ],
 )
 def test_bad_headers_are_refused_naming_them(headers: object, error: type[Exception]) -> None:
-    client = AelystClient._on_transport(replying(), token=TOKEN)
+    client = AelystClient(transport=replying(), token=TOKEN)
     with pytest.raises(error, match="headers"):
         client.with_options(headers=headers)  # type: ignore[arg-type]

@@ -40,7 +40,7 @@ def reply(status: int, body: Any = None, headers: dict[str, str] | None = None) 
 
 
 def client_on(transport: MockTransport, **options: Any) -> AelystClient:
-    return AelystClient._on_transport(transport, token=TOKEN, **options)
+    return AelystClient(TOKEN, transport=transport, **options)
 
 
 LOST = TransportError("ServerDisconnectedError", request_sent=True)

@@ -32,7 +32,7 @@ def test_policies_of_the_wrong_type_are_refused() -> None:
 
 
 def test_defaults_before_any_request() -> None:
-    client = AelystClient._on_transport(replying(), token=TOKEN)
+    client = AelystClient(TOKEN, transport=replying())
     assert client.stats == ClientStats()
     snap = client.throttle_snapshot()
     assert isinstance(snap, ThrottleSnapshot)
@@ -48,9 +48,9 @@ async def test_the_client_retries_throttles_counts_and_calls_its_hooks() -> None
         answer(429, {"Retry-After": "3", "X-RateLimit-Remaining": "4"}),
         answer(200, {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4"}),
     )
-    async with AelystClient._on_transport(
-        transport,
-        token=TOKEN,
+    async with AelystClient(
+        TOKEN,
+        transport=transport,
         rate_limit=RateLimitPolicy(per_path=5, workspace=20),
         retry=RetryPolicy(backoff_base=0.1),
         on_retry=retries.append,
@@ -72,7 +72,7 @@ async def test_the_client_retries_throttles_counts_and_calls_its_hooks() -> None
 @virtual_time
 async def test_the_final_error_reaches_the_caller_with_its_attempts() -> None:
     transport = replying(*[answer(503)] * 3)
-    client = AelystClient._on_transport(transport, token=TOKEN, retry=RetryPolicy(max_attempts=3))
+    client = AelystClient(TOKEN, transport=transport, retry=RetryPolicy(max_attempts=3))
     with pytest.raises(ServerError) as caught:
         await client.contacts.create_or_update("email:ana@example.com", ANA)
     assert caught.value.attempts == 3

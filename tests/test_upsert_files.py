@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -299,10 +300,10 @@ async def test_an_unexpected_error_inside_the_run_fails_its_row_and_a_rerun_resu
     acquire = Throttle.acquire
     broken = {"POST /contact/create_or_update/email:p3@example.com"}
 
-    async def overflowing(self: Throttle, key: str) -> object:
+    async def overflowing(self: Throttle, key: str, **options: Any) -> object:
         if key.replace("%3A", ":").replace("%40", "@") in broken:
             raise OverflowError("cannot convert float infinity to integer")
-        return await acquire(self, key)
+        return await acquire(self, key, **options)
 
     monkeypatch.setattr(Throttle, "acquire", overflowing)
     rows = "".join(f"P{i},p{i}@example.com\n" for i in range(6))

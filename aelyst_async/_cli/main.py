@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._log import handler_from_env
 from .._redact import Redactor
 from .._version import __version__
 from .export import add_export_command
@@ -24,7 +25,6 @@ from .sandbox import add_sandbox_command
 from .upsert import add_upsert_command
 
 EXIT_RUN_WIDE = 2
-LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 COMMANDS: list[Callable[[Any], None]] = [
     add_upsert_command,
     add_export_command,
@@ -49,19 +49,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _log_handler() -> logging.Handler | None:
-    """A stderr handler for the package's logger at the level of ``AELYST_LOG``, if set."""
-    level = os.environ.get("AELYST_LOG", "").strip().lower()
-    if not level:
-        return None
-    if level not in LOG_LEVELS:
-        raise ValueError(f"AELYST_LOG must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(LOG_LEVELS[level])
-    return handler
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``aelyst`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code.
 
@@ -70,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     try:
-        handler = _log_handler()
+        handler = handler_from_env()  # the library's one AELYST_LOG home
     except ValueError as exc:
         print(f"aelyst: {exc}", file=sys.stderr)
         return EXIT_RUN_WIDE

@@ -3,14 +3,21 @@ one, and how a write whose answer was lost is found out (see ``Contacts._rekeyin
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterable
+from typing import Any, Protocol
 
 from .._errors import NotFoundError
 from ..types.contact import Contact, ContactUpdate, Identifier, UnsetType
-from ..types.records import ContactFilter, FilterCondition
+from ..types.records import ContactFilter, ContactRecord, FilterCondition
 
-if TYPE_CHECKING:
-    from .contacts import Contacts
+
+class Contacts(Protocol):
+    """The two look-ups of ``client.contacts`` a re-key check makes."""
+
+    def list(self, *, filter: ContactFilter, page_size: int) -> AsyncIterable[ContactRecord]: ...
+
+    async def get(self, identifier: Identifier) -> Any: ...
+
 
 MAX_HOLDERS = 100
 """Contacts holding a re-key's new email or phone read at most (an ambiguity shows at 2)."""

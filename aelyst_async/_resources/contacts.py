@@ -21,8 +21,9 @@ from .._errors import (
     MaybeAppliedError,
     ValidationProblem,
 )
+from .._log import Masked
 from .._paginate import Paginator
-from .._sansio.bodies import ContactSearch, LifecycleBody
+from .._sansio.bodies import ContactSearch, LifecycleBody, merge_body
 from .._sansio.convert import contact_to_wire
 from .._sansio.operations import (
     CONTACT_ADD_TAGS,
@@ -161,7 +162,10 @@ class Contacts:
                     return Sent(applied, attempts)
                 if applied is None or rounds <= 0:
                     raise
-                log.debug("aelyst_async: re-keying upsert %s was not applied; sending again", ident)
+                log.debug(
+                    "aelyst_async: re-keying upsert %s was not applied; sending again",
+                    Masked(str(ident)),
+                )
                 continue
             return Sent(result.contact_id, attempts + used)
 
@@ -175,7 +179,9 @@ class Contacts:
         requests are in flight; items of one identifier run one at a time in input order,
         ``settle_delay`` seconds apart after a possible create. ``journal``: a JSONL file of
         outcomes; an existing one makes the run skip the items it records as succeeded.
-        ``on_progress`` receives a :class:`BulkProgress`. Close the stream early with
+        ``on_progress`` receives a :class:`BulkProgress`. Its requests pass the throttle at
+        priority ``"low"`` (a view's ``with_options(priority=...)`` overrides it), so the
+        client's other calls go first. Close the stream early with
         ``contextlib.aclosing`` to cancel the requests in flight.
 
         >>> async with aclosing(client.contacts.upsert_many(contacts)) as outcomes:
@@ -183,10 +189,12 @@ class Contacts:
         ...         print(outcome.index, outcome.ok, outcome.error)
         """
         return upsert_many(
-            self.send_for_bulk,
+            self._bulk().send_for_bulk,
             items,
             BulkOptions(**options),
             concurrency_hint=self._core.suggested_concurrency,
+            clock=self._core.clock.time,
+            sleep=self._core.clock.sleep,
         )
 
     async def bulk_upsert(self, items: BulkItems, **options: Unpack[BulkKeywords]) -> BulkReport:
@@ -199,11 +207,18 @@ class Contacts:
         >>> report.total, report.succeeded, report.failed, report.skipped
         """
         return await bulk_upsert(
-            self.send_for_bulk,
+            self._bulk().send_for_bulk,
             items,
             BulkOptions(**options),
             concurrency_hint=self._core.suggested_concurrency,
+            clock=self._core.clock.time,
+            sleep=self._core.clock.sleep,
         )
+
+    def _bulk(self) -> Contacts:
+        """These endpoints for a bulk run's requests: at the view's bulk priority (``"low"``
+        unless ``with_options(priority=...)`` set one)."""
+        return Contacts(self._core.evolve(priority=self._core.options.bulk_priority))
 
     async def get(self, identifier: Identifier | str) -> ContactRecord:
         """The contact ``identifier`` names; raises :class:`NotFoundError` when there is none.
@@ -214,8 +229,10 @@ class Contacts:
         ident = self._identifier(identifier)
         return await self._core.result(CONTACT_GET, {"identifier": ident})
 
-    async def create(self, identifier: Identifier | str, contact: Contact) -> None:
-        """Create a contact keyed by an ``email:`` or ``phone:`` identifier.
+    async def create(self, identifier: Identifier | str, contact: Contact) -> int | None:
+        """Create a contact keyed by an ``email:`` or ``phone:`` identifier; returns the new
+        contact's id when the answer carries one (``contactId``), else None (the API's
+        documented answer is ``{code, message}``: look the contact up by its identifier).
 
         Not idempotent: after a timeout, a lost answer or a 5xx it raises
         :class:`MaybeAppliedError` instead of sending it again. Raises :class:`ConflictError`
@@ -227,7 +244,7 @@ class Contacts:
         if ident.kind == "id":
             problem = ValidationProblem("identifier", "create takes an email: or phone: identifier")
             refuse([problem], ContactValidationError)
-        await self._core.call(CONTACT_CREATE, {"identifier": ident}, body=body)
+        return await self._core.result(CONTACT_CREATE, {"identifier": ident}, body=body)
 
     async def update(self, identifier: Identifier | str, update: ContactUpdate | Contact) -> int:
         """Change the fields set in ``update`` (UNSET left alone, None cleared); returns the
@@ -266,8 +283,7 @@ class Contacts:
             if not problems:
                 fields = contact_to_wire(update)
         refuse(problems, ContactValidationError)
-        body = {"contactIds": [keep, merge], **fields}
-        return await self._core.result(CONTACT_MERGE, body=body)
+        return await self._core.result(CONTACT_MERGE, body=merge_body(keep, merge, fields))
 
     def list(
         self,
@@ -301,7 +317,7 @@ class Contacts:
         body = ContactSearch(
             "" if search is None else search,
             "UTC" if timezone is None else timezone,
-            {"$and": []} if wire_filter is None else wire_filter,
+            **({} if wire_filter is None else {"filter": wire_filter}),
         )
         return self._core.paginate(CONTACT_LIST, page_size=page_size, body=body)
 
@@ -326,8 +342,10 @@ class Contacts:
         result: int = await self._core.result(operation, {"identifier": ident}, body=list(tags))
         return result
 
-    async def update_lifecycle(self, identifier: Identifier | str, name: str | None) -> None:
-        """Move the contact to lifecycle stage ``name``; ``None`` removes its stage.
+    async def update_lifecycle(self, identifier: Identifier | str, name: str | None) -> int | None:
+        """Move the contact to lifecycle stage ``name``; ``None`` removes its stage. Returns
+        the ``contactId`` the answer carries, else None (the API's documented answer is
+        ``{code, message}``: None, as the contract says).
 
         >>> await client.contacts.update_lifecycle("id:7", "Customer")
         """
@@ -335,7 +353,11 @@ class Contacts:
             [] if name is None else check_text("name", name, mode=self._core.options.validation)
         )
         ident = self._identifier(identifier, problems)
-        await self._core.call(CONTACT_LIFECYCLE, {"identifier": ident}, body=LifecycleBody(name))
+        body = LifecycleBody(name)
+        result: int | None = await self._core.result(
+            CONTACT_LIFECYCLE, {"identifier": ident}, body=body
+        )
+        return result
 
     def list_channels(
         self, identifier: Identifier | str, *, page_size: int = DEFAULT_PAGE_SIZE

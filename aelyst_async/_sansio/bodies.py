@@ -13,7 +13,9 @@ from typing import Any
 
 import attrs
 
+from ..types._wire import converter
 from ..types.contact import UNSET, UnsetType
+from ..types.records import ContactFilter
 
 
 @attrs.frozen
@@ -45,19 +47,35 @@ class MessageBody:
 
 
 def _match_all() -> dict[str, Any]:
-    return {"$and": []}
+    return ContactFilter(()).to_wire()
 
 
 @attrs.frozen
 class ContactSearch:
     """``POST /contact/list`` as every official client sends it: ``search``, ``timezone`` and
     ``filter`` always present (the TypeScript SDK's type requires ``timezone`` and ``filter``;
-    its clients and n8n's send ``filter: {"$and": []}`` when there is none; see
-    OFFICIAL_SHAPES / DESIGN.md "What the official clients show")."""
+    its clients and n8n's send ``filter: {"$and": []}`` when there is none; see DESIGN.md "What
+    the official clients show")."""
 
     search: str = ""
     timezone: str = "UTC"
     filter: dict[str, Any] = attrs.field(factory=_match_all)
+
+
+@attrs.frozen
+class _MergeIds:
+    contact_ids: list[int]
+
+
+def merge_body(keep: int, merge: int, fields: dict[str, Any]) -> dict[str, Any]:
+    """``POST /contact/merge``'s body: ``contactIds`` (the kept one first) and, beside it, the
+    contact's wire ``fields`` to set on the result.
+
+    >>> merge_body(7, 9, {"firstName": "Ana"})
+    {'contactIds': [7, 9], 'firstName': 'Ana'}
+    """
+    ids: dict[str, Any] = converter.unstructure(_MergeIds([keep, merge]))
+    return {**ids, **fields}
 
 
 @attrs.frozen

@@ -72,6 +72,17 @@ def _contact_id(body: Any) -> int:
     return wire_int(body, "contactId")
 
 
+def _contact_id_if_any(body: Any) -> int | None:
+    """The ``contactId`` an answer (a JSON object, or None for a 204) may carry: the official
+    types answer ``{code, message}``; None when it has none, or one that is not an id."""
+    if body is not None and not isinstance(body, dict):
+        raise ValueError("expected a JSON object")
+    try:
+        return wire_int(body, "contactId")
+    except (TypeError, ValueError):
+        return None
+
+
 def next_cursor(pagination: Any) -> str | None:
     """The ``cursorId`` query value of ``pagination.next`` (None or absent at the end)."""
     if pagination is None:
@@ -136,7 +147,7 @@ CONTACT_REKEY = attrs.evolve(CONTACT_UPSERT, idempotent=False)
 """A create-or-update that changes the email or phone its identifier names: sent twice, it
 could create a second contact."""
 CONTACT_GET = Operation("GET", "/contact/{identifier}", record(ContactRecord))
-CONTACT_CREATE: Operation[None] = Operation("POST", "/contact/{identifier}", None, idempotent=False)
+CONTACT_CREATE = Operation("POST", "/contact/{identifier}", _contact_id_if_any, idempotent=False)
 CONTACT_UPDATE = Operation("PUT", "/contact/{identifier}", _contact_id, shape=CONTACT_ID)
 CONTACT_DELETE = Operation("DELETE", "/contact/{identifier}", _contact_id, shape=CONTACT_ID)
 CONTACT_MERGE = Operation("POST", "/contact/merge", _contact_id, idempotent=False, shape=CONTACT_ID)
@@ -147,9 +158,7 @@ CONTACT_ADD_TAGS = Operation("POST", "/contact/{identifier}/tag", _contact_id, s
 CONTACT_REMOVE_TAGS = Operation(
     "DELETE", "/contact/{identifier}/tag", _contact_id, shape=CONTACT_ID
 )
-CONTACT_LIFECYCLE: Operation[None] = Operation(
-    "POST", "/contact/{identifier}/lifecycle/update", None
-)
+CONTACT_LIFECYCLE = Operation("POST", "/contact/{identifier}/lifecycle/update", _contact_id_if_any)
 CONTACT_CHANNELS = Operation(
     "GET", "/contact/{identifier}/channels", page_of(ContactChannel), shape=PAGE
 )

@@ -193,7 +193,7 @@ def interpret(
     if operation.result is None and response.status == 204:
         return cast(T, None)
     try:
-        body = json.loads(response.body)
+        body = None if response.status == 204 else json.loads(response.body)
         if operation.result is None:
             if not isinstance(body, dict):
                 raise ValueError("expected a JSON object")

@@ -22,10 +22,10 @@ the loop's clock, read when a token is asked for, so
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Callable
 
+from .._clock import LOOP_CLOCK, Clock
 from .turn import Priority, Turn
 
 Ready = Callable[[float], float]
@@ -108,25 +108,26 @@ class Bucket:
         *,
         priority: Priority = "normal",
         deadline: float | None = None,
+        clock: Clock = LOOP_CLOCK,
     ) -> tuple[bool, bool]:
         """:meth:`acquire`, telling more: ``(waited, held)``, ``held`` True when the rate itself
         held this task back (it slept for a token), not only its turn behind others or ``ready``.
         ``priority``: its place in line (see :class:`~aelyst_async._throttle.turn.Turn`);
-        ``deadline`` (loop time): TimeoutError, nothing taken, when its turn has not come by
-        then or, at once, when a wait for ``ready`` or a token would pass it.
+        ``deadline`` (``clock`` time): TimeoutError, nothing taken, when its turn has not come by
+        then or, at once, when a wait for ``ready`` or a token would pass it. ``clock``: the
+        time ``ready`` and the level are read on, and the sleeps.
         """
-        loop = asyncio.get_running_loop()
         turn = self._turn
         if not turn.busy:
-            now = loop.time()
+            now = clock.time()
             if ready(now) <= 0 and self._room_in(now) <= 0:
                 self._level += 1.0
                 return False, False
-        waited = await turn.take(priority, deadline)  # behind another: after a suspension
+        waited = await turn.take(priority, deadline, clock)  # behind another: after a suspension
         held = False
         try:
             while True:
-                now = loop.time()
+                now = clock.time()
                 delay = ready(now)
                 if delay <= 0:  # the level is not looked at before: a refit's ``used``
                     delay = self._room_in(now)  # counts from the first use after it
@@ -137,6 +138,6 @@ class Bucket:
                 waited = True
                 if deadline is not None and now + delay > deadline:
                     raise TimeoutError
-                await asyncio.sleep(delay)
+                await clock.sleep(delay)
         finally:
             turn.give()

@@ -6,12 +6,12 @@ for that call: the local gates still apply, and a request never fails because of
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable
 from typing import TypeVar
 
+from .._clock import LOOP_CLOCK, Clock
 from .learning import MAX_SCALE, WorkspaceLearner
 from .policy import CountingLimitStore, LimitStore
 from .workspace import WorkspaceGate
@@ -24,9 +24,14 @@ class SharedBudget:
     """One client's use of a store: booking, the learned rate both ways, everyone's count."""
 
     def __init__(
-        self, store: LimitStore, gate: WorkspaceGate, period: float, max_wait: float
+        self,
+        store: LimitStore,
+        gate: WorkspaceGate,
+        period: float,
+        max_wait: float,
+        clock: Clock = LOOP_CLOCK,
     ) -> None:
-        self.store, self._gate, self._period = store, gate, period
+        self.store, self._gate, self._period, self._clock = store, gate, period, clock
         self._max_wait = max_wait  # the longest wait a store's answer may impose
         self._failed = False
         self._polled = -float("inf")
@@ -131,6 +136,5 @@ class SharedBudget:
         if mine > 0 and total >= 0:
             learner.scale = min(MAX_SCALE, max(1.0, total / mine))
 
-    @staticmethod
-    def _now() -> float:
-        return asyncio.get_running_loop().time()
+    def _now(self) -> float:
+        return self._clock.time()

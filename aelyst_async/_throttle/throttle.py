@@ -11,7 +11,8 @@ Every request passes three gates, in order, before it is sent:
 3. **The shared store** (:mod:`.shared`), when the policy has one: the budgets of every process
    using it, and their pause.
 
-Times are the event loop's (``loop.time()``); nothing here sleeps but the loop.
+Times are the client's :class:`~aelyst_async._clock.Clock` (the event loop's by default); the
+gates wait with its ``sleep``.
 
 >>> throttle = Throttle(RateLimitPolicy(per_path=5))
 >>> permit = await throttle.acquire("POST /contact/create_or_update/id:1")
@@ -26,7 +27,9 @@ import logging
 import math
 from collections.abc import Callable
 
+from .._clock import LOOP_CLOCK, Clock
 from .._errors import DeadlineExceededError
+from .._log import Masked
 from .._sansio.ratelimit import RateLimit
 from .paths import PathBudget, Paths
 from .policy import RateLimitPolicy, ThrottleSnapshot, WaitEvent, WaitReason
@@ -47,11 +50,11 @@ HEADROOM = 2.0
 RTT_WEIGHT = 0.125
 
 
-async def _sleep(delay: float, now: float, deadline: float | None) -> None:
+async def _sleep(clock: Clock, delay: float, now: float, deadline: float | None) -> None:
     """Sleep ``delay`` seconds from ``now``; TimeoutError at once if it would pass ``deadline``."""
     if deadline is not None and now + delay > deadline:
         raise TimeoutError
-    await asyncio.sleep(delay)
+    await clock.sleep(delay)
 
 
 class Permit:
@@ -71,7 +74,8 @@ class Throttle:
     """The rate-limit gates of one client (see the module docstring).
 
     ``on_wait`` is called with a :class:`WaitEvent` after each wait at a gate; ``max_pause``
-    bounds the client-wide pause one ``Retry-After`` can cause (seconds).
+    bounds the client-wide pause one ``Retry-After`` can cause (seconds); ``clock`` is the time
+    the gates read and wait on.
     """
 
     def __init__(
@@ -80,8 +84,10 @@ class Throttle:
         *,
         on_wait: Callable[[WaitEvent], None] | None = None,
         max_pause: float = MAX_PAUSE,
+        clock: Clock = LOOP_CLOCK,
     ) -> None:
         self.policy = policy
+        self.clock = clock
         self.max_pause = max_pause
         self._period = policy.period
         self._on_wait = on_wait
@@ -93,7 +99,7 @@ class Throttle:
         self._shared = (
             None
             if store is None
-            else SharedBudget(store, self._gate, policy.period, max_pause + policy.period)
+            else SharedBudget(store, self._gate, policy.period, max_pause + policy.period, clock)
         )
         self._rtt: float | None = None
         self._in_flight = 0  # permits handed out and not yet handed back
@@ -105,9 +111,10 @@ class Throttle:
 
         ``priority``: at every gate and pause, waiting requests of a higher priority go first,
         first come first served within one (see :mod:`.turn` for the share lower ones keep);
-        ``deadline``: the loop time (``loop.time()``) by which it must be sent, or None. When
-        the wait ahead (pause, path, the workspace queue at its rate) would pass it, raises
-        :class:`DeadlineExceededError` at once; when the deadline passes while it waits, then.
+        ``deadline``: the clock's time (``throttle.clock.time()``) by which it must be sent, or
+        None. When the wait ahead (pause, path, the workspace queue at its rate) would pass it,
+        raises :class:`DeadlineExceededError` at once; when the deadline passes while it waits,
+        then.
         Either way nothing was sent (``request_sent`` False, ``attempts`` 0).
 
         >>> permit = await throttle.acquire("GET /contact/1", priority="high", deadline=t + 2)
@@ -116,7 +123,8 @@ class Throttle:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._bind(loop)
-        now = loop.time()
+        clock = self.clock
+        now = clock.time()
         budget = self._paths.enter(key, now)
         try:
             if deadline is not None:
@@ -130,7 +138,7 @@ class Throttle:
             except TimeoutError:
                 raise self._late(key, "the wait in the throttle would pass it") from None
         except BaseException:
-            self._paths.leave(key, budget, loop.time())
+            self._paths.leave(key, budget, clock.time())
             raise
 
     @staticmethod
@@ -145,34 +153,34 @@ class Throttle:
     ) -> Permit:
         """Through the gates in turn (the path's, the workspace's, the store's); the permit.
         TimeoutError when a wait would pass ``deadline``."""
-        loop = asyncio.get_running_loop()
-        now = entered = loop.time()
+        clock = self.clock
+        now = entered = clock.time()
         gate, waited, held = self._gate, 0.0, False
-        suspended = await budget.turn.take(priority, deadline)
+        suspended = await budget.turn.take(priority, deadline, clock)
         try:
             # The key's turn is held until its request is sent, so no other request of the
             # key passes the path gate meanwhile. Answers to earlier requests may still
             # arrive while this one waits at the later gates, spending the path or pausing
             # the client: then it goes through the gates again.
             while True:
-                now = loop.time()
+                now = clock.time()
                 while (delay := budget.ready_in(now)) > 0:
-                    await _sleep(delay, now, deadline)
-                    now, suspended = loop.time(), True
+                    await _sleep(clock, delay, now, deadline)
+                    now, suspended = clock.time(), True
                 if suspended:
                     waited += self._waited(key, "path", now - entered)
                 reason: WaitReason = "pause" if gate.paused_for(now) > 0 else "workspace"
-                suspended, by_rate = await gate.acquire(priority, deadline)
+                suspended, by_rate = await gate.acquire(priority, deadline, clock)
                 held = held or by_rate
                 if suspended:
-                    waited += self._waited(key, reason, loop.time() - now)
-                    now = loop.time()
+                    waited += self._waited(key, reason, clock.time() - now)
+                    now = clock.time()
                 if self._shared is not None:
                     delay = await self._shared.reserve(key, budget.limit, now)
                     if delay > 0:
-                        await _sleep(delay, now, deadline)
+                        await _sleep(clock, delay, now, deadline)
                         waited += self._waited(key, "shared", delay)
-                    now = loop.time()
+                    now = clock.time()
                 if budget.ready_in(now) <= 0 and gate.paused_for(now) <= 0:
                     break
                 entered, suspended = now, False
@@ -270,22 +278,23 @@ class Throttle:
         return min(retry_after, self.max_pause)
 
     def _now(self) -> float:
-        loop = self._loop or asyncio.get_running_loop()
-        return loop.time()
+        if self.clock is LOOP_CLOCK and self._loop is not None:
+            return self._loop.time()  # also after the loop stopped (a snapshot)
+        return self.clock.time()
 
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start afresh on a new event loop (limiters and locks belong to one loop)."""
         self._loop = loop
         self._in_flight = 0
         self._paths.clear()
-        self._gate.reset(loop.time())
+        self._gate.reset(self.clock.time())
         if self._shared is not None:
             self._shared.reset()
 
     def _waited(self, key: str, reason: WaitReason, seconds: float) -> float:
         if seconds <= 0:
             return 0.0
-        log.debug("aelyst_async: %s waited %.3fs (%s)", key, seconds, reason)
+        log.debug("aelyst_async: %s waited %.3fs (%s)", Masked(key), seconds, reason)
         if self._on_wait is not None:
             try:
                 self._on_wait(WaitEvent(key, reason, seconds))

@@ -17,6 +17,8 @@ import itertools
 from collections import deque
 from typing import Literal
 
+from .._clock import LOOP_CLOCK, Clock
+
 Priority = Literal["high", "normal", "low"]
 PRIORITIES: tuple[Priority, ...] = ("high", "normal", "low")
 SHARE = 10
@@ -66,9 +68,14 @@ class Turn:
         waiting = 0 if queues is None else sum(len(queues[p]) for p in PRIORITIES[: rank + 1])
         return waiting + self._held
 
-    async def take(self, priority: Priority = "normal", deadline: float | None = None) -> bool:
+    async def take(
+        self,
+        priority: Priority = "normal",
+        deadline: float | None = None,
+        clock: Clock = LOOP_CLOCK,
+    ) -> bool:
         """Wait for the turn; True when that meant suspending. Raises TimeoutError, without
-        the turn, if it has not come by ``deadline`` (loop time; None: no deadline)."""
+        the turn, if it has not come by ``deadline`` (``clock`` time; None: no deadline)."""
         if not self.busy:
             self._held = True
             return False
@@ -79,7 +86,11 @@ class Turn:
         waiter = (next(self._arrivals), future)
         queue = self._queues[priority]
         queue.append(waiter)
-        timer = None if deadline is None else loop.call_at(deadline, _expire, future)
+        timer = (
+            None
+            if deadline is None
+            else loop.call_later(max(0.0, deadline - clock.time()), _expire, future)
+        )
         try:
             await future
         except BaseException:

@@ -13,6 +13,8 @@ import logging
 import math
 from typing import Literal
 
+from .._clock import LOOP_CLOCK, Clock
+from .._log import Masked
 from .bucket import Bucket
 from .learning import WorkspaceLearner
 from .turn import Priority
@@ -77,12 +79,17 @@ class WorkspaceGate:
         return self.pause_until - now
 
     async def acquire(
-        self, priority: Priority = "normal", deadline: float | None = None
+        self,
+        priority: Priority = "normal",
+        deadline: float | None = None,
+        clock: Clock = LOOP_CLOCK,
     ) -> tuple[bool, bool]:
         """Wait for the pause to end and for a token: ``(waited, held)``, ``held`` True when
         the rate in force made the request wait (not the pause, nor its turn behind others);
         TimeoutError when that would pass ``deadline`` (see :meth:`Bucket.take`)."""
-        return await self._bucket.take(self.paused_for, priority=priority, deadline=deadline)
+        return await self._bucket.take(
+            self.paused_for, priority=priority, deadline=deadline, clock=clock
+        )
 
     def wait_for(self, priority: Priority, now: float) -> float:
         """Seconds a request of ``priority`` arriving now would wait here, at least."""
@@ -96,7 +103,7 @@ class WorkspaceGate:
         if self.learner is not None and until - max(now, self.pause_until) >= self.period:
             self.learner.cleared(until)
         self.pause_until = until
-        log.debug("aelyst_async: 429 on %s: every request waits %.3fs", key or "-", seconds)
+        log.debug("aelyst_async: 429 on %s: every request waits %.3fs", Masked(key or "-"), seconds)
 
     def changed(self) -> None:
         """The rate changed: refit the bucket, its burst spent (it was in use)."""

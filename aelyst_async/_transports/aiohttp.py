@@ -86,6 +86,12 @@ class AiohttpTransport(Transport):
             message += " (the request was not sent)"
         return TransportError(message, method=request.method, path=request.path, request_sent=sent)
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop of the session this transport created and has not closed, or None
+        (none created yet, closed, or a borrowed one)."""
+        return self._sessions.loop
+
     async def aclose(self) -> None:
         await self._sessions.aclose()
 

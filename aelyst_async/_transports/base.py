@@ -14,8 +14,10 @@ retries and error mapping stay above it, so a test transport exercises them all.
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .._clock import Clock
 from .._sansio.request import Request
 from .._sansio.response import Response
 
@@ -24,11 +26,23 @@ if TYPE_CHECKING:
 
 
 class Transport(abc.ABC):
-    """Sends one request and returns the raw response; raises TransportError on I/O failure."""
+    """Sends one request and returns the raw response; raises TransportError on I/O failure.
+
+    ``clock``: the time of the world the transport talks to; None (the default) is real time,
+    the event loop's. A test transport's virtual clock makes the client's waits (throttle,
+    retries, settle delays) follow it and take no real time.
+    """
+
+    clock: Clock | None = None
 
     @abc.abstractmethod
     async def send(self, request: Request) -> Response:
         """The response to ``request`` (any status); :class:`TransportError` when none came."""
+
+    def with_headers(self, headers: Mapping[str, str]) -> Transport:
+        """A transport that sends ``headers`` (the client's ``Authorization`` and
+        ``User-Agent``) with every request; a transport that needs none returns itself."""
+        return self
 
     def with_timeout(self, timeout: float | ClientTimeout) -> Transport:
         """A transport over the same connections whose requests time out after ``timeout``

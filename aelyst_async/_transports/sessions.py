@@ -38,6 +38,12 @@ class Sessions:
         """The session in use (None before the first request of a client that owns it)."""
         return self._borrowed or self._owned
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop of the open session the client created, or None."""
+        owned = self._owned
+        return None if owned is None or owned.closed else self._loop
+
     async def get(self) -> aiohttp.ClientSession:
         """The session for a request on the running loop."""
         loop = asyncio.get_running_loop()

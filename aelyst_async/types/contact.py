@@ -17,7 +17,7 @@ from typing import Any, Literal, Union
 
 import attrs
 
-from .._errors import IdentifierError
+from .._errors import ContactValidationError, IdentifierError, ValidationProblem
 
 
 class UnsetType(enum.Enum):
@@ -102,6 +102,39 @@ class Contact:
     custom_fields: Sequence[CustomField] | UnsetType | None = attrs.field(
         default=UNSET, kw_only=True, converter=freeze_list, metadata=wire_key("custom_fields")
     )
+
+    @classmethod
+    def from_dict(cls, wire: Mapping[str, Any]) -> Contact:
+        """A contact from its wire-format body (the API's JSON keys: ``firstName``,
+        ``countryCode``, ``custom_fields`` as ``[{"name", "value"}]``; a key left out stays
+        UNSET, null stays None), read by the package's one converter. Values keep their JSON
+        types: a custom field value is a string, a number or None.
+
+        Raises :class:`ContactValidationError` (a ValueError) listing every problem by Python
+        field path: a missing ``first_name``, an unknown key, a value of the wrong type
+        (``"custom_fields[1].value: must be a string, number or null, got an object"``).
+
+        >>> Contact.from_dict({"firstName": "Ana", "countryCode": "PT", "lastName": None})
+        Contact(first_name='Ana', last_name=None, phone=UNSET, ..., country_code='PT', ...)
+        """
+        from ._contact_wire import contact_from_wire  # here: that module imports this one
+
+        if not isinstance(wire, Mapping):
+            problem = f"must be a dict of the wire body, not {type(wire).__name__}"
+            raise ContactValidationError([ValidationProblem("contact", problem)])
+        return contact_from_wire(dict(wire))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire-format body this contact is sent as (JSON-ready): fields left UNSET are
+        left out, None is null, custom field values in their wire form (a ``bool`` as
+        ``"true"``, a ``date`` as ``"yyyy-mm-dd"``). ``Contact.from_dict`` reads it back.
+
+        >>> Contact("Ana", last_name=None).to_dict()
+        {'firstName': 'Ana', 'lastName': None}
+        """
+        from ._contact_wire import contact_to_wire  # here: that module imports this one
+
+        return contact_to_wire(self)
 
     def default_identifier(self) -> Identifier | None:
         """The identifier a bulk upsert derives: the email if set, else the phone, else None."""

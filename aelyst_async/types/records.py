@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ._read import WireRecord, received
+from ._read import WireRecord, read_record, received
 from ._wire import converter
 from .contact import CustomField, wire_key
 
@@ -77,6 +77,19 @@ class ContactRecord(WireRecord):
         default=None, metadata=wire_key("created_at")
     )
     _wire: Mapping[str, Any] = received()
+
+    @classmethod
+    def from_dict(cls, wire: Mapping[str, Any]) -> ContactRecord:
+        """A record from the API's JSON object for a contact (a webhook's, one stored from
+        ``to_dict()``), read as the client reads answers: tolerantly (values of another JSON
+        type where the meaning is clear, unknown keys kept in ``extra``; ``to_dict()`` gives
+        ``wire`` back). Raises ValueError naming the key when ``id``, the key that identifies
+        it, is missing or unreadable.
+
+        >>> ContactRecord.from_dict({"id": "7", "firstName": "Ana", "vip": True}).extra
+        {'vip': True}
+        """
+        return read_record(dict(wire) if isinstance(wire, Mapping) else wire, cls)
 
 
 @attrs.frozen(kw_only=True)

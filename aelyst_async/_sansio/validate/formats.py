@@ -2,7 +2,7 @@
 
 Each check returns ``None`` when the value is fine, else a short description of the problem.
 ``strict=True`` uses the ``[validation]`` extra (email-validator, phonenumbers, pycountry) where
-installed and falls back to shape checks otherwise; it never makes a DNS look-up.
+installed and falls back to shape checks otherwise, warning once; it never makes a DNS look-up.
 
 >>> check_country_code("my", strict=False)
 "not an ISO 3166-1 alpha-2 code: 'my' (two upper-case letters, e.g. 'MY')"
@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+import warnings
 from types import ModuleType
 from urllib.parse import urlsplit
 
@@ -24,11 +25,26 @@ _COUNTRY_SHAPE = re.compile(r"[A-Z]{2}")
 
 @functools.cache
 def optional_library(module: str) -> ModuleType | None:
-    """The ``[validation]`` extra's ``module``, imported on first use, or None if missing."""
+    """The ``[validation]`` extra's ``module``, imported on first use, or None if missing
+    (then strict validation warns once that it falls back to shape checks)."""
     try:
         return importlib.import_module(module)
     except ImportError:
+        _warn_strict_fallback()
         return None
+
+
+@functools.cache
+def _warn_strict_fallback() -> None:
+    warnings.warn(
+        "aelyst_async: validation='strict' needs the [validation] extra (email-validator, "
+        "phonenumbers, pycountry), which is not installed: emails, phone numbers, languages and "
+        "country codes get shape checks only, and a value the API refuses comes back as a 400 "
+        "naming no field. Install 'aelyst_async[validation]', or pass validation='basic' to "
+        "choose shape checks.",
+        UserWarning,
+        stacklevel=2,
+    )
 
 
 def check_email(value: str, *, strict: bool) -> str | None:

@@ -1,0 +1,1 @@
+"""Examples: a service using the SDK and its tests (see the README, "Testing your code")."""
