@@ -11,10 +11,12 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from aelyst_async import Contact
 from aelyst_async._cli import main
 from aelyst_async._cli import sandbox as sandbox_cli
 from aelyst_async.sandbox import FakeClock, Sandbox
 from aelyst_async.sandbox._webhooks import EVENT_TYPES
+from aelyst_async.testing import running_sandbox, sandbox_client
 from aelyst_async.types import ContactRecord, MessageRecord
 from aelyst_async.webhooks import (
     CommentCreated,
@@ -326,7 +328,7 @@ def test_policy_fields_are_checked_and_deliveries_need_the_event_loop() -> None:
     sb.store.create({"firstName": "Ana", "email": "ana@example.com"}, created_at=0)
     assert sb.receive_message("id:1", "hi") == 1  # no webhook: nothing to deliver
     sb.add_webhook("http://127.0.0.1:9/hook", KEY)
-    with pytest.raises(RuntimeError, match="the sandbox's event loop"):
+    with pytest.raises(RuntimeError, match="start the sandbox or call it on an event loop"):
         sb.receive_message("id:1", "hi again")
     assert list(sb.space.messages) == [1]
     sb.store.close()
@@ -391,6 +393,21 @@ async def test_reset_forgets_webhook_faults_and_counters_but_keeps_subscriptions
         await api.upsert("email:ana@example.com")
         await api.sb.webhooks.settle()
         assert receiver.types() == ["contact.created"] * 3  # twice, then once after the reset
+
+
+async def test_a_sandbox_serving_from_its_own_thread_delivers_and_retries_on_its_clock() -> None:
+    async with Receiver(KEY, statuses=[500]) as receiver:
+        with running_sandbox() as sb:  # its own loop in a thread; a VirtualClock
+            sb.add_webhook(receiver.url, KEY)
+            client = sandbox_client(sb)
+            await client.contacts.create_or_update("email:ana@example.com", Contact("Ana"))
+            await sb.webhooks.settle()  # from this loop
+            assert receiver.types() == ["contact.created"] and sb.webhooks.pending == 1
+            sb.clock.advance(1.0)  # from this thread: the retry runs on the sandbox's loop
+            sb.receive_message("email:ana@example.com", "hi")
+            await sb.webhooks.settle()
+        assert receiver.types() == ["contact.created", "contact.created", "message.received"]
+        assert [e.event_type for e in receiver.processed] == ["contact.created", "message.received"]
 
 
 async def test_admin_endpoints_receive_a_message_and_show_webhooks(start: Start) -> None:

@@ -141,6 +141,7 @@ class Sandbox(WebhookMethods):
         self.app = web.Application(middlewares=[_json_errors], client_max_size=MAX_BODY)
         self.app[SANDBOX] = self
         self.app.router.add_route("*", r"/{tail:[\s\S]*}", self._dispatch)
+        self.app.on_startup.append(self.webhooks.on_startup)
         self.app.on_cleanup.append(self._on_cleanup)
 
     # -- state -----------------------------------------------------------------------------------

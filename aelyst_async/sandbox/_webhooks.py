@@ -2,11 +2,8 @@
 
 Every applied change (see :meth:`._state.State.changed`) becomes one event per subscription
 that wants its type: a JSON POST whose ``X-Webhook-Signature`` header is the base64
-HMAC-SHA256 of the raw body under the subscription's signing key, with ``event_id``,
-``event_type``, ``contact`` (the contact as it is after the change) and, per type, ``message``
-and ``channel`` (``message.sent`` / ``message.received``; ``channelMessageId`` a number, as the
-API's webhooks send it), ``conversation`` (``conversation.opened`` / ``.closed``) or ``comment``
-(``comment.created``). Delivery and retries: :mod:`._delivery`.
+HMAC-SHA256 of the raw body under the subscription's signing key. Bodies: :mod:`._payloads`;
+delivery and retries: :mod:`._delivery`.
 
 Faults, as :meth:`Sandbox.inject_fault` scripts them for the API: ``sb.webhooks.inject_fault(
 "duplicate")`` sends the next event twice (same ``event_id``), ``"reorder"`` delivers the next
@@ -26,10 +23,9 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import json
 import urllib.parse
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, get_args
 
 import aiohttp
@@ -41,6 +37,7 @@ from ._delivery import Delivery, DeliveryPolicy, Endpoint, WebhookStats, safe_ur
 from ._http import ApiError, error_payload, json_response
 from ._limits import Clock, FakeClock
 from ._messages import _default_channel, add_message
+from ._payloads import Payloads
 from ._state import State
 from ._validation import load_json
 
@@ -53,6 +50,13 @@ EVENT_TYPES = (
 
 WebhookFault = Literal["duplicate", "reorder"]
 WEBHOOK_FAULTS: tuple[WebhookFault, ...] = get_args(WebhookFault)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def sign(body: bytes, signing_key: str) -> str:
@@ -109,8 +113,9 @@ class Webhooks:
         self.subscriptions: list[Subscription] = []
         self._endpoints: dict[str, Endpoint] = {}
         self._script: list[_Scripted] = []
-        self._opened: dict[int, int] = {}  # contact -> when its conversation was opened
+        self._payloads = Payloads(state)
         self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop serving the sandbox
         state.listeners.append(self._changed)
 
     @property
@@ -148,13 +153,11 @@ class Webhooks:
         ``"phone:..."``) on ``channel_id`` (default: that of its last message, else the first
         it is on): stored (``messages.list`` shows it, ``traffic`` ``"incoming"``) and sent
         as ``message.received``. Returns its ``messageId``; ValueError naming the argument."""
-        if self.subscriptions:
-            try:
-                asyncio.get_running_loop()  # deliveries run on it: fail before storing anything
-            except RuntimeError:
-                raise RuntimeError(
-                    "receive_message: call it on the sandbox's event loop (deliveries run there)"
-                ) from None
+        if self.subscriptions and self._loop is None and _running_loop() is None:
+            raise RuntimeError(  # before storing anything
+                "receive_message: start the sandbox or call it on an event loop (deliveries run "
+                "there)"
+            )
         state = self._state
         try:
             contact_id = state.find(urllib.parse.quote(identifier, safe=""))[1]
@@ -196,7 +199,15 @@ class Webhooks:
 
     async def settle(self) -> None:
         """Wait until every delivery due now has been attempted (a reordered one is let go);
-        retries wait for their time on the sandbox's clock (:meth:`FakeClock.advance`)."""
+        retries wait for their time on the sandbox's clock (:meth:`FakeClock.advance`). From
+        any event loop (a sandbox may serve from a thread of its own)."""
+        loop = self._loop
+        if loop is not None and _running_loop() is not loop:
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._settle(), loop))
+        else:
+            await self._settle()
+
+    async def _settle(self) -> None:
         while True:
             endpoints = list(self._endpoints.values())
             for endpoint in endpoints:
@@ -208,7 +219,7 @@ class Webhooks:
     def reset(self) -> None:
         """Forget scripted faults, counters and opened conversations (subscriptions stay)."""
         self._script.clear()
-        self._opened.clear()
+        self._payloads.reset()
         self.stats.clear()
 
     async def aclose(self) -> None:
@@ -220,6 +231,11 @@ class Webhooks:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        self._loop = None
+
+    async def on_startup(self, app: web.Application) -> None:
+        """Deliver on the loop that serves the sandbox (the app's startup signal)."""
+        self._loop = asyncio.get_running_loop()
 
     async def admin(self, request: web.Request) -> web.Response:
         """``GET /_sandbox/webhooks``: the subscriptions (URLs without credentials), ``pending``
@@ -254,9 +270,21 @@ class Webhooks:
             self._session = aiohttp.ClientSession()
         return self._session
 
+    def _on_loop(self, step: Callable[[], None]) -> None:
+        """Run ``step`` on the sandbox's loop: now if this is it (or none is known), else soon
+        (a sandbox serving from a thread of its own; a clock advanced by another loop)."""
+        loop = self._loop
+        if loop is None or _running_loop() is loop:
+            step()
+        else:
+            loop.call_soon_threadsafe(step)
+
     def _on_clock(self) -> None:
-        for endpoint in self._endpoints.values():
-            endpoint.poke()
+        def poke() -> None:
+            for endpoint in self._endpoints.values():
+                endpoint.poke()
+
+        self._on_loop(poke)
 
     def _draw(self, event_type: str) -> WebhookFault | None:
         for entry in self._script:
@@ -268,71 +296,27 @@ class Webhooks:
         return None
 
     def _changed(self, event_type: str, contact_id: int, details: dict[str, Any]) -> None:
-        if event_type == "conversation.opened":
-            self._opened[contact_id] = self._state.timestamp()
+        self._payloads.seen(event_type, contact_id)
         wanted = [s for s in self.subscriptions if s.events is None or event_type in s.events]
         if not wanted:
             return
         event_id = f"evt_{uuid.uuid4().hex}"
-        payload = {"event_id": event_id, "event_type": event_type, **self._about(
-            event_type, contact_id, details)}  # fmt: skip
-        body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+        body = self._payloads.body(event_id, event_type, contact_id, details)
         fault = self._draw(event_type)
         copies = 2 if fault == "duplicate" else 1
         self.stats.duplicated += fault == "duplicate"
         self.stats.reordered += fault == "reorder"
-        for subscription in wanted:
-            signature = sign(body, subscription.signing_key)
-            endpoint = self._endpoints[subscription.url]
-            for _ in range(copies):
-                delivery = Delivery(event_id, event_type, body, signature)
+        deliveries = [
+            (self._endpoints[s.url], Delivery(event_id, event_type, body, signature))
+            for s in wanted
+            for signature in [sign(body, s.signing_key)] * copies
+        ]
+
+        def enqueue() -> None:
+            for endpoint, delivery in deliveries:
                 endpoint.enqueue(delivery, hold=fault == "reorder")
 
-    def _about(self, event_type: str, contact_id: int, details: dict[str, Any]) -> dict[str, Any]:
-        """The payload's ``contact`` and, per type, ``message``/``channel``, ``conversation``
-        or ``comment``."""
-        state, space = self._state, self._state.space
-        contact = state.contact(contact_id)
-        about: dict[str, Any] = {"contact": state.contact_wire(contact)}
-        if "message_id" in details:
-            stored = space.messages[details["message_id"]]
-            about["message"] = {
-                **stored,
-                "channelMessageId": stored["messageId"],  # a number in webhooks
-                "timestamp": stored["status"][0]["timestamp"],
-                "status": [dict(step) for step in stored["status"]],
-            }
-            about["channel"] = {**space.channels[stored["channelId"]], "meta": {}}
-        if "comment" in details:
-            about["comment"] = details["comment"]
-        if event_type == "conversation.opened":
-            opened = self._opened[contact_id]
-            about["conversation"] = {"openedTime": opened, "openedBySource": "api"}
-        if event_type == "conversation.closed":
-            about["conversation"] = self._closed(contact_id, contact)
-        return about
-
-    def _closed(self, contact_id: int, contact: dict[str, Any]) -> dict[str, Any]:
-        notes = self._state.space.closings.get(contact_id) or [{}]
-        note = notes[-1]
-        opened = self._opened.pop(contact_id, None)
-        traffic = [m["traffic"] for m in self._state.space.contact_messages(contact_id)]
-        user = self._state.space.users.get(contact["assignee"]) if contact["assignee"] else None
-        return {
-            "category": note.get("category"),
-            "summary": note.get("summary"),
-            "openedTime": opened,
-            "openedBySource": "api" if opened is not None else None,
-            "closedTime": note.get("created_at"),
-            "closedBy": None,
-            "closedBySource": "api",
-            "firstResponseTime": None,
-            "resolutionTime": note["created_at"] - opened if opened is not None else None,
-            "incomingMessageCount": traffic.count("incoming"),
-            "outgoingMessageCount": traffic.count("outgoing"),
-            "assigneeTeam": (user.get("team") or {}).get("name") if user else None,
-            "lastAssignmentTime": None,
-        }
+        self._on_loop(enqueue)
 
 
 class WebhookMethods:
