@@ -44,9 +44,11 @@ class Payloads:
         about: dict[str, Any] = {"contact": state.contact_wire(contact)}
         if "message_id" in details:
             stored = space.messages[details["message_id"]]
+            given = str(stored["channelMessageId"])
             about["message"] = {
                 **stored,
-                "channelMessageId": stored["messageId"],  # a number in webhooks
+                # a number in webhooks: the API's one when it is digits
+                "channelMessageId": int(given) if given.isdigit() else stored["messageId"],
                 "timestamp": stored["status"][0]["timestamp"],
                 "status": [dict(step) for step in stored["status"]],
             }
