@@ -168,6 +168,7 @@ def test_message_event_carries_the_sdk_message_record_and_channel() -> None:
     event = parse_event(json.dumps({**payload, "message": MESSAGE, "channel": CHANNEL}))
     assert isinstance(event, MessageReceived)
     assert isinstance(event.message, MessageRecord) and event.message.message_id == 55
+    assert event.message.channel_message_id == "9001"  # webhooks send it as a number
     assert event.message.traffic == "incoming"
     assert event.channel is not None and event.channel.name == "WhatsApp"
     closed = parse_event(

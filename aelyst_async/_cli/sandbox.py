@@ -1,6 +1,7 @@
 """``aelyst sandbox``: the local Aelyst API server in the foreground.
 
 $ aelyst sandbox --port 8080 --processing 2 --fail-rate 0.05 --seed 1
+$ aelyst sandbox --webhook http://127.0.0.1:9000/hook=whsec_test   # signed events to a receiver
 """
 
 from __future__ import annotations
@@ -82,7 +83,23 @@ def add_sandbox_command(subparsers: Any) -> None:
         metavar="NAME",
         help="a lifecycle stage of the workspace (repeatable; replaces the default stages)",
     )
+    p.add_argument(
+        "--webhook",
+        action="append",
+        type=_webhook,
+        default=[],
+        metavar="URL=KEY",
+        help="POST a signed event for every change to URL, signed with KEY (repeatable; the URL "
+        "ends at the first '=', the key may contain '=')",
+    )
     p.set_defaults(run=run_sandbox)
+
+
+def _webhook(text: str) -> tuple[str, str]:
+    url, sep, key = text.partition("=")
+    if not sep or not key:  # the message never shows what may be the key
+        raise argparse.ArgumentTypeError("not URL=KEY (a webhook URL, '=', its signing key)")
+    return url, key
 
 
 def _schedule(text: str) -> tuple[tuple[float, int | None], ...]:
@@ -127,6 +144,8 @@ def run_sandbox(args: argparse.Namespace) -> int:
             custom_fields=fields, host=args.host, port=args.port,
             **({"lifecycles": args.lifecycle} if args.lifecycle else {}),
         )  # fmt: skip
+        for url, key in args.webhook:
+            sandbox.add_webhook(url, key)
     except ValueError as exc:
         print(f"aelyst sandbox: {exc}", file=sys.stderr)
         return 2
@@ -151,9 +170,12 @@ async def _serve(sandbox: Any) -> None:
         print(f"token: {sandbox.token}", flush=True)
         print(
             f"introspection: {sandbox.url}/_sandbox/stats, /_sandbox/contacts, "
-            "/_sandbox/faults, /_sandbox/workspace",
+            "/_sandbox/faults, /_sandbox/workspace, /_sandbox/webhooks, "
+            "POST /_sandbox/receive_message",
             flush=True,
         )
+        for subscription in sandbox.webhooks.subscriptions:
+            print(f"webhook: {subscription.url} (signed with its key)", flush=True)
         print("Ctrl-C to stop", flush=True)
         await stop.wait()
     print("sandbox stopped", flush=True)

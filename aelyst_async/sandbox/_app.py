@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from importlib import resources
 from typing import Any
 
 from aiohttp import web
@@ -28,12 +26,13 @@ from aiohttp import web
 from ._faults import DEFAULT_LATE_DELAY, LATE_FAULTS, Fault, Faults
 from ._http import MESSAGES, NOT_FOUND, ApiError, error_payload, json_response
 from ._limits import Clock, Window, WindowKind, WorkspaceLimit
-from ._openapi import build_document
+from ._openapi import build_document, openapi_document
 from ._routes import Route, route
 from ._state import Call, SandboxStats, State
 from ._store import Store
 from ._validation import DEFAULT_CUSTOM_FIELDS, FieldSpec, decode_segment, load_json
 from ._validation import parse_field_specs as _parse_field_specs
+from ._webhooks import WebhookMethods, Webhooks
 from ._workspace import DEFAULT_LIFECYCLES, Space
 
 __all__ = ["MESSAGES", "SANDBOX", "Sandbox", "SandboxStats", "make_app", "openapi_document"]
@@ -43,13 +42,6 @@ log = logging.getLogger("aelyst_async.sandbox")
 API_PREFIX = "/v1/"
 MAX_BODY = 1024**2
 """Bodies above this many bytes are a 400 (``client_max_size`` of the app)."""
-
-
-def openapi_document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document shipped with the package (the default workspace's)."""
-    text = resources.files(__package__).joinpath("openapi.json").read_text("utf-8")
-    doc: dict[str, Any] = json.loads(text)
-    return doc
 
 
 @web.middleware
@@ -70,7 +62,7 @@ async def _json_errors(
         return json_response(500, error_payload(500))
 
 
-class Sandbox:
+class Sandbox(WebhookMethods):
     """A local Aelyst API server with rate limits, a processing window and injected faults.
 
     Options: ``token`` (expected Bearer token); ``per_path`` requests per ``period`` seconds per
@@ -87,7 +79,8 @@ class Sandbox:
     slept before each answer, drawn uniformly from ``latency ± latency_jitter`` (seeded too,
     never below 0); ``db`` a SQLite file keeping contacts across restarts; ``custom_fields``
     the workspace's fields (``name -> "type"`` or ``"list:A,B"``); ``lifecycles`` its stages;
-    ``clock`` the time of limits and processing; ``wall_clock`` that of ``created_at`` values.
+    ``clock`` the time of limits, processing and webhook retries; ``wall_clock`` that of
+    ``created_at`` values. Webhooks: :meth:`add_webhook`, :meth:`receive_message`, ``webhooks``.
 
     ``async with`` binds ``host:port`` (an ephemeral loopback port by default); ``app`` is the
     ``aiohttp.web.Application`` for use without binding (e.g. with ``aiohttp.test_utils``).
@@ -136,6 +129,7 @@ class Sandbox:
         space = Space(fields, lifecycles)
         wall = wall_clock if wall_clock is not None else time.time
         self.state = State(Store(db), space, processing, wall)
+        self.webhooks = Webhooks(self.state, self.clock)
         self.latency, self.latency_jitter, self.seed = latency, latency_jitter, seed
         self._paths = Window(per_path, period, window)
         self._workspace = WorkspaceLimit(workspace, period, window, workspace_schedule)
@@ -147,6 +141,7 @@ class Sandbox:
         self.app = web.Application(middlewares=[_json_errors], client_max_size=MAX_BODY)
         self.app[SANDBOX] = self
         self.app.router.add_route("*", r"/{tail:[\s\S]*}", self._dispatch)
+        self.app.on_startup.append(self.webhooks.on_startup)
         self.app.on_cleanup.append(self._on_cleanup)
 
     # -- state -----------------------------------------------------------------------------------
@@ -183,6 +178,7 @@ class Sandbox:
         self._workspace.reset()
         self._epoch = self.clock()
         self.faults.reset()
+        self.webhooks.reset()
         self._latency_random = random.Random(self.seed)
 
     @property
@@ -230,9 +226,10 @@ class Sandbox:
             await self._runner.cleanup()
             self._runner = None
         self._url = None
-        self.store.close()
+        await self._on_cleanup(self.app)
 
     async def _on_cleanup(self, app: web.Application) -> None:
+        await self.webhooks.aclose()
         self.store.close()
 
     async def __aenter__(self) -> Sandbox:
@@ -279,6 +276,8 @@ class Sandbox:
                     return json_response(400, error_payload(400, "limit: an integer >= 1 or null"))
                 self.set_workspace_limit(limit)
             return json_response(200, {"limit": self.workspace_limit})
+        if (method, name) in (("GET", "webhooks"), ("POST", "receive_message")):
+            return await self.webhooks.admin(request)
         if name == "faults" and method in ("GET", "POST"):
             if method == "POST":
                 ok, body = load_json(await request.read())

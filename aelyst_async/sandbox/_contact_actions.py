@@ -40,6 +40,7 @@ def add_tags(call: Call) -> Apply:
                 state.space.add_tag(name)
         tags = state.contact(contact_id)["tags"]
         state.store.update(contact_id, {"tags": tags + [n for n in names if n not in tags]})
+        state.changed("contact.tag.updated", contact_id)
         return _done(contact_id)
 
     return apply
@@ -53,6 +54,7 @@ def remove_tags(call: Call) -> Apply:
     def apply() -> Result:
         tags = state.contact(contact_id)["tags"]
         state.store.update(contact_id, {"tags": [t for t in tags if t not in names]})
+        state.changed("contact.tag.updated", contact_id)
         return _done(contact_id)
 
     return apply
@@ -70,6 +72,7 @@ def update_lifecycle(call: Call) -> Apply:
 
     def apply() -> Result:
         call.state.store.update(contact_id, {"lifecycle": name})
+        call.state.changed("contact.lifecycle.updated", contact_id)
         return 200, {"code": 200, "message": "Lifecycle updated"}
 
     return apply
@@ -128,6 +131,7 @@ def assign(call: Call) -> Apply:
 
     def apply() -> Result:
         call.state.store.update(contact_id, {"assignee": user_id})
+        call.state.changed("contact.assignee.updated", contact_id)
         return _done(contact_id)
 
     return apply
@@ -150,6 +154,9 @@ def update_status(call: Call) -> Apply:
         if status == "close":
             note = {"category": category, "summary": summary, "created_at": state.timestamp()}
             state.space.closings.setdefault(contact_id, []).append(note)
+        state.changed(
+            "conversation.opened" if status == "open" else "conversation.closed", contact_id
+        )
         return _done(contact_id)
 
     return apply
@@ -166,6 +173,7 @@ def comment(call: Call) -> Apply:
     def apply() -> Result:
         saved = {"contactId": contact_id, "text": content, "created_at": state.timestamp()}
         state.space.comments.setdefault(contact_id, []).append(saved)
+        state.changed("comment.created", contact_id, comment=dict(saved))
         return 200, dict(saved)
 
     return apply

@@ -49,6 +49,7 @@ def upsert(call: Call) -> Apply:
         if target is not None:
             state.store.update(target, body)
             state.stats.updates += 1
+            state.changed("contact.updated", target)
             return _contact_id_result(target)
         # a new contact takes the identifier's email/phone unless the body gives one
         return _contact_id_result(
@@ -93,6 +94,7 @@ def update(call: Call) -> Apply:
 
     def apply() -> Result:
         call.state.store.update(contact_id, body)
+        call.state.changed("contact.updated", contact_id)
         return _contact_id_result(contact_id)
 
     return apply
@@ -146,6 +148,7 @@ def merge(call: Call) -> Apply:
         state.store.delete(merged)
         state.store.update(keep, fill)
         state.space.move_contact(merged, keep)
+        state.changed("contact.updated", keep)
         return _contact_id_result(keep)
 
     return apply

@@ -169,6 +169,8 @@ class FakeClock:
 
     def __init__(self, start: float = 0.0) -> None:
         self.now = start
+        self.listeners: list[Callable[[], None]] = []
+        """Called after every :meth:`advance` (what waits on this clock, e.g. webhook retries)."""
 
     def __call__(self) -> float:
         return self.now
@@ -178,3 +180,5 @@ class FakeClock:
         if seconds < 0:
             raise ValueError("time only moves forward")
         self.now += seconds
+        for listener in list(self.listeners):
+            listener()

@@ -93,22 +93,32 @@ def send(call: Call) -> Apply:
         raise invalid(f"body.channelId: no channel {given!r} in this workspace")
 
     def apply() -> Result:
-        space, now = state.space, state.timestamp()
-        message_id = space.next_message_id
-        space.next_message_id += 1
-        space.messages[message_id] = {
-            "messageId": message_id,
-            "channelMessageId": f"sandbox.{message_id}",
-            "contactId": contact_id,
-            "channelId": channel_id,
-            "traffic": "outgoing",
-            "message": message,
-            "status": [{"value": "sent", "timestamp": now}],
-        }
-        space.connections.setdefault(contact_id, {})[channel_id] = now
+        message_id = add_message(state, contact_id, channel_id, message, "outgoing")
+        state.changed("message.sent", contact_id, message_id=message_id)
         return 200, {"messageId": message_id}
 
     return apply
+
+
+def add_message(
+    state: State, contact_id: int, channel_id: int, message: dict[str, Any], traffic: str
+) -> int:
+    """Store a message (``traffic`` ``"outgoing"``: sent; ``"incoming"``: received) and return
+    its id."""
+    space, now = state.space, state.timestamp()
+    message_id = space.next_message_id
+    space.next_message_id += 1
+    space.messages[message_id] = {
+        "messageId": message_id,
+        "channelMessageId": f"sandbox.{message_id}",
+        "contactId": contact_id,
+        "channelId": channel_id,
+        "traffic": traffic,
+        "message": message,
+        "status": [{"value": "sent" if traffic == "outgoing" else "received", "timestamp": now}],
+    }
+    space.connections.setdefault(contact_id, {})[channel_id] = now
+    return message_id
 
 
 def _wire(message: Mapping[str, Any]) -> dict[str, Any]:

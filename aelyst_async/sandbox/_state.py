@@ -62,6 +62,7 @@ class State:
         self.stats = SandboxStats()
         self._created: dict[int, float] = {}
         self._created_order: deque[tuple[float, int]] = deque()
+        self.listeners: list[Callable[[str, int, dict[str, Any]], None]] = []
 
     def reset(self) -> None:
         """Forget contacts, counters, processing and what happened in the workspace."""
@@ -70,6 +71,11 @@ class State:
         self.stats = SandboxStats()
         self._created.clear()
         self._created_order.clear()
+
+    def changed(self, event_type: str, contact_id: int, **details: Any) -> None:
+        """A change was just applied to contact ``contact_id`` (the webhooks listen)."""
+        for listener in self.listeners:
+            listener(event_type, contact_id, details)
 
     def timestamp(self) -> int:
         """Now as unix seconds (the ``created_at`` of what is made now)."""
@@ -81,6 +87,7 @@ class State:
         """Store a new contact; it is in processing (449) for ``processing`` seconds."""
         contact_id = self.store.create(fields, created_at=self.timestamp())
         self.stats.creates += 1
+        self.changed("contact.created", contact_id)
         if self.processing > 0:
             self._created[contact_id] = now
             self._created_order.append((now, contact_id))

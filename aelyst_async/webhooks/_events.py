@@ -24,8 +24,6 @@ def _read(body: Mapping[str, Any], key: str, cls: type[R]) -> R | None:
     value = body.get(key)
     if not isinstance(value, dict):
         return None
-    if isinstance(value.get("channelMessageId"), int):  # webhooks send it as a number
-        value = {**value, "channelMessageId": str(value["channelMessageId"])}
     try:
         return record_from_wire(value, cls)
     except (ValueError, TypeError):
