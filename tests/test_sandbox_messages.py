@@ -45,7 +45,7 @@ async def test_send_get_and_list(api: Api) -> None:
     first = await api.ok("GET", "/contact/id:1/message/1")
     assert first == {
         "messageId": 1,
-        "channelMessageId": "sandbox.1",
+        "channelMessageId": "9000000001",
         "contactId": 1,
         "channelId": 1,  # no channel given, none used yet: the contact's first (its phone's)
         "traffic": "outgoing",

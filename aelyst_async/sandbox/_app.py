@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from importlib import resources
 from typing import Any
 
 from aiohttp import web
@@ -28,7 +26,8 @@ from aiohttp import web
 from ._faults import DEFAULT_LATE_DELAY, LATE_FAULTS, Fault, Faults
 from ._http import MESSAGES, NOT_FOUND, ApiError, error_payload, json_response
 from ._limits import Clock, Window, WindowKind, WorkspaceLimit
-from ._openapi import build_document
+from ._openapi import build_document, openapi_document
+from ._quirks import Quirks
 from ._routes import Route, route
 from ._state import Call, SandboxStats, State
 from ._store import Store
@@ -43,13 +42,6 @@ log = logging.getLogger("aelyst_async.sandbox")
 API_PREFIX = "/v1/"
 MAX_BODY = 1024**2
 """Bodies above this many bytes are a 400 (``client_max_size`` of the app)."""
-
-
-def openapi_document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document shipped with the package (the default workspace's)."""
-    text = resources.files(__package__).joinpath("openapi.json").read_text("utf-8")
-    doc: dict[str, Any] = json.loads(text)
-    return doc
 
 
 @web.middleware
@@ -87,7 +79,8 @@ class Sandbox:
     slept before each answer, drawn uniformly from ``latency ± latency_jitter`` (seeded too,
     never below 0); ``db`` a SQLite file keeping contacts across restarts; ``custom_fields``
     the workspace's fields (``name -> "type"`` or ``"list:A,B"``); ``lifecycles`` its stages;
-    ``clock`` the time of limits and processing; ``wall_clock`` that of ``created_at`` values.
+    ``clock`` the time of limits and processing; ``wall_clock`` that of ``created_at`` values;
+    ``quirks`` answers in the variant shapes of the API's official clients (:mod:`._quirks`).
 
     ``async with`` binds ``host:port`` (an ephemeral loopback port by default); ``app`` is the
     ``aiohttp.web.Application`` for use without binding (e.g. with ``aiohttp.test_utils``).
@@ -120,6 +113,7 @@ class Sandbox:
         wall_clock: Clock | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        quirks: bool = False,
     ) -> None:
         if processing < 0 or latency < 0 or latency_jitter < 0:
             raise ValueError("processing, latency and latency_jitter must be >= 0")
@@ -134,6 +128,7 @@ class Sandbox:
             DEFAULT_CUSTOM_FIELDS if custom_fields is None else custom_fields
         )
         space = Space(fields, lifecycles)
+        self.quirks = Quirks(space, seed, enabled=quirks)
         wall = wall_clock if wall_clock is not None else time.time
         self.state = State(Store(db), space, processing, wall)
         self.latency, self.latency_jitter, self.seed = latency, latency_jitter, seed
@@ -144,7 +139,8 @@ class Sandbox:
         self._host, self._port = host, port
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
-        self.app = web.Application(middlewares=[_json_errors], client_max_size=MAX_BODY)
+        middlewares = [self.quirks.middleware, _json_errors]
+        self.app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY)
         self.app[SANDBOX] = self
         self.app.router.add_route("*", r"/{tail:[\s\S]*}", self._dispatch)
         self.app.on_cleanup.append(self._on_cleanup)
@@ -183,6 +179,7 @@ class Sandbox:
         self._workspace.reset()
         self._epoch = self.clock()
         self.faults.reset()
+        self.quirks.reset()
         self._latency_random = random.Random(self.seed)
 
     @property

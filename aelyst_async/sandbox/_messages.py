@@ -22,6 +22,7 @@ MESSAGE_TYPES = (
     "text", "attachment", "custom_payload", "quick_reply", "email", "whatsapp_template",
 )  # fmt: skip
 ATTACHMENT_TYPES = ("image", "video", "audio", "file")
+CHANNEL_MESSAGE_BASE = 9_000_000_000
 
 
 def _is_text(value: object) -> bool:
@@ -98,7 +99,8 @@ def send(call: Call) -> Apply:
         space.next_message_id += 1
         space.messages[message_id] = {
             "messageId": message_id,
-            "channelMessageId": f"sandbox.{message_id}",
+            # the channel's own id: a string of digits (the official type: string | number)
+            "channelMessageId": str(CHANNEL_MESSAGE_BASE + message_id),
             "contactId": contact_id,
             "channelId": channel_id,
             "traffic": "outgoing",

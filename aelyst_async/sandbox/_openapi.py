@@ -12,6 +12,8 @@ A test checks the file is current; regenerate it with::
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from typing import Any
 
 from ._contacts import create
@@ -216,3 +218,10 @@ def build_document(space: Space | None = None) -> dict[str, Any]:
             "schemas": {**request_schemas(space), **_filter_schemas(space), **answer_schemas()},
         },
     }  # fmt: skip
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document shipped with the package (the default workspace's)."""
+    text = resources.files(__package__).joinpath("openapi.json").read_text("utf-8")
+    doc: dict[str, Any] = json.loads(text)
+    return doc
