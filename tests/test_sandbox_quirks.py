@@ -3,13 +3,14 @@ same seed sends the same bytes, and the SDK reads every variant through its publ
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from aelyst_async import Contact, ContactUpdate, CustomField, NotFoundError
-from aelyst_async.sandbox import FakeClock
+from aelyst_async.sandbox import FakeClock, Space
 from aelyst_async.sandbox._quirks import EXTRA_KEYS, VARIANTS
 from tests.sandbox_helpers import Api, sandboxes
 from tests.test_resources_sandbox import LIMIT, connected, first_channel
@@ -45,6 +46,7 @@ async def _exercise(api: Api) -> dict[str, list[Any]]:
             "messages": ("GET", "/contact/id:1/message/list", None),
             "fields": ("GET", "/space/custom_field?limit=100", None),
             "users": ("GET", "/space/user?limit=100", None),
+            "templates": ("GET", "/space/channel/1/mtm", None),
             "tag": ("POST", "/space/tag", {"name": f"tag{n}"}),
         }
         for kind, (method, path, body) in calls.items():
@@ -85,6 +87,11 @@ async def test_every_quirk_is_sent(start: Any) -> None:
     assert all(t["code"] in (200, "200") and t["message"]["name"] for t in wrapped)
     teams = [u["team"] for page in seen["users"] for u in page["items"] if u["id"] in (1, "1")]
     assert {repr(t) for t in teams} >= {repr("Sales")} and _types(teams) == {str, dict}
+    components = [t["components"] for page in seen["templates"] for t in page["items"]]
+    assert _types(components) == {list, str}
+    assert {json.dumps(c) if isinstance(c, list) else c for c in components} == {
+        json.dumps(t["components"]) for t in Space({}).templates[1]
+    }
     ends = [_cursor(page) for kind in ("contacts", "messages", "users") for page in seen[kind]]
     assert set(ends) == {"", None, ABSENT}
     codes = [error.get("code", ABSENT) for error in seen["error"]]
@@ -112,7 +119,7 @@ async def test_the_same_seed_sends_the_same_answers(start: Any) -> None:
     api = await start(**QUIRKS, wall_clock=lambda: WALL)
     first = await _exercise(api)
     emitted = dict(api.sb.quirks.emitted)
-    assert set(emitted) == set(VARIANTS) - {"components"}  # no template was asked for
+    assert set(emitted) == set(VARIANTS)
     api.sb.reset()
     assert await _exercise(api) == first
     assert api.sb.quirks.emitted == emitted
@@ -161,6 +168,13 @@ async def test_the_sdk_reads_every_quirk() -> None:
         assert [(t.id, t.name) for t in renamed] == [(t.id, f"T{n}") for n, t in enumerate(tags)]
 
         channel = await first_channel(client)
+        sb.quirks.emitted.clear()
+        expected = [tuple(t["components"]) for t in Space({}).templates[channel]]
+        for _ in range(4):
+            templates = [t async for t in client.workspace.list_templates(channel)]
+            assert [t.components for t in templates] == expected
+        assert sb.quirks.emitted["components"]
+
         sb.quirks.emitted.clear()
         sent = [await client.messages.send(ana, f"m{n}", channel_id=channel) for n in range(4)]
         got = [await client.messages.get(ana, m) for m in sent]

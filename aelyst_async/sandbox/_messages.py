@@ -5,7 +5,7 @@ A message is ``{"type": ..., ...}`` with the key its type needs (other keys are 
 ``text`` a ``text``; ``attachment`` an ``attachment`` ``{"type": image|video|audio|file,
 "url"}``; ``custom_payload`` a ``payload`` object; ``quick_reply`` a ``title`` and ``replies``
 (strings); ``email`` a ``text`` (``subject`` optional); ``whatsapp_template`` a ``template``
-``{"name", "languageCode", ...}``.
+``{"name", "languageCode", "components"?: [...]}``.
 """
 
 from __future__ import annotations
@@ -64,6 +64,8 @@ def check_message(message: object) -> dict[str, Any]:
             and _is_text(template.get("languageCode"))
         ):
             problem = "template: {'name', 'languageCode'} required"
+        elif not isinstance(template.get("components", []), list):
+            problem = "template.components: a list of components required"
     if problem is not None:
         raise invalid(f"body.message.{problem}")
     return msg

@@ -85,6 +85,8 @@ _OPERATIONS: dict[str, tuple[str, str | None, str, bool, tuple[int, ...]]] = {
     "GET /space/custom_field/{id}": ("Get a custom field", None, "CustomField", False, (404,)),
     "GET /space/channel": ("List channels", None, "Channel", True, ()),
     "GET /space/channel/{id}/template": ("List templates", None, "Template", True, (404,)),
+    "GET /space/channel/{id}/mtm": (
+        "List WhatsApp templates (the n8n integration's path)", None, "Template", True, (404,)),
     "GET /space/closing_notes": ("List closing notes", None, "ClosingNote", True, ()),
     "POST /space/tag": ("Create a tag", "TagCreate", "Tag", False, (409,)),
     "PUT /space/tag": ("Update a tag", "TagUpdate", "Tag", False, (404, 409)),

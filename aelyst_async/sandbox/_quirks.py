@@ -42,8 +42,9 @@ from ._routes import route
 from ._validation import load_json
 from ._workspace import Space
 
-OPAQUE = frozenset({"message", "meta", "payload"})
-"""Keys whose values are content as sent (a message, a channel's meta): never rewritten."""
+OPAQUE = frozenset({"message", "meta", "payload", "components"})
+"""Keys whose values are content as sent (a message, a channel's meta, a template's parts):
+never rewritten (``components`` may be sent as a JSON string of it)."""
 EXTRA_KEYS = ("workspaceId", "updatedAt", "sandboxRevision")
 """The unknown keys added to records and envelopes (one each, the first not already there)."""
 TAG_WRITES = frozenset({"POST /space/tag", "PUT /space/tag"})

@@ -103,6 +103,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/space/custom_field/{id}", space.get_custom_field),
     Route("GET", "/space/channel", space.list_channels),
     Route("GET", "/space/channel/{id}/template", space.list_templates),
+    Route("GET", "/space/channel/{id}/mtm", space.list_whatsapp_templates),
     Route("GET", "/space/closing_notes", space.list_closing_notes),
     Route("POST", "/space/tag", space.create_tag, body=True),
     Route("PUT", "/space/tag", space.update_tag, body=True),
