@@ -28,7 +28,7 @@ from ._http import MESSAGES, NOT_FOUND, ApiError, error_payload, json_response
 from ._limits import Clock, Window, WindowKind, WorkspaceLimit
 from ._openapi import build_document, openapi_document
 from ._quirks import Quirks
-from ._routes import Route, route
+from ._routes import Route, check_operation, route
 from ._state import Call, SandboxStats, State
 from ._store import Store
 from ._validation import DEFAULT_CUSTOM_FIELDS, FieldSpec, decode_segment, load_json
@@ -193,7 +193,9 @@ class Sandbox:
 
     def inject_fault(self, kind: Fault, *, times: int = 1, operation: str | None = None) -> None:
         """Force fault ``kind`` on the next ``times`` calls of ``operation`` (e.g. ``"POST
-        /contact/{identifier}/message"``; None: any call), whatever the rates."""
+        /contact/{identifier}/message"``; None: any call), whatever the rates. An operation the
+        sandbox does not serve is a ValueError naming it and the near matches."""
+        check_operation(operation)
         self.faults.inject(kind, times=times, operation=operation)
 
     # -- lifecycle -------------------------------------------------------------------------------
