@@ -2,24 +2,21 @@
 API's official clients show, each variant drawn per answer from ``random.Random(seed)`` (the
 same seed and the same calls give the same bytes). The data is the same; only its shape varies.
 
-TS: the official TypeScript SDK's types; N8N: the official n8n integration's (an earlier version
-where said); WH: webhook payloads (see ``docs`` of :mod:`._routes` for the plain shapes).
+Each variant, where it shows and its source (TS: the official TypeScript SDK's types; N8N: the
+official n8n integration's, an earlier version for the two marked *; WH: webhook payloads; the
+plain shapes are the table of :mod:`._routes`):
 
-==========================================  ==========================================  ========
-where                                       variants                                    source
-==========================================  ==========================================  ========
-``id``, ``*Id`` keys (``channelMessageId``  a JSON number or its string of digits       TS / N8N
-too), a success body's ``code``                                                         / WH
-a checkbox custom field's value             ``"true"``/``"false"`` or ``true``/``false``  N8N/TS
-a number custom field's value               a JSON number or its string                 TS / N8N
-a list field's ``allowedValues``            ``[...]`` or ``{"listValues": [...]}``      TS / N8N
-``POST``/``PUT /space/tag``                 the tag or ``{"code": 200, "message": tag}``  TS/N8N
-a template's ``components``                 a list or a JSON string of it               TS / N8N
-a user's ``team``                           ``{"id", "name"}`` or its name              TS / N8N
-every record and envelope                   one key the SDK does not model              (all)
-an end cursor (``next``/``previous``)       ``""``, ``null`` or absent                  TS / N8N
-an error body's ``code``                    a number, a string of digits or absent      TS / N8N
-==========================================  ==========================================  ========
+- ``id``, every ``*Id`` key (``channelMessageId`` too), a success body's ``code``: a JSON number
+  or its string of digits (TS numbers; N8N strings; WH ``channelMessageId`` a number).
+- A checkbox custom field's value: ``"true"``/``"false"`` (N8N) or ``true``/``false`` (TS tests);
+  a number field's: a JSON number (TS) or its text (N8N).
+- A list field's ``allowedValues``: a list (TS) or ``{"listValues": [...]}`` (N8N*).
+- ``POST``/``PUT /space/tag``: the bare tag (TS) or ``{"code": 200, "message": tag}`` (N8N*).
+- A template's ``components``: a list (TS) or a JSON string of it (N8N).
+- A user's ``team``: ``{"id", "name"}`` (TS) or its name (N8N).
+- Every record and envelope: one key the SDK does not model (any API may add keys).
+- An end cursor (``next``/``previous``): ``""`` (TS), ``null`` or absent (N8N: optional).
+- An error body's ``code``: a number (TS), a string of digits or absent (N8N, community).
 
 Message contents, channel ``meta`` and other opaque payloads are left as stored.
 

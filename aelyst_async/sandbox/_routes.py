@@ -22,8 +22,12 @@ DELETE /space/tag                      ``{"code": 200, "message": ..}``    TS
 POST/PUT /space/tag                    the bare tag                        TS
 listings                               ``{"items", "pagination": {"next",  TS
                                        "previous"}}``, ``""`` at the end
+GET .../template, GET .../mtm          templates with ``components``       TS, N8N
+GET message                            ``channelMessageId`` a string       TS
 errors                                 ``{"code": N, "message": ..}``      TS
 =====================================  ==================================  =======
+
+``Sandbox(quirks=True)`` answers the variants the other sources show (see :mod:`._quirks`).
 """
 
 from __future__ import annotations
