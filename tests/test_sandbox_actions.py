@@ -122,8 +122,8 @@ async def test_conversation_status_and_closing_notes(api: Api) -> None:
     for bad in (
         {"status": "close", "category": "c" * 129},
         {"status": "close", "summary": "s" * 513},
-        {"status": "close", "category": ""},
-        {"status": "closed"},
+        {"status": "closing"},
+        {"status": "Close"},
         {},
         {"status": "open", "note": "x"},
     ):
@@ -131,6 +131,17 @@ async def test_conversation_status_and_closing_notes(api: Api) -> None:
     assert await api.ok("POST", path, {"status": "open"})
     assert contact(api)["status"] == "open"
     assert len(api.sb.space.closings[1]) == 1
+
+
+async def test_closed_and_empty_strings_close_as_the_official_clients_send_them(api: Api) -> None:
+    """Decision: the TypeScript SDK sends ``close``, the n8n integration ``closed``; both close
+    the conversation, and the contact's status reads ``close`` (the TypeScript SDK's spelling).
+    n8n sends ``""`` for a category or summary left unset: none."""
+    path = "/contact/id:1/conversation/status"
+    body = {"status": "closed", "category": "", "summary": ""}
+    assert await api.ok("POST", path, body) == {"contactId": 1}
+    assert contact(api)["status"] == "close"
+    assert api.sb.space.closings[1] == [{"category": None, "summary": None, "created_at": WALL}]
 
 
 async def test_comments(api: Api) -> None:

@@ -8,10 +8,13 @@ import shutil
 import socket
 import sys
 import urllib.request
+from typing import Any
 
+import aiohttp
 import pytest
 
 from aelyst_async._cli import main
+from aelyst_async._cli import sandbox as sandbox_command
 from aelyst_async._cli.main import build_parser
 from tests.sandbox_helpers import EXAMPLE_BODY
 
@@ -69,7 +72,7 @@ def test_parser_declares_every_documented_option() -> None:
         "--workspace 50 --processing 3 --fail-rate 0.1 --lose-rate 0.05 --malformed-rate 0.01 "
         "--latency 0.2 --seed 7 --db x.sqlite --custom-field Seats=number "
         "--custom-field Plan=list:A,B --latency-jitter 0.05 --fail-applied-rate 0.02 "
-        "--workspace-schedule 0=80,20=30,40=none --lifecycle Lead --lifecycle Customer"
+        "--workspace-schedule 0=80,20=30,40=none --lifecycle Lead --lifecycle Customer --quirks"
     )
     args = build_parser().parse_args(argv.split(" "))
     assert (args.port, args.host, args.token, args.per_path, args.period) == (
@@ -85,6 +88,7 @@ def test_parser_declares_every_documented_option() -> None:
     assert (args.latency_jitter, args.fail_applied_rate) == (0.05, 0.02)
     assert args.workspace_schedule == ((0.0, 80), (20.0, 30), (40.0, None))
     assert args.lifecycle == ["Lead", "Customer"]
+    assert args.quirks is True
 
 
 @pytest.mark.parametrize(
@@ -119,3 +123,23 @@ def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exc.value.code == 0
     assert "run the local Aelyst API sandbox" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "enabled"), [([], False), (["--quirks"], True)])
+def test_quirks_flag_turns_on_the_variant_answers(
+    argv: list[str], enabled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[Any] = []
+
+    async def serve(sandbox: Any) -> None:
+        async with sandbox, aiohttp.ClientSession() as session:
+            headers = {"Authorization": f"Bearer {sandbox.token}"}
+            async with session.get(f"{sandbox.base_url}/space/user/1", headers=headers) as resp:
+                served.append((sandbox, await resp.json()))
+
+    monkeypatch.setattr(sandbox_command, "_serve", serve)
+    assert main(["sandbox", "--seed", "4", "--port", "0", *argv]) == 0
+    [(sandbox, user)] = served
+    assert (sandbox.quirks.enabled, sandbox.seed) == (enabled, 4)
+    assert bool(set(user) - {"id", "firstName", "lastName", "email", "role", "team",
+                             "restrictions"}) == enabled  # an unknown key: quirks only  # fmt: skip

@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from aelyst_async.sandbox import FakeClock
+from aelyst_async.sandbox import ROUTES, FakeClock
 from tests.sandbox_helpers import Api, Start, error_body, sandboxes
 
 WALL = 1_767_225_600
@@ -45,7 +45,7 @@ async def test_send_get_and_list(api: Api) -> None:
     first = await api.ok("GET", "/contact/id:1/message/1")
     assert first == {
         "messageId": 1,
-        "channelMessageId": "sandbox.1",
+        "channelMessageId": "9000000001",
         "contactId": 1,
         "channelId": 1,  # no channel given, none used yet: the contact's first (its phone's)
         "traffic": "outgoing",
@@ -192,3 +192,24 @@ async def test_faults_are_checked() -> None:
         Sandbox(fail_rate=0.5, fail_applied_rate=0.6)
     with pytest.raises(ValueError, match="unknown fault"):
         Sandbox().inject_fault("boom")  # type: ignore[arg-type]
+
+
+async def test_a_fault_on_an_operation_the_sandbox_does_not_serve_is_refused(api: Api) -> None:
+    """A misspelt operation would never fire, and the test using it would pass for nothing."""
+    sb = api.sb
+    with pytest.raises(ValueError, match=r"'POST /contact/id:1/message' is not served") as caught:
+        sb.inject_fault("lose", operation="POST /contact/id:1/message")
+    assert "did you mean 'POST /contact/{identifier}/message'?" in str(caught.value)
+    with pytest.raises(ValueError, match="did you mean 'GET /space/user'") as caught:
+        sb.inject_fault("fail", operation="GET /space/users")
+    assert "'GET /space/users'" in str(caught.value)
+    with pytest.raises(ValueError, match=r"'bogus' is not served.*one of \[") as caught:
+        sb.inject_fault("fail", operation="bogus")
+    assert all(route.name in str(caught.value) for route in ROUTES)
+    assert sb.faults.pending() == []
+    for route in ROUTES:  # every served operation is accepted
+        sb.inject_fault("fail", operation=route.name)
+    assert len(sb.faults.pending()) == len(ROUTES)
+    reply = await api.admin("/_sandbox/faults", {"kind": "lose", "operation": "GET /space/userz"})
+    assert reply.status == 400
+    assert len((await api.get("/_sandbox/faults")).json()["pending"]) == len(ROUTES)

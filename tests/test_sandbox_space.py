@@ -91,8 +91,13 @@ async def test_a_created_custom_field_is_accepted_by_contacts(api: Api) -> None:
     assert (await api.ok("POST", "/space/custom_field", number))["slug"] == "score_v2"
     body = {"firstName": "A", "custom_fields": [{"name": "Score", "value": 2024}]}
     assert (await api.upsert("id:1", body)).status == 200
-    body = {"firstName": "A", "custom_fields": [{"name": "Score", "value": "2024"}]}
+    body = {"firstName": "A", "custom_fields": [{"name": "Score", "value": "2024x"}]}
     assert (await api.upsert("id:1", body)).status == 400
+    body = {"firstName": "A", "custom_fields": [{"name": "Score", "value": "2025"}]}
+    assert (await api.upsert("id:1", body)).status == 200  # as n8n sends it: stored a number
+    assert {"name": "Score", "value": 2025} in (await api.ok("GET", "/contact/id:1"))[
+        "custom_fields"
+    ]
 
 
 def _with_tier(value: str) -> dict[str, Any]:
@@ -140,10 +145,16 @@ async def test_channels_closing_notes_templates(api: Api) -> None:
     assert len(notes) == 4
     templates = await every_item(api, "/space/channel/1/template")
     assert templates[0] == {
-        "id": 1, "name": "welcome", "category": "MARKETING", "languageCode": "en",
-        "status": "approved",
+        "id": 1, "name": "welcome", "channelId": 1, "category": "MARKETING",
+        "languageCode": "en", "status": "approved",
+        "components": [{"type": "BODY", "text": "Hi {{1}}, welcome!"}],
     }  # fmt: skip
     assert len(templates) == 3
+    assert all(t["components"] for t in templates)
+    # the n8n integration lists WhatsApp templates at /mtm: the same listing
+    assert await every_item(api, "/space/channel/1/mtm") == templates
+    reply = await api.call("GET", "/space/channel/9/mtm")
+    assert reply.body == error_body(404, "Channel not found")
     assert await every_item(api, "/space/channel/2/template") == []
     reply = await api.call("GET", "/space/channel/9/template")
     assert reply.body == error_body(404, "Channel not found")
@@ -179,6 +190,18 @@ async def test_tags_create_update_delete(api: Api) -> None:
     assert sorted(api.sb.space.tags) == ["VIP", "newsletter"]
 
 
+async def test_a_tag_update_without_name_keeps_the_name(api: Api) -> None:
+    """UpdateSpaceTagRequest (the official type) makes ``name`` optional; n8n sends "" for the
+    fields left unset."""
+    tag = await api.ok("PUT", "/space/tag", {"currentName": "vip", "description": "Top"})
+    assert (tag["name"], tag["description"], tag["colorCode"]) == ("vip", "Top", "#f5a623")
+    tag = await api.ok("PUT", "/space/tag", {"currentName": "vip", "name": "", "emoji": ""})
+    assert (tag["name"], tag["emoji"]) == ("vip", None)
+    assert sorted(api.sb.space.tags) == ["newsletter", "vip"]
+    made = await api.ok("POST", "/space/tag", {"name": "new", "description": "", "colorCode": ""})
+    assert (made["description"], made["colorCode"]) == (None, None)
+
+
 @pytest.mark.parametrize(
     ("method", "body"),
     [
@@ -188,7 +211,8 @@ async def test_tags_create_update_delete(api: Api) -> None:
         ("POST", {"name": "x", "colour": "red"}),
         ("POST", ["x"]),
         ("PUT", {"name": "x"}),
-        ("PUT", {"currentName": "vip"}),
+        ("PUT", {"currentName": ""}),
+        ("PUT", {"currentName": "vip", "name": 5}),
         ("DELETE", {}),
         ("DELETE", None),
     ],

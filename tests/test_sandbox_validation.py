@@ -7,7 +7,12 @@ from typing import Any
 import pytest
 
 from aelyst_async.sandbox import DEFAULT_CUSTOM_FIELDS, FieldSpec
-from aelyst_async.sandbox._validation import load_json, parse_identifier, validate_body
+from aelyst_async.sandbox._validation import (
+    canonical_body,
+    load_json,
+    parse_identifier,
+    validate_body,
+)
 from tests.sandbox_helpers import EXAMPLE_BODY
 
 
@@ -54,7 +59,7 @@ def test_documented_body_is_valid() -> None:
         {"phone": "+60 12 345 6789"},
         {"phone": "0123456789"},
         {"email": "test@"},
-        {"email": ""},
+        {"email": " "},
         {"language": "MS"},
         {"language": "xx"},
         {"language": "msa"},
@@ -90,8 +95,8 @@ VALUES: dict[str, tuple[list[Any], list[Any]]] = {  # field name: (valid, invali
         ["site", "ftp://site.com", "https://", "www.site .com", 5],
     ),
     "Plan": (["Free", "Starter", "Pro", "Enterprise"], ["pro", "Gold", "", 1]),
-    "Seats": ([0, 3, 2.5, -1], ["3", True, False]),
-    "Newsletter": (["true", "false"], [True, "True", "yes", 1]),
+    "Seats": ([0, 3, 2.5, -1, "3", "-2.5"], [True, False, "3x", "", "1e5", "3."]),
+    "Newsletter": (["true", "false", True, False], ["True", "yes", 1, 0]),
     "Renewal Date": (
         ["2025-01-31", "2024-02-29"],
         ["2025-02-30", "2025-1-5", "31/01/2025", 20250131],
@@ -111,6 +116,26 @@ def test_custom_field_values_by_type(name: str) -> None:
     for value in invalid:
         body = {"firstName": "A", "custom_fields": [{"name": name, "value": value}]}
         assert validate_body(body, DEFAULT_CUSTOM_FIELDS) != [], value
+
+
+def test_what_the_official_clients_send_is_accepted_and_stored_alike() -> None:
+    """n8n sends "" for an unset field and every value as a string; the TypeScript SDK's tests
+    send checkbox values as JSON booleans. Stored: null, "true"/"false", a JSON number."""
+    unset = dict.fromkeys(
+        ("lastName", "phone", "email", "language", "profilePic", "countryCode"), ""
+    )
+    values = [("Newsletter", True), ("Newsletter", False), ("Seats", "3"), ("Seats", "-2.5")]
+    body = {"firstName": "A", **unset,
+            "custom_fields": [{"name": n, "value": v} for n, v in values]}  # fmt: skip
+    assert validate_body(body, DEFAULT_CUSTOM_FIELDS) == []
+    stored = canonical_body(body, DEFAULT_CUSTOM_FIELDS)
+    assert stored == {"firstName": "A", **dict.fromkeys(unset),
+                      "custom_fields": [{"name": "Newsletter", "value": "true"},
+                                        {"name": "Newsletter", "value": "false"},
+                                        {"name": "Seats", "value": 3},
+                                        {"name": "Seats", "value": -2.5}]}  # fmt: skip
+    assert type(stored["custom_fields"][2]["value"]) is int
+    assert validate_body({"firstName": ""}, DEFAULT_CUSTOM_FIELDS) != []  # required: never unset
 
 
 def test_field_specs() -> None:

@@ -68,7 +68,15 @@ def add_sandbox_command(subparsers: Any) -> None:
     p.add_argument(
         "--latency-jitter", type=float, default=0.0, help="latency varies by up to ± this"
     )
-    p.add_argument("--seed", type=int, default=None, help="seed of the injected faults")
+    p.add_argument(
+        "--seed", type=int, default=None, help="seed of the injected faults and of --quirks"
+    )
+    p.add_argument(
+        "--quirks",
+        action="store_true",
+        help="answer in every variant shape the API's official clients show (ids as strings or "
+        "numbers, wrapped tags, extra keys, ...), drawn from --seed",
+    )
     p.add_argument("--db", default=None, help="SQLite file keeping contacts across restarts")
     p.add_argument(
         "--custom-field",
@@ -141,7 +149,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
             malformed_rate=args.malformed_rate, late_rate=args.late_rate,
             hang_rate=args.hang_rate, late_delay=args.late_delay, latency=args.latency,
             latency_jitter=args.latency_jitter, seed=args.seed, db=args.db,
-            custom_fields=fields, host=args.host, port=args.port,
+            custom_fields=fields, host=args.host, port=args.port, quirks=args.quirks,
             **({"lifecycles": args.lifecycle} if args.lifecycle else {}),
         )  # fmt: skip
         for url, key in args.webhook:

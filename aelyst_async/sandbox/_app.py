@@ -27,7 +27,8 @@ from ._faults import DEFAULT_LATE_DELAY, LATE_FAULTS, Fault, Faults
 from ._http import MESSAGES, NOT_FOUND, ApiError, error_payload, json_response
 from ._limits import Clock, Window, WindowKind, WorkspaceLimit
 from ._openapi import build_document, openapi_document
-from ._routes import Route, route
+from ._quirks import Quirks
+from ._routes import Route, check_operation, route
 from ._state import Call, SandboxStats, State
 from ._store import Store
 from ._validation import DEFAULT_CUSTOM_FIELDS, FieldSpec, decode_segment, load_json
@@ -80,7 +81,9 @@ class Sandbox(WebhookMethods):
     never below 0); ``db`` a SQLite file keeping contacts across restarts; ``custom_fields``
     the workspace's fields (``name -> "type"`` or ``"list:A,B"``); ``lifecycles`` its stages;
     ``clock`` the time of limits, processing and webhook retries; ``wall_clock`` that of
-    ``created_at`` values. Webhooks: :meth:`add_webhook`, :meth:`receive_message`, ``webhooks``.
+    ``created_at`` values; ``quirks`` answers in the variant shapes of the API's official
+    clients (:mod:`._quirks`). Webhooks: :meth:`add_webhook`, :meth:`receive_message`,
+    ``webhooks``.
 
     ``async with`` binds ``host:port`` (an ephemeral loopback port by default); ``app`` is the
     ``aiohttp.web.Application`` for use without binding (e.g. with ``aiohttp.test_utils``).
@@ -113,6 +116,7 @@ class Sandbox(WebhookMethods):
         wall_clock: Clock | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        quirks: bool = False,
     ) -> None:
         if processing < 0 or latency < 0 or latency_jitter < 0:
             raise ValueError("processing, latency and latency_jitter must be >= 0")
@@ -127,6 +131,7 @@ class Sandbox(WebhookMethods):
             DEFAULT_CUSTOM_FIELDS if custom_fields is None else custom_fields
         )
         space = Space(fields, lifecycles)
+        self.quirks = Quirks(space, seed, enabled=quirks)
         wall = wall_clock if wall_clock is not None else time.time
         self.state = State(Store(db), space, processing, wall)
         self.webhooks = Webhooks(self.state, self.clock)
@@ -138,7 +143,8 @@ class Sandbox(WebhookMethods):
         self._host, self._port = host, port
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
-        self.app = web.Application(middlewares=[_json_errors], client_max_size=MAX_BODY)
+        middlewares = [self.quirks.middleware, _json_errors]
+        self.app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY)
         self.app[SANDBOX] = self
         self.app.router.add_route("*", r"/{tail:[\s\S]*}", self._dispatch)
         self.app.on_startup.append(self.webhooks.on_startup)
@@ -179,6 +185,7 @@ class Sandbox(WebhookMethods):
         self._epoch = self.clock()
         self.faults.reset()
         self.webhooks.reset()
+        self.quirks.reset()
         self._latency_random = random.Random(self.seed)
 
     @property
@@ -192,7 +199,9 @@ class Sandbox(WebhookMethods):
 
     def inject_fault(self, kind: Fault, *, times: int = 1, operation: str | None = None) -> None:
         """Force fault ``kind`` on the next ``times`` calls of ``operation`` (e.g. ``"POST
-        /contact/{identifier}/message"``; None: any call), whatever the rates."""
+        /contact/{identifier}/message"``; None: any call), whatever the rates. An operation the
+        sandbox does not serve is a ValueError naming it and the near matches."""
+        check_operation(operation)
         self.faults.inject(kind, times=times, operation=operation)
 
     # -- lifecycle -------------------------------------------------------------------------------

@@ -137,14 +137,20 @@ def assign(call: Call) -> Apply:
     return apply
 
 
+STATUSES = {"open": "open", "close": "close", "closed": "close"}
+"""Conversation statuses a request may give, and the one stored: the official TypeScript SDK
+sends ``close``, the n8n integration ``closed``; both close (a contact's status reads
+``close``, the TypeScript SDK's spelling)."""
+
+
 def update_status(call: Call) -> Apply:
-    """``POST /contact/{identifier}/conversation/status`` ``{"status": "open"|"close",
+    """``POST /contact/{identifier}/conversation/status`` ``{"status": "open"|"close"|"closed",
     "category"?, "summary"?}``; a close is logged with its closing note."""
     contact_id, body = call.contact_id(), obj(call.body)
     only_keys(body, ("status", "category", "summary"))
-    status = body.get("status")
-    if status not in ("open", "close"):
-        raise invalid("body.status: 'open' or 'close' required")
+    status = STATUSES.get(body.get("status"))  # type: ignore[arg-type]
+    if status is None:
+        raise invalid(f"body.status: one of {list(STATUSES)} required")
     category = text(body, "category", max_len=MAX_CATEGORY)
     summary = text(body, "summary", max_len=MAX_SUMMARY)
     state = call.state

@@ -13,7 +13,7 @@ from ._filters import compile_filter, matches_search
 from ._http import ApiError, as_int, invalid, obj, only_keys
 from ._paging import page_params, paginate
 from ._state import Apply, Call, Result
-from ._validation import STANDARD_FIELDS, validate_body
+from ._validation import STANDARD_FIELDS, canonical_body, validate_body
 
 log = logging.getLogger("aelyst_async.sandbox")
 
@@ -22,7 +22,7 @@ def _checked_body(call: Call, *, partial: bool, extra: tuple[str, ...] = ()) -> 
     problems = validate_body(call.body, call.state.space.specs, partial=partial, extra=extra)
     if problems:
         raise invalid("; ".join(problems))
-    return obj(call.body)
+    return canonical_body(obj(call.body), call.state.space.specs)
 
 
 def _contact_id_result(contact_id: int) -> Result:
@@ -39,7 +39,7 @@ def upsert(call: Call) -> Apply:
         problems.insert(0, exc.problem)
     if problems:
         raise invalid("; ".join(problems))
-    body: dict[str, Any] = call.body
+    body = canonical_body(call.body, state.space.specs)
     if kind == "id" and target is None:
         raise ApiError(404)
     if target is not None:

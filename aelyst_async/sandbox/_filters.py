@@ -2,7 +2,8 @@
 
 A filter is ``{"$and": [...]}`` or ``{"$or": [...]}`` (an empty list matches every contact) whose
 items are conditions ``{"category", "field", "operator", "value"}`` or nested groups. Categories:
-``contactField`` (``field`` a contact field's wire name, ``status``, ``assignee`` (a user id),
+``contactField`` (``field`` a contact field's wire name, ``status``, ``assignee`` or
+``assigneeUserId`` (a user id),
 ``created_at``, or a custom field's name or slug), ``contactTag`` and ``lifecycle`` (``field``
 ignored). Text compares without regard to case; numbers are JSON numbers or digit strings;
 timestamps are unix seconds or ``yyyy-mm-dd`` dates (midnight UTC). Anything else is a 400.
@@ -33,7 +34,10 @@ OPERATORS = (
     "exists", "doesNotExist", "isGreaterThan", "isLessThan", "isBetween", "hasAnyOf", "hasAllOf",
     "hasNoneOf",
 )  # fmt: skip
-CONTACT_FIELDS = (*STANDARD_FIELDS, "status", "assignee", "created_at")
+CONTACT_FIELDS = (*STANDARD_FIELDS, "status", "assignee", "assigneeUserId", "created_at")
+ALIASES = {"assigneeUserId": "assignee"}
+"""Field names of the official clients for a stored field (the TypeScript SDK's README filters on
+``assigneeUserId``)."""
 
 
 def matches_search(contact: Mapping[str, Any], term: str) -> bool:
@@ -88,7 +92,8 @@ def _lifecycle(contact: Mapping[str, Any]) -> Any:
 
 def _field_getter(field: object, slugs: Mapping[str, str], where: str) -> Getter:
     if field in CONTACT_FIELDS:
-        return lambda contact: contact.get(field)
+        key = ALIASES.get(field, field)
+        return lambda contact: contact.get(key)
     if isinstance(field, str) and field in slugs:
         name = slugs[field]
         return lambda contact: contact.get("custom_fields", {}).get(name)

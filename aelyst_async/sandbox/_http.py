@@ -92,10 +92,10 @@ def text(
     required: bool = False,
     where: str = "body",
 ) -> str | None:
-    """``body[key]``: a string of 1..``max_len`` characters, or None when absent/null and not
-    ``required``; else a 400."""
+    """``body[key]``: a string of 1..``max_len`` characters, or None when absent, null or ``""``
+    (as the official clients send an unset field) and not ``required``; else a 400."""
     value = body.get(key)
-    if value is None and not required:
+    if value in (None, "") and not required:
         return None
     if not isinstance(value, str) or not 1 <= len(value) <= max_len:
         raise invalid(f"{where}.{key}: a string of 1-{max_len} characters required")

@@ -5,7 +5,7 @@ A message is ``{"type": ..., ...}`` with the key its type needs (other keys are 
 ``text`` a ``text``; ``attachment`` an ``attachment`` ``{"type": image|video|audio|file,
 "url"}``; ``custom_payload`` a ``payload`` object; ``quick_reply`` a ``title`` and ``replies``
 (strings); ``email`` a ``text`` (``subject`` optional); ``whatsapp_template`` a ``template``
-``{"name", "languageCode", ...}``.
+``{"name", "languageCode", "components"?: [...]}``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ MESSAGE_TYPES = (
     "text", "attachment", "custom_payload", "quick_reply", "email", "whatsapp_template",
 )  # fmt: skip
 ATTACHMENT_TYPES = ("image", "video", "audio", "file")
+CHANNEL_MESSAGE_BASE = 9_000_000_000
 
 
 def _is_text(value: object) -> bool:
@@ -63,6 +64,8 @@ def check_message(message: object) -> dict[str, Any]:
             and _is_text(template.get("languageCode"))
         ):
             problem = "template: {'name', 'languageCode'} required"
+        elif not isinstance(template.get("components", []), list):
+            problem = "template.components: a list of components required"
     if problem is not None:
         raise invalid(f"body.message.{problem}")
     return msg
@@ -110,7 +113,8 @@ def add_message(
     space.next_message_id += 1
     space.messages[message_id] = {
         "messageId": message_id,
-        "channelMessageId": f"sandbox.{message_id}",
+        # the channel's own id: a string of digits (the official type: string | number)
+        "channelMessageId": str(CHANNEL_MESSAGE_BASE + message_id),
         "contactId": contact_id,
         "channelId": channel_id,
         "traffic": traffic,

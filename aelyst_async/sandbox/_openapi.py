@@ -85,11 +85,71 @@ _OPERATIONS: dict[str, tuple[str, str | None, str, bool, tuple[int, ...]]] = {
     "GET /space/custom_field/{id}": ("Get a custom field", None, "CustomField", False, (404,)),
     "GET /space/channel": ("List channels", None, "Channel", True, ()),
     "GET /space/channel/{id}/template": ("List templates", None, "Template", True, (404,)),
+    "GET /space/channel/{id}/mtm": (
+        "List WhatsApp templates (the n8n integration's path)", None, "Template", True, (404,)),
     "GET /space/closing_notes": ("List closing notes", None, "ClosingNote", True, ()),
     "POST /space/tag": ("Create a tag", "TagCreate", "Tag", False, (409,)),
     "PUT /space/tag": ("Update a tag", "TagUpdate", "Tag", False, (404, 409)),
     "DELETE /space/tag": ("Delete a tag", "TagDelete", "Acknowledgement", False, (404,)),
 }  # fmt: skip
+
+
+_CONTACT = "id:{$response.body#/contactId}"
+_SAME_CONTACT = "$request.path.identifier"
+# source endpoint -> link name -> (target endpoint, parameters, request body): how a created or
+# changed object is reached again (schemathesis' stateful phase follows these)
+_LINKS: dict[str, dict[str, tuple[str, dict[str, str], Any]]] = {
+    "POST /contact/create_or_update/{identifier}": {
+        "GetContact": ("GET /contact/{identifier}", {"identifier": _CONTACT}, None),
+        "UpdateContact": ("PUT /contact/{identifier}", {"identifier": _CONTACT}, None),
+        "SendMessage": ("POST /contact/{identifier}/message", {"identifier": _CONTACT}, None),
+        "AddTags": ("POST /contact/{identifier}/tag", {"identifier": _CONTACT}, None),
+        "DeleteContact": ("DELETE /contact/{identifier}", {"identifier": _CONTACT}, None),
+    },
+    "POST /contact/{identifier}": {
+        "GetContact": ("GET /contact/{identifier}", {"identifier": _SAME_CONTACT}, None),
+        "UpdateContact": ("PUT /contact/{identifier}", {"identifier": _SAME_CONTACT}, None),
+    },
+    "PUT /contact/{identifier}": {
+        "GetContact": ("GET /contact/{identifier}", {"identifier": _CONTACT}, None),
+    },
+    "POST /contact/{identifier}/message": {
+        "GetMessage": ("GET /contact/{identifier}/message/{messageId}",
+                       {"identifier": _SAME_CONTACT, "messageId": "$response.body#/messageId"},
+                       None),
+    },
+    "POST /space/custom_field": {
+        "GetCustomField": ("GET /space/custom_field/{id}", {"id": "$response.body#/id"}, None),
+    },
+    "POST /space/tag": {
+        "UpdateTag": ("PUT /space/tag", {}, {"currentName": "$response.body#/name"}),
+        "DeleteTag": ("DELETE /space/tag", {}, {"name": "$response.body#/name"}),
+    },
+}  # fmt: skip
+
+
+_IDS = {  # where two handlers share a name
+    "GET /contact/{identifier}/message/{messageId}": "get_message_get",
+    "GET /contact/{identifier}/channels": "list_contact_channels_get",
+}
+
+
+def operation_id(endpoint: Route) -> str:
+    """A unique ``operationId``: the handler's name and the method, e.g. ``upsert_post``."""
+    return _IDS.get(endpoint.name, f"{endpoint.handler.__name__}_{endpoint.method.lower()}")
+
+
+def _links(endpoint: Route) -> dict[str, Any]:
+    by_name = {r.name: r for r in ROUTES}
+    links: dict[str, Any] = {}
+    for name, (target, parameters, body) in _LINKS.get(endpoint.name, {}).items():
+        link: dict[str, Any] = {"operationId": operation_id(by_name[target])}
+        if parameters:
+            link["parameters"] = parameters
+        if body is not None:
+            link["requestBody"] = body
+        links[name] = link
+    return links
 
 
 def _headers(status: int) -> dict[str, Any]:
@@ -169,11 +229,13 @@ def _operation(endpoint: Route) -> dict[str, Any]:
             status, what, example=endpoint.template.startswith("/contact")
         )
     operation: dict[str, Any] = {
-        "operationId": endpoint.handler.__name__ + "_" + endpoint.method.lower(),
+        "operationId": operation_id(endpoint),
         "summary": summary,
         "parameters": parameters,
         "responses": dict(sorted(responses.items())),
     }
+    if links := _links(endpoint):
+        responses["200"]["links"] = links
     if body is not None:
         content: dict[str, Any] = {"schema": ref(body)}
         if body == "ContactBody":

@@ -22,12 +22,17 @@ DELETE /space/tag                      ``{"code": 200, "message": ..}``    TS
 POST/PUT /space/tag                    the bare tag                        TS
 listings                               ``{"items", "pagination": {"next",  TS
                                        "previous"}}``, ``""`` at the end
+GET .../template, GET .../mtm          templates with ``components``       TS, N8N
+GET message                            ``channelMessageId`` a string       TS
 errors                                 ``{"code": N, "message": ..}``      TS
 =====================================  ==================================  =======
+
+``Sandbox(quirks=True)`` answers the variants the other sources show (see :mod:`._quirks`).
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 import attrs
@@ -103,6 +108,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/space/custom_field/{id}", space.get_custom_field),
     Route("GET", "/space/channel", space.list_channels),
     Route("GET", "/space/channel/{id}/template", space.list_templates),
+    Route("GET", "/space/channel/{id}/mtm", space.list_whatsapp_templates),
     Route("GET", "/space/closing_notes", space.list_closing_notes),
     Route("POST", "/space/tag", space.create_tag, body=True),
     Route("PUT", "/space/tag", space.update_tag, body=True),
@@ -123,3 +129,29 @@ def route(method: str, segments: Sequence[str]) -> tuple[Route, dict[str, str]] 
         if found[0].method == method:
             return found
     return sorted({r.method for r, _ in matches})
+
+
+def check_operation(operation: str | None) -> None:
+    """A ValueError unless ``operation`` is None or the name of an endpoint the sandbox serves
+    (``"METHOD /template"``); the message names it and the near matches (the template of a
+    concrete path such as ``"POST /contact/id:1/message"``), else every name.
+
+    >>> check_operation("POST /contact/id:7/message")
+    Traceback (most recent call last):
+    ...
+    ValueError: operation 'POST /contact/id:7/message' is not served by the sandbox; did you mean 'POST /contact/{identifier}/message'?
+    """  # noqa: E501
+    names = [r.name for r in ROUTES]
+    if operation is None or operation in names:
+        return
+    if not isinstance(operation, str):
+        raise ValueError(f"operation: a string such as {names[0]!r} or None, not {operation!r}")
+    method, _, path = operation.strip().partition(" ")
+    found = route(method.upper(), path.strip().strip("/").split("/"))
+    near = (
+        [found[0].name]
+        if isinstance(found, tuple)  # a concrete path: its endpoint
+        else difflib.get_close_matches(operation, names, n=3, cutoff=0.75)
+    )
+    hint = f"did you mean {' or '.join(map(repr, near))}?" if near else f"one of {names}"
+    raise ValueError(f"operation {operation!r} is not served by the sandbox; {hint}")

@@ -37,6 +37,17 @@ def text(max_len: int) -> Schema:
     return {"type": "string", "minLength": 1, "maxLength": max_len}
 
 
+def optional_text(max_len: int) -> Schema:
+    """An optional string: null and ``""`` (how the official clients send an unset field) mean
+    none."""
+    return nullable({"type": "string", "maxLength": max_len})
+
+
+def or_empty(schema: Schema) -> Schema:
+    """``schema``, ``""`` or null."""
+    return {"anyOf": [schema, {"const": ""}, {"type": "null"}]}
+
+
 NON_BLANK: Schema = {"type": "string", "pattern": r"\S"}
 EMAIL: Schema = {
     "type": "string",
@@ -56,8 +67,10 @@ def value_schema(spec: FieldSpec) -> Schema:
     """What a custom field of this type takes (null clears it)."""
     kinds: dict[str, Schema] = {
         "text": {"type": "string"},
-        "number": {"type": "number"},
-        "checkbox": {"type": "string", "enum": ["true", "false"]},
+        "number": {"anyOf": [{"type": "number"},
+                             {"type": "string", "pattern": pattern(fmt.NUMBER_TEXT_PATTERN)}]},
+        "checkbox": {"anyOf": [{"type": "string", "enum": ["true", "false"]},
+                               {"type": "boolean"}]},
         "email": EMAIL,
         "url": {"type": "string", "anyOf": [{"pattern": pattern(fmt.HTTP_URL_PATTERN)},
                                             {"pattern": pattern(fmt.BARE_URL_PATTERN)}]},
@@ -70,19 +83,18 @@ def value_schema(spec: FieldSpec) -> Schema:
 
 def contact_body(space: Space, *, partial: bool) -> Schema:
     """A contact body: ``firstName`` required unless ``partial``; custom fields by name."""
-    optional_text = nullable({"type": "string"})
     fields = [
         obj({"name": {"const": name}, "value": value_schema(spec)}, ("name",))
         for name, spec in space.specs.items()
     ]
     properties: dict[str, Schema] = {
         "firstName": NON_BLANK,
-        "lastName": optional_text,
-        "phone": nullable(PHONE),
-        "email": nullable(EMAIL),
-        "language": nullable(ref("Language")),
-        "profilePic": nullable({"type": "string", "pattern": pattern(fmt.HTTP_URL_PATTERN)}),
-        "countryCode": nullable(ref("Country")),
+        "lastName": nullable({"type": "string"}),
+        "phone": or_empty(PHONE),
+        "email": or_empty(EMAIL),
+        "language": or_empty(ref("Language")),
+        "profilePic": or_empty({"type": "string", "pattern": pattern(fmt.HTTP_URL_PATTERN)}),
+        "countryCode": or_empty(ref("Country")),
         "custom_fields": nullable({"type": "array", "items": {"oneOf": fields}}),
     }
     return obj(properties, () if partial else ("firstName",))
@@ -141,7 +153,9 @@ def message_schema(space: Space) -> Schema:
         "quick_reply": ({"title": word, "replies": {"type": "array", "minItems": 1, "items": word}},
                         ("title", "replies")),
         "whatsapp_template": ({"template": {"type": "object", "required": ["name", "languageCode"],
-            "properties": {"name": word, "languageCode": word}}}, ("template",)),
+            "properties": {"name": word, "languageCode": word,
+                           "components": {"type": "array", "items": {"type": "object"}}}}},
+            ("template",)),
     }  # fmt: skip
     return {"oneOf": [
         {"type": "object", "properties": {"type": {"const": kind}, **props},
@@ -171,16 +185,16 @@ def request_schemas(space: Space) -> dict[str, Schema]:
         "TagNames": {"type": "array", "minItems": 1, "maxItems": actions.MAX_TAGS, "items": tag},
         "LifecycleBody": obj({"name": nullable({"enum": list(space.lifecycles)})}, ("name",)),
         "AssigneeBody": obj({"assignee": {"enum": [*users, *emails, None]}}, ("assignee",)),
-        "StatusBody": obj({"status": {"enum": ["open", "close"]},
-                           "category": nullable(text(actions.MAX_CATEGORY)),
-                           "summary": nullable(text(actions.MAX_SUMMARY))}, ("status",)),
+        "StatusBody": obj({"status": {"enum": list(actions.STATUSES)},
+                           "category": optional_text(actions.MAX_CATEGORY),
+                           "summary": optional_text(actions.MAX_SUMMARY)}, ("status",)),
         "CommentBody": obj({"text": text(actions.MAX_COMMENT)}, ("text",)),
         "MessageBody": obj({"channelId": {"enum": [*space.channels, None]},
                             "message": message_schema(space)}, ("message",)),
         "CustomFieldCreate": {"oneOf": [obj({
             "name": text(space_limits.MAX_FIELD_NAME),
-            "slug": nullable(text(space_limits.MAX_FIELD_NAME)),
-            "description": nullable(text(space_limits.MAX_FIELD_DESCRIPTION)),
+            "slug": optional_text(space_limits.MAX_FIELD_NAME),
+            "description": optional_text(space_limits.MAX_FIELD_DESCRIPTION),
             "dataType": {"const": kind},
             "allowedValues": {"type": "array", "minItems": 1,
                               "items": {"type": "string", "minLength": 1}}
@@ -189,15 +203,15 @@ def request_schemas(space: Space) -> dict[str, Schema]:
             for kind in FIELD_TYPES]},
         "TagCreate": obj({"name": text(space_limits.MAX_TAG_NAME), **_tag_details()}, ("name",)),
         "TagUpdate": obj({"currentName": text(space_limits.MAX_TAG_NAME),
-                          "name": text(space_limits.MAX_TAG_NAME), **_tag_details()},
-                         ("currentName", "name")),
+                          "name": optional_text(space_limits.MAX_TAG_NAME), **_tag_details()},
+                         ("currentName",)),
         "TagDelete": obj({"name": text(space_limits.MAX_TAG_NAME)}, ("name",)),
     }  # fmt: skip
 
 
 def _tag_details() -> dict[str, Schema]:
-    return {"description": nullable(text(space_limits.MAX_TAG_DESCRIPTION)),
-            "colorCode": nullable(text(32)), "emoji": nullable(text(32))}  # fmt: skip
+    return {"description": optional_text(space_limits.MAX_TAG_DESCRIPTION),
+            "colorCode": optional_text(32), "emoji": optional_text(32)}  # fmt: skip
 
 
 def answer_schemas() -> dict[str, Schema]:
@@ -239,8 +253,9 @@ def answer_schemas() -> dict[str, Schema]:
         "Channel": record({"id": integer, "name": string, "source": string,
                            "created_at": integer}),
         "ClosingNote": record({"category": string, "description": string}),
-        "Template": record({"id": integer, "name": string, "category": string,
-                            "languageCode": string, "status": string}),
+        "Template": record({"id": integer, "name": string, "channelId": integer,
+                            "category": string, "languageCode": string, "status": string,
+                            "components": {"type": "array", "items": {"type": "object"}}}),
         "Tag": record({"id": integer, "name": string, "description": maybe, "colorCode": maybe,
                        "emoji": maybe}),
     }  # fmt: skip

@@ -83,11 +83,17 @@ def list_closing_notes(call: Call) -> Apply:
 
 
 def list_templates(call: Call) -> Apply:
-    """``GET /space/channel/{id}/template``."""
+    """``GET /space/channel/{id}/template``: the channel's templates, ``components`` included."""
     templates = call.state.space.templates.get(path_id(call.params["id"], "id"))
     if templates is None:
         raise ApiError(404, "Channel not found")
     return _listing(call, [(t["id"], t) for t in templates])
+
+
+def list_whatsapp_templates(call: Call) -> Apply:
+    """``GET /space/channel/{id}/mtm``: the same listing, at the path where the official n8n
+    integration lists WhatsApp templates (it uses ``/template`` for Messenger's)."""
+    return list_templates(call)
 
 
 def _tag_details(body: dict[str, Any]) -> dict[str, Any]:
@@ -123,12 +129,13 @@ def create_tag(call: Call) -> Apply:
 
 
 def update_tag(call: Call) -> Apply:
-    """``PUT /space/tag`` ``{currentName, name, description?, colorCode?, emoji?}`` -> the
-    tag; contacts follow a rename."""
+    """``PUT /space/tag`` ``{currentName, name?, description?, colorCode?, emoji?}`` -> the
+    tag (no ``name``: it keeps its name, as the official UpdateSpaceTagRequest allows);
+    contacts follow a rename."""
     body, state = obj(call.body), call.state
     only_keys(body, ("currentName", "name", "description", "colorCode", "emoji"))
     current = required_text(body, "currentName", max_len=MAX_TAG_NAME)
-    name = required_text(body, "name", max_len=MAX_TAG_NAME)
+    name = text(body, "name", max_len=MAX_TAG_NAME) or current
     details = _tag_details(body)
     tags = state.space.tags
     if current not in tags:

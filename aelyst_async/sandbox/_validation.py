@@ -26,6 +26,7 @@ from ._formats import (
     DATE,
     HTTP_URL,
     ID_PATTERN,
+    NUMBER_TEXT,
     PHONE,
     TIME,
     is_country,
@@ -148,8 +149,16 @@ _STRING_CHECKS: Mapping[str, Callable[[str], bool]] = {
 
 
 def check_custom_value(spec: FieldSpec, value: object) -> str | None:
-    """The problem with a custom field ``value`` of type ``spec``, or None (null always passes)."""
+    """The problem with a custom field ``value`` of type ``spec``, or None (null always passes).
+
+    As the official clients send them: a checkbox takes ``"true"``/``"false"`` or a JSON boolean
+    (the TypeScript SDK's tests send ``true``), a number a JSON number or its text (``"3"``: the
+    n8n integration sends every value as a string); :func:`canonical_body` stores both alike."""
     if value is None:
+        return None
+    if spec.type == "checkbox" and isinstance(value, bool):
+        return None
+    if spec.type == "number" and isinstance(value, str) and NUMBER_TEXT.fullmatch(value):
         return None
     if spec.type == "number":
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -214,7 +223,7 @@ def validate_body(
         problems.append("firstName: required non-empty string")
     for key in STANDARD_FIELDS[1:]:
         value = body.get(key)
-        if value is None:
+        if value is None or value == "":  # "" is how the official clients send an unset field
             continue
         if not isinstance(value, str):
             problems.append(f"{key}: not a string or null")
@@ -222,3 +231,25 @@ def validate_body(
             problems.append(f"{key}: not in the documented format: {value!r}")
     problems += _check_custom_fields(body.get("custom_fields"), fields)
     return problems
+
+
+def canonical_body(body: Mapping[str, Any], fields: Mapping[str, FieldSpec]) -> dict[str, Any]:
+    """A valid contact body as stored: ``""`` in an optional standard field is null, a checkbox
+    value ``"true"``/``"false"``, a number value a JSON number."""
+    out = {k: None if k in STANDARD_FIELDS[1:] and v == "" else v for k, v in body.items()}
+    items = out.get("custom_fields")
+    if isinstance(items, list):
+        out["custom_fields"] = [
+            {**item, "value": _canonical_value(fields[item["name"]], item.get("value"))}
+            for item in items
+        ]
+    return out
+
+
+def _canonical_value(spec: FieldSpec, value: object) -> object:
+    if spec.type == "checkbox" and isinstance(value, bool):
+        return "true" if value else "false"
+    if spec.type == "number" and isinstance(value, str):
+        number = float(value)
+        return int(number) if number.is_integer() and "." not in value else number
+    return value

@@ -47,10 +47,16 @@ _CLOSING_NOTES = [
     ("Spam", "Not a real conversation"),
 ]
 _TEMPLATES = [
-    (1, PHONE_CHANNEL, "welcome", "MARKETING", "en", "approved"),
-    (2, PHONE_CHANNEL, "order_update", "UTILITY", "en", "approved"),
-    (3, PHONE_CHANNEL, "ucapan_selamat_datang", "MARKETING", "ms", "pending"),
-]
+    (1, PHONE_CHANNEL, "welcome", "MARKETING", "en", "approved",
+     [{"type": "BODY", "text": "Hi {{1}}, welcome!"}]),
+    (2, PHONE_CHANNEL, "order_update", "UTILITY", "en", "approved",
+     [{"type": "HEADER", "format": "TEXT", "text": "Order {{1}}"},
+      {"type": "BODY", "text": "Your order is {{2}}."}]),
+    (3, PHONE_CHANNEL, "ucapan_selamat_datang", "MARKETING", "ms", "pending",
+     [{"type": "BODY", "text": "Selamat datang, {{1}}!"}]),
+]  # fmt: skip
+"""WhatsApp templates with their ``components`` (what parameters they need), as the official
+TypeScript SDK types a template."""
 _TAGS = [("vip", "Most valued contacts", "#f5a623", "⭐"), ("newsletter", None, None, None)]
 
 
@@ -113,10 +119,11 @@ class Space:
         }
         self.closing_notes = [{"category": c, "description": d} for c, d in _CLOSING_NOTES]
         self.templates: dict[int, list[dict[str, Any]]] = {cid: [] for cid in self.channels}
-        for tid, cid, name, category, language, status in _TEMPLATES:
+        for tid, cid, name, category, language, status, components in _TEMPLATES:
             self.templates[cid].append(
-                {"id": tid, "name": name, "category": category, "languageCode": language,
-                 "status": status}
+                {"id": tid, "name": name, "channelId": cid, "category": category,
+                 "languageCode": language, "status": status,
+                 "components": copy.deepcopy(components)}
             )  # fmt: skip
         self.tags: dict[str, dict[str, Any]] = {}
         self._next_tag = 1
