@@ -21,6 +21,7 @@ from ._measure import Timeline, traced_session, window_phase
 from ._report import fmt_stats, md_table
 from ._server_processes import SandboxProcess
 from ._suite import SuiteOptions, SuiteReport, Target
+from .phases import phase_table, phases
 from .scenarios import Scenario, allowed_between, scenarios
 from .strategies import ATTEMPTS, STRATEGIES, TUNED_RTT, Job
 
@@ -152,11 +153,18 @@ def _share(x: float | None) -> str:
 
 def summary(r: Result) -> str:
     end = "stopped at deadline" if r.stopped else "done"
+    steps = ""
+    if len(r.scenario.schedule) > 1:
+        steps = "; phases " + ", ".join(
+            f"{p.limit:.0f}/s: {'n/a' if p.share is None else f'{p.share:.2f}'} "
+            f"(0.9 after {'never' if p.reached is None else f'{p.reached:.1f}s'})"
+            for p in phases(r.scenario.schedule, r.timeline, r.elapsed)
+        )
     return (
         f"{r.succeeded}/{r.total} ok, {r.lost} lost, {r.elapsed:.1f}s ({end}); share "
         f"{_share(r.share)} (after {WARM_UP:g}s {_share(r.share_warm)}); 429s {r.sent_429} "
         f"({_pct(r.share_429)}, after {WARM_UP:g}s {_pct(r.share_429_warm)}); peak in flight "
-        f"{r.peak_in_flight}"
+        f"{r.peak_in_flight}{steps}"
     )
 
 
@@ -367,6 +375,10 @@ def run(options: SuiteOptions) -> SuiteReport:
     for results in all_results:
         parts += ["", f"#### `{results[0].scenario.key}`: {results[0].scenario.title}", ""]
         parts.append(table(results))
+        if len(results[0].scenario.schedule) > 1:
+            schedule = results[0].scenario.schedule
+            rows = [(r.strategy, phases(schedule, r.timeline, r.elapsed)) for r in results]
+            parts += ["", phase_table(rows)]
         line = client_line(results)
         if line:
             parts += ["", line]
