@@ -268,6 +268,7 @@ class WorkspaceLearner:
             self.epoch += 1  # requests sent before answer the old rate: they teach nothing
         self.rate = rate
         self._step = FIRST_STEP * rate
+        self._rising = False  # the doubling of a rising limit is this process's own finding
         self._changed = self._probed = now
         self._decrease = None
 
