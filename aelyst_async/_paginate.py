@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
-from ._errors import TransportError
+from ._errors import ResponseFormatError, TransportError
 from ._redact import NOTHING, Redactor
 from ._sansio.operations import Page
 
 R = TypeVar("R")
+MAX_EMPTY_PAGES = 10
+"""Consecutive empty pages (no item, yet a next cursor) after which a listing stops."""
 FetchPage = Callable[["str | None"], Awaitable[Page[R]]]
 
 
@@ -55,11 +57,14 @@ class Paginator(Generic[R]):
     async def pages(self) -> AsyncIterator[Page[R]]:
         """Each page in turn, from the first (or the ``cursor`` given) to the last.
 
-        Raises :class:`TransportError` when the API hands back a cursor it already gave
-        (a pagination loop), instead of fetching forever.
+        Instead of fetching forever, raises :class:`TransportError` when the API hands back a
+        cursor it already gave (a pagination loop), and :class:`ResponseFormatError` after
+        ``MAX_EMPTY_PAGES`` (10) pages in a row without an item, each with a fresh cursor (the
+        pages before were yielded; what a listing gives out is never lost).
         """
         cursor = self._cursor
         seen: set[str] = set()
+        empty = 0
         while True:
             page = await self._fetch(cursor)
             self.skipped += page.skipped
@@ -67,6 +72,14 @@ class Paginator(Generic[R]):
             cursor = page.next_cursor
             if cursor is None:
                 return
+            empty = 0 if page.items or page.skipped else empty + 1
+            if empty >= MAX_EMPTY_PAGES:
+                raise ResponseFormatError(
+                    f"the API answered {empty} empty pages in a row, each with a new cursor; "
+                    "stopped instead of polling it without end",
+                    method=self._method,
+                    path=self._path,
+                )
             if cursor in seen:
                 raise TransportError(
                     f"the API repeated the page cursor {self._redact.excerpt(cursor, 100)!r}; "

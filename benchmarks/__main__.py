@@ -21,11 +21,13 @@ from types import ModuleType
 
 import psutil  # type: ignore[import-untyped]
 
-from . import bulk, export, long_million, long_run, overhead, shared_redis, throttle
+from . import bulk, export, long_million, long_run, overhead, pacing, shared_redis, throttle
 from ._report import machine_info, md_table
 from ._suite import SuiteOptions, SuiteReport
 
-SUITES: dict[str, ModuleType] = {m.NAME: m for m in (throttle, overhead, bulk, shared_redis)}
+SUITES: dict[str, ModuleType] = {
+    m.NAME: m for m in (throttle, pacing, overhead, bulk, shared_redis)
+}
 SUITES[export.NAME] = export
 SUITES[long_run.NAME] = long_run
 SUITES[long_million.NAME] = long_million

@@ -190,6 +190,19 @@ def changing(limits: Sequence[int], seconds_each: float) -> Scenario:
     )
 
 
+def round_trips() -> list[Scenario]:
+    """The issue's table: hidden 30/s and 500/s at 100 ms and 400 ms, sliding 100/s at 250 ms,
+    100 -> 25 -> 150/s switching at 5 s and 10 s."""
+    out = [
+        workspace(limit, 15, 6, latency=rtt, jitter=rtt / 5, key=f"rtt{rtt * 1000:.0f}-ws-{limit}")
+        for rtt in (0.1, 0.4)
+        for limit in (30, 500)
+    ]
+    out.append(workspace(100, 15, 6, window="sliding", key="workspace-100-sliding"))
+    out.append(changing([100, 25, 150], 5))
+    return out
+
+
 def scenarios(quick: bool) -> list[Scenario]:
     """Every scenario of a run: the latency ones, then the loopback ones."""
     if quick:
@@ -197,6 +210,8 @@ def scenarios(quick: bool) -> list[Scenario]:
             workspace(100, 10, 5),
             per_path(5, 10, 6),
             changing([80, 30, 80], 6),
+            changing([100, 25, 150], 5),
+            workspace(500, 8, 4, latency=0.4, jitter=0.08, key="rtt400-ws-500"),
             workspace(50, 8, 4, latency=LOOPBACK_LATENCY, jitter=0, key="loopback-workspace-50"),
             per_path(5, 8, 4, latency=LOOPBACK_LATENCY, jitter=0, key="loopback-path-5"),
         ]
@@ -204,6 +219,7 @@ def scenarios(quick: bool) -> list[Scenario]:
     out.append(workspace(1000, 20, 6))
     out += [per_path(limit, 24, 8) for limit in (3, 5, 10)]
     out.append(changing([80, 30, 80], 12))
+    out += round_trips()
     for window in ("fixed", "sliding"):
         common: dict[str, Any] = {"latency": LOOPBACK_LATENCY, "jitter": 0, "window": window}
         out.append(workspace(50, 16, 8, key=f"loopback-workspace-50-{window}", **common))

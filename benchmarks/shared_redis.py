@@ -1,8 +1,8 @@
 """Several processes, one workspace budget: a shared ``RedisLimitStore`` against local throttles.
 
 One sandbox process with a hidden workspace limit of 40/s (per-path 5/s, fixed windows, 20 ms
-per answer) and 4 worker processes, each bulk-upserting 600 distinct contacts (disjoint
-emails) with its own ``AelystClient``, started together:
+per answer) and 4 or 8 worker processes, each bulk-upserting distinct contacts (disjoint
+emails; 2,400 in all) with its own ``AelystClient``, started together:
 
 1. **shared**: every client's ``RateLimitPolicy(shared=RedisLimitStore.from_url(...))`` on one
    ``redis-server`` the benchmark starts on a free loopback port (one namespace per run);
@@ -12,8 +12,8 @@ Reported: combined throughput (upserts that succeeded per second, from the commo
 last worker's end) as a share of the 40/s limit, the 429 share from the sandbox's own counters
 (``rate_limited / requests``), total and per-worker times. Targets for (1): at least 0.9 of the
 limit and at most 2% 429s. The shared run takes about 60 s; a run is stopped after three times
-its ideal duration (the local one may need it) and reported as stopped. ``--quick``: 100
-contacts per worker.
+its ideal duration (the local one may need it) and reported as stopped. ``--quick``: 400
+contacts in all, and no 4-process shared run.
 
     python -m benchmarks.shared_redis [--quick] [--concurrency 32] [--output FILE]
 
@@ -38,11 +38,14 @@ from ._suite import SuiteOptions, SuiteReport, Target
 from .shared_redis_worker import WorkerJob, run_worker
 
 NAME = "shared_redis"
-DESCRIPTION = "4 worker processes, one 40/s workspace: shared RedisLimitStore vs local throttles"
-WORKERS = 4
+DESCRIPTION = (
+    "4 and 8 worker processes, one 40/s workspace: shared RedisLimitStore vs local throttles"
+)
+WORKERS = (4, 8)
+"""The process counts of the shared runs (the local run uses the first)."""
 LIMIT = 40
-PER_WORKER = 600
-PER_WORKER_QUICK = 100
+TOTAL = 2400
+TOTAL_QUICK = 400
 LATENCY = 0.02
 TARGET_SHARE = 0.9
 TARGET_429 = 0.02
@@ -58,6 +61,7 @@ class Run:
     """One case's figures."""
 
     case: str
+    processes: int
     workers: list[dict[str, Any]] = field(default_factory=list)
     sandbox: dict[str, Any] = field(default_factory=dict)
     start: float = 0.0
@@ -90,14 +94,20 @@ class Run:
 
 
 def run_case(
-    case: str, sb: SandboxProcess, redis_url: str | None, per_worker: int, concurrency: int
+    case: str,
+    sb: SandboxProcess,
+    redis_url: str | None,
+    total: int,
+    concurrency: int,
+    processes: int,
 ) -> Run:
     """All workers against the sandbox, started together; the sandbox's counters after."""
     sb.reset()
     ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(WORKERS + 1)
+    barrier = ctx.Barrier(processes + 1)
     results = ctx.Queue()
-    deadline = DEADLINE_FACTOR * WORKERS * per_worker / LIMIT
+    per_worker = total // processes
+    deadline = DEADLINE_FACTOR * total / LIMIT
     namespace = f"bench:{uuid.uuid4().hex[:12]}"
     procs = [
         ctx.Process(
@@ -108,7 +118,7 @@ def run_case(
                     sb.base_url,
                     sb.token,
                     per_worker,
-                    concurrency,
+                    max(1, concurrency // processes),
                     redis_url,
                     namespace,
                     deadline,
@@ -117,11 +127,11 @@ def run_case(
                 results,
             ),
         )
-        for i in range(WORKERS)
+        for i in range(processes)
     ]
     for proc in procs:
         proc.start()
-    run = Run(case)
+    run = Run(case, processes)
     try:
         barrier.wait(timeout=120)
         run.start = time.time()
@@ -145,8 +155,7 @@ def run_case(
 # -- the suite -----------------------------------------------------------------------------------
 
 
-def _row(run: Run, per_worker: int) -> list[str]:
-    total = WORKERS * per_worker
+def _row(run: Run, total: int) -> list[str]:
     times = ", ".join(f"{float(w['end']) - run.start:.0f}" for w in run.workers)
     rates = ", ".join(
         "-" if w["workspace_rate"] is None else f"{float(w['workspace_rate']):.1f}"
@@ -154,7 +163,8 @@ def _row(run: Run, per_worker: int) -> list[str]:
     )
     done = "" if run.finished else f" (**stopped**: {run.succeeded} of {total})"
     return [
-        f"**{run.case}**" if run.case == "shared" else run.case,
+        f"**{run.case}**" if run.case.startswith("shared") else run.case,
+        str(run.processes),
         f"{run.throughput:.1f}/s",
         f"{run.share:.2f}",
         f"{run.sandbox.get('rate_limited', 0)} / {run.sandbox.get('requests', 0)} "
@@ -166,28 +176,30 @@ def _row(run: Run, per_worker: int) -> list[str]:
 
 
 def run(options: SuiteOptions) -> SuiteReport:
-    per_worker = PER_WORKER_QUICK if options.quick else PER_WORKER
-    concurrency = max(1, options.concurrency // WORKERS)
+    total = TOTAL_QUICK if options.quick else TOTAL
+    shared_counts = WORKERS[1:] if options.quick else WORKERS
     runs: list[Run] = []
     skipped = ""
     with SandboxProcess(per_path=5, workspace=LIMIT, latency=LATENCY) as sb:
         try:
             with RedisServer() as redis:
                 print(f"  {NAME}: shared through {redis.url}", flush=True)
-                runs.append(run_case("shared", sb, redis.url, per_worker, concurrency))
+                for n in shared_counts:
+                    runs.append(run_case("shared", sb, redis.url, total, options.concurrency, n))
+                    r = runs[-1]
+                    print(f"  {NAME}: shared x{n}: {r.share:.2f}, {r.share_429:.1%} 429s")
         except RuntimeError as exc:
             if "redis-server" not in str(exc):
                 raise
-            skipped = f"The shared run was skipped: {exc}."
-        for r in runs:
-            print(f"  {NAME}: {r.case}: {r.share:.2f} of the limit, {r.share_429:.1%} 429s")
+            skipped = f"The shared runs were skipped: {exc}."
         print(f"  {NAME}: local throttles only", flush=True)
-        runs.append(run_case("local", sb, None, per_worker, concurrency))
+        runs.append(run_case("local", sb, None, total, options.concurrency, WORKERS[0]))
         print(f"  {NAME}: local: {runs[-1].share:.2f} of the limit, {runs[-1].share_429:.1%} 429s")
 
     table = md_table(
         [
             "run",
+            "processes",
             "throughput",
             f"share of {LIMIT}/s",
             "429s / requests (sandbox)",
@@ -195,35 +207,35 @@ def run(options: SuiteOptions) -> SuiteReport:
             "worker times (s)",
             "learned workspace rate per worker (/s)",
         ],
-        [_row(r, per_worker) for r in runs],
+        [_row(r, total) for r in runs],
     )
     markdown = "\n".join(
         [
-            f"{WORKERS} worker processes, each bulk-upserting {per_worker:,} distinct contacts "
-            f"(`concurrency={concurrency}` each, {WORKERS * concurrency} in flight in all), "
-            f"against one sandbox process with a hidden workspace limit of {LIMIT}/s (per path "
-            f"5/s, fixed windows, {LATENCY * 1000:.0f} ms per answer). **shared**: every client "
-            "with `RateLimitPolicy(shared=RedisLimitStore.from_url(...))` on one local "
-            "`redis-server`; **local**: `RateLimitPolicy()` only. Throughput: upserts that "
-            "succeeded per second from the common start to the last worker's end; 429s from the "
-            "sandbox's counters.",
+            f"{' and '.join(map(str, shared_counts))} worker processes bulk-upserting "
+            f"{total:,} distinct contacts in all (`concurrency={options.concurrency}` shared "
+            f"among them), against one sandbox process with a hidden workspace limit of {LIMIT}/s "
+            f"(per path 5/s, fixed windows, {LATENCY * 1000:.0f} ms per answer). **shared**: every "
+            "client with `RateLimitPolicy(shared=RedisLimitStore.from_url(...))` on one local "
+            f"`redis-server`; **local** ({WORKERS[0]} processes): `RateLimitPolicy()` only. "
+            "Throughput: upserts that succeeded per second from the common start to the last "
+            "worker's end; 429s from the sandbox's counters.",
             "",
             table,
             *(["", skipped] if skipped else []),
         ]
     )
     targets = []
-    shared = next((r for r in runs if r.case == "shared"), None)
-    if shared is not None:
-        targets = [
+    for shared in (r for r in runs if r.case == "shared"):
+        n = shared.processes
+        targets += [
             Target(
-                f"{NAME}: {WORKERS} processes sharing Redis reach >= {TARGET_SHARE:.0%} of the "
+                f"{NAME}: {n} processes sharing Redis reach >= {TARGET_SHARE:.0%} of the "
                 "workspace limit",
                 shared.finished and shared.share >= TARGET_SHARE,
                 f"{shared.share:.2f} ({shared.throughput:.1f}/s of {LIMIT}/s)",
             ),
             Target(
-                f"{NAME}: {WORKERS} processes sharing Redis get <= {TARGET_429:.0%} 429s",
+                f"{NAME}: {n} processes sharing Redis get <= {TARGET_429:.0%} 429s",
                 shared.share_429 <= TARGET_429,
                 f"{shared.share_429:.2%}",
             ),
@@ -233,7 +245,7 @@ def run(options: SuiteOptions) -> SuiteReport:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.shared_redis", description=DESCRIPTION)
-    p.add_argument("--quick", action="store_true", help=f"{PER_WORKER_QUICK} contacts per worker")
+    p.add_argument("--quick", action="store_true", help=f"{TOTAL_QUICK} contacts in all")
     p.add_argument(
         "--concurrency", type=int, default=32, help="requests in flight, all workers together"
     )

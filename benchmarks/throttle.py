@@ -21,6 +21,7 @@ from ._measure import Timeline, traced_session, window_phase
 from ._report import fmt_stats, md_table
 from ._server_processes import SandboxProcess
 from ._suite import SuiteOptions, SuiteReport, Target
+from .phases import phase_table, phases
 from .scenarios import Scenario, allowed_between, scenarios
 from .strategies import ATTEMPTS, STRATEGIES, TUNED_RTT, Job
 
@@ -49,6 +50,7 @@ class Result:
     server: dict[str, Any]
     client_stats: dict[str, Any] | None = None
     sandbox_cpu: float = 0.0
+    client_cpu: float = 0.0  # CPU seconds of this (the client's) process during the run
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -134,9 +136,10 @@ def run_scenario(scenario: Scenario, options: SuiteOptions) -> list[Result]:
     with SandboxProcess(**scenario.sandbox) as sb:
         for strategy in options.strategies or STRATEGIES:
             time.sleep(0.5)  # the previous run's stragglers land before the reset
-            cpu = sb.cpu_seconds()
+            cpu, own = sb.cpu_seconds(), time.process_time()
             result = asyncio.run(_run_one(scenario, strategy, sb, options.concurrency))
             result.sandbox_cpu = sb.cpu_seconds() - cpu
+            result.client_cpu = time.process_time() - own
             results.append(result)
             print(f"  {scenario.key:32} {strategy:16} {summary(result)}", flush=True)
     return results
@@ -152,11 +155,21 @@ def _share(x: float | None) -> str:
 
 def summary(r: Result) -> str:
     end = "stopped at deadline" if r.stopped else "done"
+    steps = ""
+    if len(r.scenario.schedule) > 1:
+        steps = "; phases " + ", ".join(
+            f"{p.limit:.0f}/s: {'n/a' if p.share is None else f'{p.share:.2f}'} "
+            f"(0.9 after {'never' if p.reached is None else f'{p.reached:.1f}s'})"
+            for p in phases(r.scenario.schedule, r.timeline, r.elapsed)
+        )
+    cpu = r.client_cpu / max(1, len(r.timeline.events))
+    alone = f"{1 / cpu / r.scenario.right_rate:.2f}" if cpu > 0 else "n/a"
     return (
+        f"client CPU {cpu * 1000:.2f} ms/request (a core of its own: {alone} of the limit); "
         f"{r.succeeded}/{r.total} ok, {r.lost} lost, {r.elapsed:.1f}s ({end}); share "
         f"{_share(r.share)} (after {WARM_UP:g}s {_share(r.share_warm)}); 429s {r.sent_429} "
         f"({_pct(r.share_429)}, after {WARM_UP:g}s {_pct(r.share_429_warm)}); peak in flight "
-        f"{r.peak_in_flight}"
+        f"{r.peak_in_flight}{steps}"
     )
 
 
@@ -231,6 +244,7 @@ def table(results: list[Result]) -> str:
                 _pct(r.share_429_warm),
                 r.peak_in_flight,
                 f"{r.sandbox_cpu:.1f}",
+                f"{r.client_cpu:.1f}",
             ]
         )
     return md_table(
@@ -249,6 +263,7 @@ def table(results: list[Result]) -> str:
             f"429 share after {WARM_UP:g} s",
             "peak in flight",
             "sandbox CPU (s)",
+            "client CPU (s)",
         ],
         rows,
     )
@@ -367,6 +382,10 @@ def run(options: SuiteOptions) -> SuiteReport:
     for results in all_results:
         parts += ["", f"#### `{results[0].scenario.key}`: {results[0].scenario.title}", ""]
         parts.append(table(results))
+        if len(results[0].scenario.schedule) > 1:
+            schedule = results[0].scenario.schedule
+            rows = [(r.strategy, phases(schedule, r.timeline, r.elapsed)) for r in results]
+            parts += ["", phase_table(rows)]
         line = client_line(results)
         if line:
             parts += ["", line]

@@ -136,3 +136,17 @@ def test_an_unknown_priority_is_refused_by_name() -> None:
             await Throttle(RateLimitPolicy()).acquire(KEY, priority="urgent")  # type: ignore[arg-type]
 
     asyncio.run(main())
+
+
+@virtual_time
+async def test_a_waiter_cancelled_just_before_the_turn_is_given_raises_cancelled() -> None:
+    turn = Turn()
+    await turn.take()
+    waiter = asyncio.create_task(turn.take("low"))
+    await asyncio.sleep(0)
+    waiter.cancel()  # its future is cancelled now; the task has not run its cleanup yet
+    turn.give()  # passes over the cancelled waiter: the turn is free
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert not turn.busy
+    assert await turn.take() is False

@@ -13,6 +13,11 @@ the loop's clock, read when a token is asked for, so
   room and takes its token without suspending in between, so a cancelled waiter takes nothing;
 - a task that finds no one in line, ``ready`` true and a token free takes it at once, without the
   lock: nothing it does then can suspend, so neither order nor cancellation is at stake;
+- a timer that wakes late loses no rate: while tasks wait in line the level may drain up to
+  ``slack`` tokens below empty, so the tokens due meanwhile are taken at once, one waiter after
+  the other without a timer each (aiolimiter keeps a whole period's burst for that; this credits
+  only the lateness of a line that was waiting, so no task is ever sent earlier than a punctual
+  timer would have sent it);
 - nothing is bound to an event loop: a bucket made outside any loop works in the one using it.
 
 >>> bucket = Bucket(5, 1.0)           # 5 at once, then one every 0.2 s
@@ -32,6 +37,10 @@ Ready = Callable[[float], float]
 """Given the loop time, seconds to wait before the bucket may be used (0 or less: now)."""
 
 
+PUNCTUAL = 1e-6
+"""Seconds: a timer this late counts as on time (no credit for the clock's own rounding)."""
+
+
 def _always(_now: float) -> float:
     return 0.0
 
@@ -43,11 +52,11 @@ class Bucket:
     and the ``ready`` condition.
     """
 
-    __slots__ = ("_capacity", "_drain", "_level", "_stamp", "_turn")
+    __slots__ = ("_capacity", "_drain", "_level", "_slack", "_stamp", "_turn")
 
-    def __init__(self, capacity: float | None, period: float) -> None:
+    def __init__(self, capacity: float | None, period: float, *, slack: float = 0.0) -> None:
         self._turn = Turn()
-        self.refit(capacity, period)
+        self.refit(capacity, period, slack=slack)
 
     @staticmethod
     def _check(capacity: float | None, period: float) -> None:
@@ -72,24 +81,40 @@ class Bucket:
         tokens = self._turn.ahead(priority) + 1 + level - self._capacity
         return max(0.0, tokens / self._drain)
 
-    def refit(self, capacity: float | None, period: float, *, used: float = 0.0) -> None:
+    def refit(
+        self, capacity: float | None, period: float, *, used: float = 0.0, slack: float = 0.0
+    ) -> None:
         """Change the size and rate; ``used`` tokens of the new capacity count as already taken
-        (as of the bucket's next use). Takes effect for the next token: a task waiting for one
+        (as of the bucket's next use); ``slack``: the tokens a waiting line's late timers may be
+        credited (see the module doc). Takes effect for the next token: a task waiting for one
         looks again when its current wait ends (at most one old refill interval later)."""
         self._check(capacity, period)
+        if not (math.isfinite(slack) and slack >= 0):
+            raise ValueError(f"bucket slack must be a finite number >= 0, not {slack!r}")
+        self._slack = slack
         self._capacity = capacity
         self._drain = 0.0 if capacity is None else capacity / period  # level drained per second
         self._level = 0.0 if capacity is None else min(max(used, 0.0), capacity)
         self._stamp: float | None = None  # loop time the level was last brought up to date
 
-    def _room_in(self, now: float) -> float:
-        """Seconds until a token is free (0 or less: now); brings the level up to ``now``."""
+    def _credit(self, now: float, due: float | None) -> float:
+        """The floor of the level for a task in line: the tokens due while its timer woke
+        late (``due``: when its token was due, None if it did not sleep for one), within
+        ``slack``; else what earlier waiters were credited and did not use."""
+        if due is None:
+            return min(0.0, self._level)
+        late = now - due - PUNCTUAL
+        return -min(self._slack, late * self._drain) if late > 0 else 0.0
+
+    def _room_in(self, now: float, floor: float = 0.0) -> float:
+        """Seconds until a token is free (0 or less: now); brings the level up to ``now``, not
+        below ``floor``."""
         capacity = self._capacity
         if capacity is None:
             return 0.0
         stamp = self._stamp
         if stamp is not None and now > stamp:
-            self._level = max(0.0, self._level - (now - stamp) * self._drain)
+            self._level = max(floor, self._level - (now - stamp) * self._drain)
         self._stamp = now
         excess = self._level + 1.0 - capacity
         return excess / self._drain if excess > 0.0 else 0.0
@@ -125,16 +150,21 @@ class Bucket:
                 return False, False
         waited = await turn.take(priority, deadline, clock)  # behind another: after a suspension
         held = False
+        due: float | None = None  # when the token this task last slept for was due
         try:
             while True:
                 now = clock.time()
                 delay = ready(now)
                 if delay <= 0:  # the level is not looked at before: a refit's ``used``
-                    delay = self._room_in(now)  # counts from the first use after it
+                    # counts from the first use after it
+                    delay = self._room_in(now, self._credit(now, due))
                     if delay <= 0:
                         self._level += 1.0
                         return waited, held
                     held = True
+                    due = now + delay
+                else:
+                    due = None
                 waited = True
                 if deadline is not None and now + delay > deadline:
                     raise TimeoutError

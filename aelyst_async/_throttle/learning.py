@@ -33,6 +33,10 @@ requests sent and the admitted ones into the rate (requests per period) of the w
   rarely; a refusal at ``best`` whose count is within ``2 * margin`` of it is noise at the limit
   (jitter crowded a window): ``best`` gives way by ``margin`` at most; any other refusal means the
   limit came down: it becomes ``best``.
+- **Rising limits**: once a rate ``RISE_MARGIN`` above the one in force at the last refusal is
+  proven, the limit went up: each increase then doubles the rate and counts after one window
+  (multiplicative increase, like slow start) until a 429, whose count of the window becomes the
+  new rate and ``best`` (25 -> 150/s is found in about 8 s at 250 ms instead of never).
 - **Shared budget** (several processes behind one shared store, each seeing only its own
   answers): the throttle passes :meth:`refused` a ``count`` measured by the store, and sets
   ``scale`` (everyone's requests per request of this process, recently) for the "in use" check.
@@ -63,6 +67,9 @@ PROBE_PERIODS = 60.0
 """The longest wait between probes above the best rate (after probes that keep failing)."""
 FIRST_STEP = 0.05
 """The first step of an increase, as a share of the rate."""
+RISE_MARGIN = 0.05
+"""A rate proven this far above the last refused one shows the limit went up: from then on each
+increase doubles the rate and counts after one window (multiplicative increase) until a 429."""
 MIN_RATE = 1.0
 MAX_RATE = 100_000.0
 """No rate (requests per period) of the learner exceeds this, whatever the run or the answers."""
@@ -130,6 +137,8 @@ class WorkspaceLearner:
         self._probed = -math.inf
         self._probe_wait = hold * period
         self._step = 0.0
+        self._rising = False  # a rate well above the last refused one held: the limit went up
+        self._refused_at = math.inf  # the rate in force at the last refusal that lowered it
         self._decrease: _Decrease | None = None
         self._clear = -math.inf
         self._decreased = -math.inf
@@ -217,7 +226,10 @@ class WorkspaceLearner:
         rate = self._bounded(rate)
         best = self.best
         if before is not None and best is not None:
-            if before > best and rate >= best * (1.0 - 3 * self.margin):
+            if self._rising and rate > best:
+                # a doubling met the risen limit: the count of the window is the new limit
+                self.best = rate
+            elif before > best and rate >= best * (1.0 - 3 * self.margin):
                 # a probe failed: back to what worked, and probe more rarely
                 rate = min(rate, best)
                 self._probe_wait = min(2 * self._probe_wait, self._probe_max)
@@ -231,6 +243,8 @@ class WorkspaceLearner:
         self.rate = rate
         self.epoch += 1
         self._step = FIRST_STEP * rate
+        self._rising = False
+        self._refused_at = before if before is not None else math.inf
         self._changed = self._probed = self._decreased = now
         self._lowered = rate
         # late admitted answers refine a count made here, not one measured elsewhere
@@ -254,6 +268,7 @@ class WorkspaceLearner:
             self.epoch += 1  # requests sent before answer the old rate: they teach nothing
         self.rate = rate
         self._step = FIRST_STEP * rate
+        self._rising = False  # the doubling of a rising limit is this process's own finding
         self._changed = self._probed = now
         self._decrease = None
 
@@ -308,8 +323,9 @@ class WorkspaceLearner:
         assert rate is not None
         # the rate held when a request sent ``hold`` after the change got in: its refusal would
         # have come first (several processes sharing: each sees a share, so hold that longer)
-        proving = self.best is None or rate > self.best
-        # to prove a rate, a whole server window (aligned anywhere) must have run at it
+        proving = (self.best is None or rate > self.best) and not self._rising
+        # to prove a rate, a whole server window (aligned anywhere) must have run at it; once
+        # a probe held (the limit went up), a doubling counts after one window
         hold = self._hold * self.scale * (PROVE_PERIODS if proving else 1.0)
         if sent_at - self._changed < hold:
             return False
@@ -317,10 +333,12 @@ class WorkspaceLearner:
             return False
         self._changed = now
         if self.best is None or rate > self.best:
+            # above the rate last refused, by more than noise: the limit went up
+            self._rising = rate > self._refused_at * (1.0 + RISE_MARGIN)
             self.best = rate  # in use for ``hold`` periods without a 429: it works
             self._probe_wait = self._hold  # and a probe that held keeps probing soon
         best = self.best
-        step = max(self._step, 0.01)
+        step = max(self._step, 0.01, rate if self._rising else 0.0)
         if rate < best:
             self.rate = self._bounded(min(best, rate + step))
         elif now - self._probed >= self._probe_wait * self.scale:  # n sharing: 1/n as often

@@ -96,7 +96,7 @@ class Turn:
         except BaseException:
             if future.done() and not future.cancelled() and future.exception() is None:
                 self.give()  # handed the turn just as it was cancelled: pass it on
-            else:
+            elif waiter in queue:  # (not when ``give`` already passed over it)
                 queue.remove(waiter)
             raise
         finally:

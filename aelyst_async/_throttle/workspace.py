@@ -4,7 +4,8 @@ The gate's rate is the configured ``workspace`` rate, or the one a
 :class:`~aelyst_async._throttle.learning.WorkspaceLearner` finds (its warm-up allowance until the
 first workspace 429, with a burst of half a period's worth), or none (unlimited) when neither
 applies. Otherwise the bucket holds a burst of 1 (a little more when learned), so requests leave
-evenly spaced.
+evenly spaced; a line of waiters is credited the tokens its late timers missed, up to ``SLACK``
+of a period's (so a timer that wakes late loses no rate; see :class:`Bucket`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from .turn import Priority
 log = logging.getLogger("aelyst_async")
 
 Source = Literal["configured", "learned", "none"]
+SLACK = 0.01
+"""The tokens a waiting line may be credited for late timers: this share of a period's (10 ms
+of them at 1 s)."""
 
 
 class WorkspaceGate:
@@ -33,7 +37,7 @@ class WorkspaceGate:
         self._learn = learn
         self.learner = WorkspaceLearner(period) if learn else None
         self.pause_until = -math.inf
-        self._bucket = Bucket(*self._shape())
+        self._bucket = Bucket(*self._shape(), slack=self._slack())
 
     def reset(self, now: float) -> None:
         """Start afresh (a new event loop), keeping a learned rate."""
@@ -43,7 +47,7 @@ class WorkspaceGate:
             self.learner = WorkspaceLearner(self.period)
             if learned is not None:
                 self.learner.adopt(learned, now)
-        self._bucket = Bucket(*self._shape())
+        self._bucket = Bucket(*self._shape(), slack=self._slack())
 
     @property
     def learned(self) -> float | None:
@@ -108,7 +112,7 @@ class WorkspaceGate:
     def changed(self) -> None:
         """The rate changed: refit the bucket, its burst spent (it was in use)."""
         capacity, period = self._shape()
-        self._bucket.refit(capacity, period, used=capacity or 0.0)
+        self._bucket.refit(capacity, period, used=capacity or 0.0, slack=self._slack())
         rate = self.rate
         shown = "unlimited" if rate is None else f"{rate:.2f}"
         log.debug("aelyst_async: workspace rate now %s per %gs", shown, self.period)
@@ -118,6 +122,10 @@ class WorkspaceGate:
         assert self.learner is not None
         self.learner.adopt(rate, now)
         self.changed()
+
+    def _slack(self) -> float:
+        rate = self.rate
+        return 0.0 if rate is None else SLACK * rate
 
     def _shape(self) -> tuple[float | None, float]:
         """The bucket: burst 1 (a little more when learned), at the rate in force."""
