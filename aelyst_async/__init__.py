@@ -5,7 +5,8 @@
 ...     result = await client.contacts.create_or_update("email:ana@example.com", Contact("Ana"))
 """
 
-from ._bulk import BulkInputError, BulkProgress
+import typing
+
 from ._client import AelystClient
 from ._errors import (
     AelystError,
@@ -39,7 +40,6 @@ from ._retry import RetryPolicy
 from ._sansio.operations import Page
 from ._send import ClientStats, RetryEvent
 from ._throttle import LimitStore, RateLimitPolicy, ThrottleSnapshot, WaitEvent
-from ._version import __version__
 from .types import (
     UNSET,
     Assignee,
@@ -71,6 +71,25 @@ from .types import (
     WhatsAppTemplateMessage,
     WorkspaceChannel,
 )
+
+if typing.TYPE_CHECKING:
+    from ._bulk import BulkInputError, BulkProgress
+    from ._version import __version__
+
+_LAZY = {"BulkInputError": "._bulk", "BulkProgress": "._bulk", "__version__": "._version"}
+"""Public names imported on first use: the bulk machinery, and the version (package metadata)."""
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
 
 __all__ = [
     "UNSET",

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import platform
@@ -40,12 +41,17 @@ from ._send import ClientStats, RetryEvent, Sender
 from ._throttle import RateLimitPolicy, Throttle, ThrottleSnapshot, WaitEvent
 from ._transports.aiohttp import AiohttpTransport
 from ._transports.base import Transport
-from ._version import __version__
+from ._version import version
 
 DEFAULT_BASE_URL = "https://api.aelyst.ai/v1"
-USER_AGENT = (
-    f"aelyst_async/{__version__} aiohttp/{aiohttp.__version__} python/{platform.python_version()}"
-)
+
+
+@functools.cache
+def user_agent() -> str:
+    """The ``User-Agent`` every request sends (built on first use: see ``_version``)."""
+    return (
+        f"aelyst_async/{version()} aiohttp/{aiohttp.__version__} python/{platform.python_version()}"
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -133,7 +139,7 @@ class AelystClient:
             base_url or os.environ.get("AELYST_BASE_URL") or DEFAULT_BASE_URL
         )
         self._redact = Redactor(secret)
-        headers = {"Authorization": f"Bearer {secret}", "User-Agent": USER_AGENT}
+        headers = {"Authorization": f"Bearer {secret}", "User-Agent": user_agent()}
         if transport is None:
             transport = AiohttpTransport(
                 self.base_url,

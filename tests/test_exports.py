@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import aelyst_async
 
 CONTRACT = {
@@ -60,3 +63,41 @@ def test_version_comes_from_the_package_metadata() -> None:
     from importlib.metadata import version
 
     assert aelyst_async.__version__ == version("aelyst_async")
+
+
+ON_FIRST_USE = (
+    "email_validator",  # strict validation's libraries
+    "phonenumbers",
+    "pycountry",
+    "tqdm",  # the CLI's progress bar
+    "argparse",
+    "importlib.metadata",  # the version (the User-Agent reads it when a client is made)
+    "redis",
+    "aelyst_async._cli",
+    "aelyst_async.sandbox",
+    "aelyst_async.testing",
+    "aelyst_async.webhooks",
+    "aelyst_async.redis",
+    "aelyst_async._bulk",
+)
+
+
+def test_import_leaves_what_a_call_may_never_use_unimported() -> None:
+    code = (
+        "import sys, aelyst_async; "
+        f"print(' '.join(m for m in {ON_FIRST_USE!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == []
+    code = (
+        "import sys, aelyst_async; aelyst_async.AelystClient('t'); "
+        "print(aelyst_async.BulkProgress.__module__, aelyst_async.__version__, "
+        "'importlib.metadata' in sys.modules, 'aelyst_async._bulk' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [
+        "aelyst_async._bulk.progress",
+        aelyst_async.__version__,
+        "True",
+        "True",
+    ]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from aelyst_async import AelystClient, Contact
-from tests.fake_api import TOKEN
+from aelyst_async._sansio.request import Request
+from aelyst_async._transports.aiohttp import AiohttpTransport
+from tests.fake_api import TOKEN, FakeAPI
 from tests.test_send import replying
 from tests.virtual_time import virtual_time
 
@@ -59,3 +61,20 @@ def test_bad_headers_are_refused_naming_them(headers: object, error: type[Except
     client = AelystClient(transport=replying(), token=TOKEN)
     with pytest.raises(error, match="headers"):
         client.with_options(headers=headers)  # type: ignore[arg-type]
+
+
+async def test_the_aiohttp_transport_sends_each_requests_headers_as_they_are_now(
+    fake_api: FakeAPI,
+) -> None:
+    transport = AiohttpTransport(fake_api.base_url, headers={"X-Ours": "1"}, timeout=5.0)
+    shared = {"Accept": "application/json"}
+    await transport.send(Request("GET", "/space/user", headers=shared))
+    await transport.send(Request("GET", "/space/user", headers=shared))  # merged once, reused
+    shared["X-Tenant"] = "t7"  # the same mapping, changed: merged afresh
+    await transport.send(Request("GET", "/space/user", headers=shared))
+    await transport.send(Request("GET", "/space/user", headers={"X-Tenant": "t8"}))
+    await transport.aclose()
+    sent = [request.headers for request in fake_api.requests]
+    assert [h.get("X-Ours") for h in sent] == ["1", "1", "1", "1"]
+    assert [h.get("X-Tenant") for h in sent] == [None, None, "t7", "t8"]
+    assert [h.get("Accept") for h in sent[:3]] == ["application/json"] * 3

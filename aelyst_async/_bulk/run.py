@@ -51,6 +51,7 @@ from .outcomes import (
     without_tracebacks,
 )
 from .progress import ProgressTracker
+from .slots import Slots
 from .source import PENDING, Source, loop_time
 
 log = logging.getLogger("aelyst_async.bulk")
@@ -90,15 +91,17 @@ class _Run:
         self._settling: dict[str, float] = {}
         self._settle_order: deque[tuple[float, str]] = deque()
         self._held = 0
-        self._in_flight = 0
         self._resent: set[str] = set()
         self._journal: Journal | None = None
         self._progress: ProgressTracker | None = None
-        self._slot_freed = asyncio.Condition()
+        self._limit_now = DEFAULT_CONCURRENCY
+        self._slots = Slots(lambda: self._limit_now)
         self._finished: deque[asyncio.Future[Any]] = deque()
         self._wake = asyncio.Event()
 
-    def _limit(self) -> int:
+    def _read_limit(self) -> int:
+        """The sends allowed in flight: the given ``concurrency``, else the hint's (read once
+        per round of the coordinator, not per item)."""
         if self._options.concurrency is not None:
             return self._options.concurrency
         if self._hint is None:
@@ -115,7 +118,7 @@ class _Run:
         return int(max(1.0, min(float(MAX_HINTED_CONCURRENCY), hinted)))
 
     def _capacity(self) -> int:
-        limit = self._limit()
+        limit = self._limit_now
         buffer = self._options.buffer
         return limit + (3 * limit if buffer is None else buffer)
 
@@ -128,6 +131,7 @@ class _Run:
         try:
             self._open(items)
             while True:
+                self._limit_now = self._read_limit()
                 while not source.exhausted and self._held < self._capacity():
                     item = source.read()
                     if item is PENDING:
@@ -283,9 +287,7 @@ class _Run:
             delay = min(entry.ready - self._clock(), self._options.settle_delay)
             if delay > 0:
                 await self._sleep(delay)
-        async with self._slot_freed:
-            await self._slot_freed.wait_for(lambda: self._in_flight < self._limit())
-            self._in_flight += 1
+        await self._slots.acquire()
         try:
             sent = await self._send_one(entry)
         except AelystError as exc:
@@ -300,9 +302,7 @@ class _Run:
             error = without_tracebacks(BulkItemError.of(exc))
             return _outcome(entry, False, error=error)
         finally:
-            self._in_flight -= 1
-            async with self._slot_freed:
-                self._slot_freed.notify(max(1, self._limit() - self._in_flight))
+            self._slots.release()
         return _outcome(entry, True, contact_id=sent.contact_id, attempts=sent.attempts)
 
     # -- finishing items -------------------------------------------------------------------------

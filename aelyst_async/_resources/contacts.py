@@ -12,8 +12,6 @@ import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._bulk import BulkItems, BulkKeywords, BulkOptions, bulk_upsert, upsert_many
-from .._bulk.items import Entry, InFlight, Sent
 from .._core import Core
 from .._errors import (
     AelystError,
@@ -53,6 +51,9 @@ from ._rekey import holders, rekey_applied, rekeys
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from .._bulk import BulkItems, BulkKeywords
+    from .._bulk.items import Entry, InFlight, Sent
+
 log = logging.getLogger("aelyst_async")
 DEFAULT_PAGE_SIZE = 100
 
@@ -87,16 +88,19 @@ class Contacts:
         >>> await client.contacts.create_or_update("email:ana@example.com", Contact("Ana"))
         UpsertResult(contact_id=1)
         """
-        sent = await self._upsert(identifier, contact)
-        return UpsertResult(sent.contact_id)
+        contact_id, _ = await self._upsert(identifier, contact)
+        return UpsertResult(contact_id)
 
     async def send_for_bulk(self, entry: Entry) -> Sent:
         """Bulk's send callable: the create-or-update of one item."""
-        return await self._upsert(entry.identifier, entry.contact, entry.in_flight)
+        from .._bulk.items import Sent  # bulk is imported when first used
+
+        return Sent(*await self._upsert(entry.identifier, entry.contact, entry.in_flight))
 
     async def _upsert(
         self, identifier: Identifier | str, contact: Contact, in_flight: InFlight | None = None
-    ) -> Sent:
+    ) -> tuple[int, int]:
+        """The contact's id and the attempts the create-or-update took."""
         if not isinstance(contact, Contact):
             raise ContactValidationError(
                 [ValidationProblem("contact", f"expected a Contact, got {type(contact).__name__}")]
@@ -105,12 +109,12 @@ class Contacts:
         params = {"identifier": ident}
         if not rekeys(ident, contact):
             result, attempts = await self._core.call(CONTACT_UPSERT, params, body=body)
-            return Sent(result.contact_id, attempts)
+            return result.contact_id, attempts
         return await self._rekeying_upsert(ident, contact, body, in_flight)
 
     async def _rekeying_upsert(
         self, ident: Identifier, contact: Contact, body: dict[str, Any], in_flight: InFlight | None
-    ) -> Sent:
+    ) -> tuple[int, int]:
         """A create-or-update that changes the email or phone ``ident`` names. Before sending,
         the contacts already holding the new value are noted; after an answer that leaves the
         write's fate unknown, the client waits one request timeout (the write may still land),
@@ -135,7 +139,7 @@ class Contacts:
                     attempts=0,
                 )
             if not isinstance(applied, bool):
-                return Sent(applied, 0)
+                return applied, 0
         attempts = 0
         rounds = self._core.options.retry.max_attempts
         try:
@@ -159,7 +163,7 @@ class Contacts:
                 except AelystError:
                     applied = None  # the look-up failed too: the answer stays unknown
                 if isinstance(applied, int) and not isinstance(applied, bool):
-                    return Sent(applied, attempts)
+                    return applied, attempts
                 if applied is None or rounds <= 0:
                     raise
                 log.debug(
@@ -167,7 +171,7 @@ class Contacts:
                     Masked(str(ident)),
                 )
                 continue
-            return Sent(result.contact_id, attempts + used)
+            return result.contact_id, attempts + used
 
     def upsert_many(
         self, items: BulkItems, **options: Unpack[BulkKeywords]
@@ -188,6 +192,8 @@ class Contacts:
         ...     async for outcome in outcomes:
         ...         print(outcome.index, outcome.ok, outcome.error)
         """
+        from .._bulk import BulkOptions, upsert_many  # bulk is imported when first used
+
         return upsert_many(
             self._bulk().send_for_bulk,
             items,
@@ -206,6 +212,8 @@ class Contacts:
         >>> report = await client.contacts.bulk_upsert(contacts, journal="import.journal")
         >>> report.total, report.succeeded, report.failed, report.skipped
         """
+        from .._bulk import BulkOptions, bulk_upsert  # bulk is imported when first used
+
         return await bulk_upsert(
             self._bulk().send_for_bulk,
             items,

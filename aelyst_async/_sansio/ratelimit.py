@@ -36,6 +36,12 @@ class RateLimit:
         if not isinstance(headers, (CIMultiDict, CIMultiDictProxy)):
             headers = CIMultiDict(headers)
         retry_after = headers.get("Retry-After")
+        if (
+            retry_after is None
+            and "X-RateLimit-Limit" not in headers
+            and "X-RateLimit-Remaining" not in headers
+        ):
+            return NO_FACTS  # the common answer: no limit announced
         if retry_after is not None:
             now = _http_date(headers.get("Date")) or now
         return cls(
@@ -43,6 +49,10 @@ class RateLimit:
             remaining=_header_int(headers, "X-RateLimit-Remaining"),
             retry_after=parse_retry_after(retry_after, now=now),
         )
+
+
+NO_FACTS = RateLimit()
+"""The facts of a response that announces no limit (shared: a RateLimit is immutable)."""
 
 
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:

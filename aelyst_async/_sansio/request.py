@@ -96,7 +96,7 @@ def build_request(
     data = b""
     if body is not NO_BODY:
         headers = _JSON_HEADERS
-        if attrs.has(type(body)):
+        if type(body) is not dict and attrs.has(type(body)):
             body = converter.unstructure(body)
         try:
             data = _ENCODER.encode(body).encode()

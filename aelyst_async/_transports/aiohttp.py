@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
+from multidict import CIMultiDict
 from yarl import URL
 
 from .._errors import TransportError
@@ -40,6 +41,7 @@ class AiohttpTransport(Transport):
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._headers = dict(headers)
+        self._merged: dict[int, tuple[dict[str, str], CIMultiDict[str]]] = {}
         self._timeout = _client_timeout(timeout)
         self._sessions = Sessions(session)
         self._redact = redact
@@ -57,7 +59,7 @@ class AiohttpTransport(Transport):
         aiohttp's exception: its request info holds the headers, the token among them.
         """
         url = URL(self._base_url + request.path, encoded=True)
-        headers = {**self._headers, **request.headers}
+        headers = self._with_ours(request.headers)
         try:
             async with (await self._sessions.get()).request(
                 request.method,
@@ -73,6 +75,19 @@ class AiohttpTransport(Transport):
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
             error = self._error(request, exc)
         raise error  # outside the except block: no __context__ either
+
+    def _with_ours(self, extra: Mapping[str, str]) -> CIMultiDict[str]:
+        """``extra`` after this transport's headers, built once per header mapping the
+        requests share (most requests carry one of two constant mappings): aiohttp copies a
+        ``CIMultiDict`` as it is, but converts and merges a dict on every call. A mapping
+        changed since it was cached no longer equals its snapshot and is merged afresh."""
+        cached = self._merged.get(id(extra))
+        if cached is not None and cached[0] == extra:
+            return cached[1]
+        merged = CIMultiDict({**self._headers, **extra})
+        if len(self._merged) < _MERGED_KEPT:
+            self._merged[id(extra)] = (dict(extra), merged)
+        return merged
 
     def _error(self, request: Request, exc: BaseException) -> TransportError:
         # a connection that failed to open never carried the request
@@ -94,6 +109,9 @@ class AiohttpTransport(Transport):
 
     async def aclose(self) -> None:
         await self._sessions.aclose()
+
+
+_MERGED_KEPT = 16
 
 
 def _env_proxy(base_url: str) -> str | None:

@@ -118,20 +118,35 @@ def _known_keys(cls: type[Any]) -> frozenset[str]:
 Reader = Callable[[Any], Any]
 
 
+Step = tuple[str, str, tuple[str, ...], Reader, bool]
+
+
 @functools.cache
-def _plan(cls: type[Any]) -> tuple[tuple[str, tuple[str, ...], Reader, bool], ...]:
-    """How to read each field of ``cls``: its argument name, its keys, its reader, and whether
-    it is required (no default: it identifies the record). Made once per class."""
+def _plan(cls: type[Any]) -> tuple[Step, ...]:
+    """How to read each field of ``cls``: its argument name, its key, the other keys it is
+    read from, its reader (of a value that is not null), and whether it is required (no
+    default: it identifies the record). Made once per class."""
     return tuple(
         (
             field.alias or field.name,
-            _keys(field),
-            _reader(_any(field.type)),
+            _keys(field)[0],
+            _keys(field)[1:],
+            _reader(_not_null(_any(field.type))),
             field.default is attrs.NOTHING,
         )
         for field in _fields(cls)
         if field.name != "_wire"
     )
+
+
+def _not_null(tp: Any) -> Any:
+    """``tp`` without ``None`` (``str | None`` -> ``str``): a null is never read, so a field's
+    reader need not check for one."""
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        args = [arg for arg in typing.get_args(tp) if arg is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
 
 
 def read_record(body: Any, cls: type[T]) -> T:
@@ -144,14 +159,18 @@ def read_record(body: Any, cls: type[T]) -> T:
         raise UnreadableKey(cls.__name__, f"is not a JSON object: got {type(body).__name__}")
     values: dict[str, Any] = {}
     kind: Any = cls
-    for name, keys, reader, required in _plan(kind):
-        key = next((k for k in keys if body.get(k) is not None), None)
-        if key is None:
+    get = body.get
+    for name, key, others, reader, required in _plan(kind):
+        value = get(key)
+        if value is None and others:
+            key = next((k for k in others if get(k) is not None), key)
+            value = get(key)
+        if value is None:
             if required:
-                raise UnreadableKey(keys[0], f"is missing from the {cls.__name__}")
+                raise UnreadableKey(key, f"is missing from the {cls.__name__}")
             continue
         try:
-            values[name] = reader(body[key])
+            values[name] = reader(value)
         except (TypeError, ValueError) as exc:
             if required:
                 raise UnreadableKey(key, f"of the {cls.__name__} cannot be read: {exc}") from None

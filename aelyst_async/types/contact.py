@@ -170,6 +170,8 @@ class ContactUpdate:
 
 def is_unicode(text: str) -> bool:
     """False when ``text`` holds a lone surrogate, which no UTF-8 body or URL can carry."""
+    if text.isascii():  # most text: no surrogate, and no encoding to try
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -15,7 +15,15 @@ from typing import Any, get_args
 
 from ..._errors import ValidationError, ValidationProblem
 from ...types._wire import custom_value_to_wire
-from ...types.contact import Contact, ContactUpdate, CustomField, Identifier, UnsetType, is_unicode
+from ...types.contact import (
+    UNSET,
+    Contact,
+    ContactUpdate,
+    CustomField,
+    Identifier,
+    UnsetType,
+    is_unicode,
+)
 from ...types.records import ContactFilter, FilterCategory, FilterOperator
 from . import formats as _formats
 from .checks import ValidationMode, check_text, refuse, type_name
@@ -29,6 +37,8 @@ _FORMAT_CHECKS: dict[str, _Check] = {
     "country_code": lambda v, strict: _formats.check_country_code(v, strict=strict),
     "profile_pic": lambda v, strict: _formats.check_http_url(v),
 }
+_OPTIONAL_TEXT = (("last_name", None), *_FORMAT_CHECKS.items())
+"""The optional text fields of a contact and their format checks (None: no format)."""
 
 
 def validate_contact(
@@ -45,11 +55,11 @@ def validate_contact(
             )
         ]
     problems: list[ValidationProblem] = []
-    if not isinstance(contact.first_name, UnsetType):
+    if contact.first_name is not UNSET:
         problems += check_text("first_name", contact.first_name, mode=mode)
-    for field in ("last_name", *_FORMAT_CHECKS):
+    for field, check in _OPTIONAL_TEXT:
         value = getattr(contact, field)
-        if value is None or isinstance(value, UnsetType):
+        if value is None or value is UNSET:
             continue
         if not isinstance(value, str):
             problems.append(
@@ -59,10 +69,10 @@ def validate_contact(
         if not is_unicode(value):
             problems.append(ValidationProblem(field, "contains a lone surrogate"))
             continue
-        check = _FORMAT_CHECKS.get(field)
         if mode != "off" and check is not None and (problem := check(value, mode == "strict")):
             problems.append(ValidationProblem(field, problem))
-    problems.extend(_custom_field_problems(contact.custom_fields, mode))
+    if contact.custom_fields is not UNSET:
+        problems.extend(_custom_field_problems(contact.custom_fields, mode))
     return problems
 
 
