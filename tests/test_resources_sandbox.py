@@ -24,9 +24,11 @@ from aelyst_async import (
     RetryPolicy,
     ValidationError,
 )
+from aelyst_async._paginate import MAX_EMPTY_PAGES
 from aelyst_async.sandbox import FakeClock, Sandbox
 
 SEND = "POST /contact/{identifier}/message"
+LIST = "POST /contact/list"
 LIMIT = 10_000
 
 
@@ -209,3 +211,37 @@ async def test_comments_fields_and_tags_are_never_created_twice(fault: str, quir
         assert [f.name async for f in client.workspace.list_custom_fields()].count("Seats2") == 1
         assert "once" in space.tags
         assert sb.stats.operations["POST /space/tag"] == 1
+
+
+async def test_a_listing_of_empty_pages_with_fresh_cursors_stops_after_the_bound(
+    quirks: bool,
+) -> None:
+    async with connected(quirks=quirks) as (sb, client, _):
+        sb.inject_fault("empty_page", times=3 * MAX_EMPTY_PAGES, operation=LIST)
+        listed: list[int] = []
+
+        async def drain() -> None:
+            async for record in client.contacts.list():
+                listed.append(record.id)
+
+        with pytest.raises(ResponseFormatError, match=f"{MAX_EMPTY_PAGES} empty pages in a row"):
+            await drain()
+        assert listed == []
+        assert sb.stats.operations[LIST] == MAX_EMPTY_PAGES  # then it stopped asking
+    async with connected(quirks=quirks, empty_page_rate=1.0) as (sb, client, ana):  # seeded
+        with pytest.raises(ResponseFormatError, match="empty pages"):
+            [m async for m in client.messages.list(ana)]
+        assert sb.stats.operations["GET /contact/{identifier}/message/list"] == MAX_EMPTY_PAGES
+
+
+async def test_fewer_empty_pages_than_the_bound_are_followed(quirks: bool) -> None:
+    async with connected(quirks=quirks) as (sb, client, _):
+        for n in range(MAX_EMPTY_PAGES + 1):
+            await client.contacts.create_or_update(f"email:c{n}@example.com", Contact(f"C{n}"))
+        sb.inject_fault("empty_page", times=MAX_EMPTY_PAGES - 1, operation=LIST)
+        listed = [record.id async for record in client.contacts.list()]
+        assert sb.stats.faults["empty_page"] == MAX_EMPTY_PAGES - 1
+        # each empty page moved the cursor one key on: the listing goes on after the last one
+        assert listed == list(range(MAX_EMPTY_PAGES, MAX_EMPTY_PAGES + 3))
+        with pytest.raises(ValueError, match="answers no listing"):
+            sb.inject_fault("empty_page", operation=SEND)

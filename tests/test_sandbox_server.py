@@ -155,6 +155,7 @@ async def test_500_applies_nothing(start: Start) -> None:
         "fail_applied": 0,
         "late": 0,
         "hang": 0,
+        "empty_page": 0,
     }
 
 
@@ -306,7 +307,10 @@ async def test_introspection(start: Start) -> None:
         "queued": 0,
         "creates": 1,
         "updates": 0,
-        "faults": {"fail": 0, "lose": 0, "malformed": 0, "fail_applied": 0, "late": 0, "hang": 0},
+        "faults": {
+            **{"fail": 0, "lose": 0, "malformed": 0, "fail_applied": 0, "late": 0},
+            **{"hang": 0, "empty_page": 0},
+        },
         "operations": {"POST /contact/create_or_update/{identifier}": 2},
         "contacts": 1,
     }

@@ -59,6 +59,12 @@ def add_sandbox_command(subparsers: Any) -> None:
         "--hang-rate", type=float, default=0.0, help="share of writes applied late, never answered"
     )
     p.add_argument(
+        "--empty-page-rate",
+        type=float,
+        default=0.0,
+        help="share of listing pages answered empty with a fresh cursor",
+    )
+    p.add_argument(
         "--late-delay",
         type=float,
         default=1.0,
@@ -147,8 +153,9 @@ def run_sandbox(args: argparse.Namespace) -> int:
             processing=args.processing, fail_rate=args.fail_rate,
             fail_applied_rate=args.fail_applied_rate, lose_rate=args.lose_rate,
             malformed_rate=args.malformed_rate, late_rate=args.late_rate,
-            hang_rate=args.hang_rate, late_delay=args.late_delay, latency=args.latency,
-            latency_jitter=args.latency_jitter, seed=args.seed, db=args.db,
+            hang_rate=args.hang_rate, empty_page_rate=args.empty_page_rate,
+            late_delay=args.late_delay, latency=args.latency, latency_jitter=args.latency_jitter,
+            seed=args.seed, db=args.db,
             custom_fields=fields, host=args.host, port=args.port, quirks=args.quirks,
             **({"lifecycles": args.lifecycle} if args.lifecycle else {}),
         )  # fmt: skip

@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ._faults import DEFAULT_LATE_DELAY, LATE_FAULTS, Fault, Faults
+from ._faults import DEFAULT_LATE_DELAY, LATE_FAULTS, Fault, Faults, empty_page
 from ._http import MESSAGES, NOT_FOUND, ApiError, error_payload, json_response
 from ._limits import Clock, Window, WindowKind, WorkspaceLimit
 from ._openapi import build_document, openapi_document
@@ -75,7 +75,8 @@ class Sandbox(WebhookMethods):
     during which any call on that contact gets 449; ``fail_rate`` / ``lose_rate`` /
     ``malformed_rate`` / ``fail_applied_rate`` shares of calls answered 500 before applying, of
     responses lost after applying, of 200s with a body that is not JSON, and of 500s after
-    applying, ``late_rate`` / ``hang_rate`` of writes landing late (:mod:`._faults`), drawn from
+    applying, ``late_rate`` / ``hang_rate`` of writes landing late, ``empty_page_rate`` of
+    listings answered empty with a fresh cursor (:mod:`._faults`), drawn from
     ``random.Random(seed)`` (and :meth:`inject_fault` for exact ones); ``latency`` real seconds
     slept before each answer, drawn uniformly from ``latency ± latency_jitter`` (seeded too,
     never below 0); ``db`` a SQLite file keeping contacts across restarts; ``custom_fields``
@@ -105,6 +106,7 @@ class Sandbox(WebhookMethods):
         fail_applied_rate: float = 0.0,
         late_rate: float = 0.0,
         hang_rate: float = 0.0,
+        empty_page_rate: float = 0.0,
         late_delay: float = DEFAULT_LATE_DELAY,
         latency: float = 0.0,
         latency_jitter: float = 0.0,
@@ -122,7 +124,8 @@ class Sandbox(WebhookMethods):
             raise ValueError("processing, latency and latency_jitter must be >= 0")
         self.faults = Faults(
             {"fail": fail_rate, "lose": lose_rate, "malformed": malformed_rate,
-             "fail_applied": fail_applied_rate, "late": late_rate, "hang": hang_rate},
+             "fail_applied": fail_applied_rate, "late": late_rate, "hang": hang_rate,
+             "empty_page": empty_page_rate},
             seed, late_delay,
         )  # fmt: skip
         self.token = token
@@ -200,8 +203,9 @@ class Sandbox(WebhookMethods):
     def inject_fault(self, kind: Fault, *, times: int = 1, operation: str | None = None) -> None:
         """Force fault ``kind`` on the next ``times`` calls of ``operation`` (e.g. ``"POST
         /contact/{identifier}/message"``; None: any call), whatever the rates. An operation the
-        sandbox does not serve is a ValueError naming it and the near matches."""
-        check_operation(operation)
+        sandbox does not serve (or, for ``"empty_page"``, one answering no listing) is a
+        ValueError naming it and the near matches."""
+        check_operation(operation, listing=kind == "empty_page")
         self.faults.inject(kind, times=times, operation=operation)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -342,8 +346,9 @@ class Sandbox(WebhookMethods):
         try:
             body = await self._body(request) if endpoint.body else None
 
+            url = f"{request.scheme}://{request.host}{raw_path}"
+
             def process(at: float) -> Callable[[], tuple[int, Any]]:
-                url = f"{request.scheme}://{request.host}{raw_path}"
                 return endpoint.handler(
                     Call(self.state, params, dict(request.query), body, at, url)
                 )
@@ -358,6 +363,8 @@ class Sandbox(WebhookMethods):
                 answer = lambda status, payload: self._answer(status, payload, headers)  # noqa: E731
                 return await self.faults.late(fault, process, self.clock, request, answer)
             status, payload = apply()
+            if fault == "empty_page":
+                payload = empty_page(payload, url, request.query)
         except ApiError as exc:
             log.info("%s for %s: %s", exc.status, key[:300], exc.problem or exc.message)
             return await self._answer(exc.status, error_payload(exc.status, exc.message), headers)

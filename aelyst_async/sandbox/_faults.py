@@ -8,7 +8,10 @@ JSON. Real timing (the call is processed, its target looked up again, when it la
 arrived (seeded) and answered at ``late_delay``, so a client whose timeout is shorter gives up
 before the write lands; ``"hang"``: applied at ``late_delay`` x U(0, 1) and never answered (the
 connection is closed at ``late_delay``), whether or not the client cancelled or disconnected
-meanwhile (the write is never cancelled with the connection).
+meanwhile (the write is never cancelled with the connection). ``"empty_page"``: a listing is
+answered with no item and a next cursor it never gave before (one past the cursor asked for), so
+a client following cursors is kept polling for as long as the fault lasts (a call that answers no
+listing is unchanged).
 
 >>> faults = Faults({"lose": 0.0}, seed=1)
 >>> faults.inject("lose", times=1, operation="POST /contact/{identifier}/message")
@@ -27,8 +30,9 @@ import attrs
 from aiohttp import web
 
 from ._http import ApiError, error_payload
+from ._paging import page_link, page_params
 
-Fault = Literal["fail", "lose", "malformed", "fail_applied", "late", "hang"]
+Fault = Literal["fail", "lose", "malformed", "fail_applied", "late", "hang", "empty_page"]
 FAULTS: tuple[Fault, ...] = get_args(Fault)
 LATE_FAULTS: tuple[Fault, ...] = ("late", "hang")
 """The faults that apply the call after it arrived, on their own time (see the docstring)."""
@@ -136,3 +140,16 @@ async def _apply_at(delay: float, apply: Callable[[], tuple[int, Any]]) -> tuple
         return apply()
     except ApiError as exc:  # the state changed meanwhile (e.g. a conflict): answer that
         return exc.status, error_payload(exc.status, exc.message)
+
+
+def empty_page(payload: Any, url: str, query: Mapping[str, str]) -> Any:
+    """The ``"empty_page"`` fault's answer instead of ``payload``: a listing's page without
+    items whose next cursor is one past the one asked for; anything else unchanged.
+
+    >>> empty_page({"items": [1], "pagination": {}}, "http://h/v1/space/user", {"cursorId": "7"})
+    {'items': [], 'pagination': {'next': 'http://h/v1/space/user?limit=10&cursorId=8', 'previous': ''}}
+    """  # noqa: E501
+    if not (isinstance(payload, dict) and isinstance(payload.get("items"), list)):
+        return payload
+    limit, cursor = page_params(query)
+    return {"items": [], "pagination": {"next": page_link(url, limit, cursor + 1), "previous": ""}}

@@ -30,7 +30,8 @@ def page_params(query: Mapping[str, str]) -> tuple[int, int]:
     return int(limit), int(cursor)
 
 
-def _link(url: str, limit: int, cursor: int | None) -> str:
+def page_link(url: str, limit: int, cursor: int | None) -> str:
+    """The link to the page of ``limit`` items after key ``cursor`` (None: the first)."""
     return f"{url}?limit={limit}" + (f"&cursorId={cursor}" if cursor is not None else "")
 
 
@@ -40,11 +41,11 @@ def page_links(
     """``(start, next, previous)``: where the page starts in the sorted ``keys`` and its links."""
     start = bisect.bisect_right(keys, cursor)
     end = start + limit
-    next_url = _link(url, limit, keys[end - 1]) if end < len(keys) else None
+    next_url = page_link(url, limit, keys[end - 1]) if end < len(keys) else None
     previous = None
     if start > 0:
         back = max(0, start - limit)
-        previous = _link(url, limit, keys[back - 1] if back > 0 else None)
+        previous = page_link(url, limit, keys[back - 1] if back > 0 else None)
     return start, next_url, previous
 
 

@@ -116,6 +116,9 @@ ROUTES: tuple[Route, ...] = (
 )
 """Every endpoint the sandbox serves."""
 
+LISTINGS = frozenset(r.name for r in ROUTES if r.handler.__name__.startswith("list_"))
+"""The endpoints answering a page of a listing (``{"items", "pagination"}``)."""
+
 
 def route(method: str, segments: Sequence[str]) -> tuple[Route, dict[str, str]] | list[str]:
     """The route and raw parameters for a request, or the methods the path allows (empty: the
@@ -131,10 +134,11 @@ def route(method: str, segments: Sequence[str]) -> tuple[Route, dict[str, str]] 
     return sorted({r.method for r, _ in matches})
 
 
-def check_operation(operation: str | None) -> None:
+def check_operation(operation: str | None, *, listing: bool = False) -> None:
     """A ValueError unless ``operation`` is None or the name of an endpoint the sandbox serves
-    (``"METHOD /template"``); the message names it and the near matches (the template of a
-    concrete path such as ``"POST /contact/id:1/message"``), else every name.
+    (``"METHOD /template"``; with ``listing``, one of :data:`LISTINGS`); the message names it
+    and the near matches (the template of a concrete path such as ``"POST
+    /contact/id:1/message"``), else every name.
 
     >>> check_operation("POST /contact/id:7/message")
     Traceback (most recent call last):
@@ -142,6 +146,8 @@ def check_operation(operation: str | None) -> None:
     ValueError: operation 'POST /contact/id:7/message' is not served by the sandbox; did you mean 'POST /contact/{identifier}/message'?
     """  # noqa: E501
     names = [r.name for r in ROUTES]
+    if listing and operation in names and operation not in LISTINGS:
+        raise ValueError(f"operation {operation!r} answers no listing; one of {sorted(LISTINGS)}")
     if operation is None or operation in names:
         return
     if not isinstance(operation, str):
