@@ -33,8 +33,10 @@ requests sent and the admitted ones into the rate (requests per period) of the w
   rarely; a refusal at ``best`` whose count is within ``2 * margin`` of it is noise at the limit
   (jitter crowded a window): ``best`` gives way by ``margin`` at most; any other refusal means the
   limit came down: it becomes ``best``.
-- **Rising limits**: once a rate ``RISE_MARGIN`` above the one in force at the last refusal is
-  proven, the limit went up: each increase then doubles the rate and counts after one window
+- **Rising limits**: once a rate ``RISE_MARGIN`` above the one in force at the last refusal, or
+  above the highest count of a refused window since the limit came down, is proven (after a
+  fall of 100 -> 25/s the halvings bounded per step leave the refused rate near 50/s, the count
+  at 25), the limit went up: each increase then doubles the rate and counts after one window
   (multiplicative increase, like slow start) until a 429, whose count of the window becomes the
   new rate and ``best`` (25 -> 150/s is found in about 8 s at 250 ms instead of never).
 - **Shared budget** (several processes behind one shared store, each seeing only its own
@@ -68,8 +70,9 @@ PROBE_PERIODS = 60.0
 FIRST_STEP = 0.05
 """The first step of an increase, as a share of the rate."""
 RISE_MARGIN = 0.05
-"""A rate proven this far above the last refused one shows the limit went up: from then on each
-increase doubles the rate and counts after one window (multiplicative increase) until a 429."""
+"""A rate proven this far above the last refused one (or above the count of the refused windows
+since the limit last came down) shows the limit went up: from then on each increase doubles the
+rate and counts after one window (multiplicative increase) until a 429."""
 MIN_RATE = 1.0
 MAX_RATE = 100_000.0
 """No rate (requests per period) of the learner exceeds this, whatever the run or the answers."""
@@ -139,6 +142,7 @@ class WorkspaceLearner:
         self._step = 0.0
         self._rising = False  # a rate well above the last refused one held: the limit went up
         self._refused_at = math.inf  # the rate in force at the last refusal that lowered it
+        self._counted = math.inf  # the highest count of a refused window since the limit fell
         self._decrease: _Decrease | None = None
         self._clear = -math.inf
         self._decreased = -math.inf
@@ -225,8 +229,11 @@ class WorkspaceLearner:
                 rate = min(rate, before * (1.0 - 3 * self.margin))
         rate = self._bounded(rate)
         best = self.best
+        came_down = True
         if before is not None and best is not None:
+            came_down = False
             if self._rising and rate > best:
+                came_down = True
                 # a doubling met the risen limit: the count of the window is the new limit
                 self.best = rate
             elif before > best and rate >= best * (1.0 - 3 * self.margin):
@@ -237,6 +244,7 @@ class WorkspaceLearner:
                 # noise at the limit (jitter crowded a window): the count says it still holds
                 self.best = max(rate, best * (1.0 - self.margin))
             else:  # refused well below what seemed to work: the limit came down
+                came_down = True
                 self.best = rate
                 self._probe_wait = self._hold
         self._small_epoch = self.epoch if self._small(before, rate) else None
@@ -245,6 +253,7 @@ class WorkspaceLearner:
         self._step = FIRST_STEP * rate
         self._rising = False
         self._refused_at = before if before is not None else math.inf
+        self._counted = count if came_down else max(self._counted, count)
         self._changed = self._probed = self._decreased = now
         self._lowered = rate
         # late admitted answers refine a count made here, not one measured elsewhere
@@ -334,7 +343,8 @@ class WorkspaceLearner:
         self._changed = now
         if self.best is None or rate > self.best:
             # above the rate last refused, by more than noise: the limit went up
-            self._rising = rate > self._refused_at * (1.0 + RISE_MARGIN)
+            # (the count: a cascade of bounded decreases leaves the rate refused far above it)
+            self._rising = rate > min(self._refused_at, self._counted) * (1.0 + RISE_MARGIN)
             self.best = rate  # in use for ``hold`` periods without a 429: it works
             self._probe_wait = self._hold  # and a probe that held keeps probing soon
         best = self.best
