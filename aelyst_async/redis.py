@@ -93,8 +93,8 @@ def _check_namespace(namespace: object) -> str:
     if not isinstance(namespace, str) or not _NAMESPACE.fullmatch(namespace):
         raise ValueError(
             "RedisLimitStore: namespace must be 1 to 128 characters of letters, digits and "
-            f"'_.:/-' (no spaces or braces), not {namespace!r}; for one per workspace token "
-            "use RedisLimitStore.namespace_for_token(token)"
+            f"'_.:/-' (no spaces or braces), not {namespace!r}; for one per organisation "
+            "use RedisLimitStore.namespace_for(organisation_id)"
         )
     token = os.environ.get("AELYST_API_TOKEN", "")
     if len(token) >= 4 and token in namespace:
@@ -109,8 +109,9 @@ class RedisLimitStore:
     """A :class:`~aelyst_async.LimitStore` in Redis, shared by every client using ``namespace``.
 
     ``client``: a ``redis.asyncio.Redis`` (the caller keeps it open and closes it; give it short
-    socket timeouts, or use :meth:`from_url`); ``namespace``: one per workspace token (see
-    :meth:`namespace_for_token`), the same in every process; ``timeout``: seconds one call to Redis
+    socket timeouts, or use :meth:`from_url`); ``namespace``: one per organisation (the API's
+    limits are per organisation, whatever token of it sends; see :meth:`namespace_for`), the
+    same in every process and for every token; ``timeout``: seconds one call to Redis
     may take before the store falls back; ``retry_interval``: seconds between attempts to reach
     Redis again after a failure; ``limit_ttl``: seconds the learned workspace limit is kept
     after it was last read or written; ``clock``: the monotonic clock of those retries.

@@ -229,11 +229,13 @@ class WorkspaceLearner:
                 rate = min(rate, before * (1.0 - 3 * self.margin))
         rate = self._bounded(rate)
         best = self.best
-        came_down = True
+        # the count of a window refused at a steady rate is the limit; one that ended a ramp
+        # (the warm-up's, a doubling's) also holds the lower rates before it: unknown
+        counted = math.inf
         if before is not None and best is not None:
-            came_down = False
+            counted = max(self._counted if math.isfinite(self._counted) else 0.0, count)
             if self._rising and rate > best:
-                came_down = True
+                counted = math.inf
                 # a doubling met the risen limit: the count of the window is the new limit
                 self.best = rate
             elif before > best and rate >= best * (1.0 - 3 * self.margin):
@@ -244,7 +246,7 @@ class WorkspaceLearner:
                 # noise at the limit (jitter crowded a window): the count says it still holds
                 self.best = max(rate, best * (1.0 - self.margin))
             else:  # refused well below what seemed to work: the limit came down
-                came_down = True
+                counted = count
                 self.best = rate
                 self._probe_wait = self._hold
         self._small_epoch = self.epoch if self._small(before, rate) else None
@@ -253,7 +255,7 @@ class WorkspaceLearner:
         self._step = FIRST_STEP * rate
         self._rising = False
         self._refused_at = before if before is not None else math.inf
-        self._counted = count if came_down else max(self._counted, count)
+        self._counted = counted
         self._changed = self._probed = self._decreased = now
         self._lowered = rate
         # late admitted answers refine a count made here, not one measured elsewhere
