@@ -34,11 +34,12 @@ requests sent and the admitted ones into the rate (requests per period) of the w
   (jitter crowded a window): ``best`` gives way by ``margin`` at most; any other refusal means the
   limit came down: it becomes ``best``.
 - **Rising limits**: once a rate ``RISE_MARGIN`` above the one in force at the last refusal, or
-  above the highest count of a refused window since the limit came down, is proven (after a
+  above the highest count of a window refused at a steady rate since the limit came down
+  (not a warm-up's or a doubling's: those also hold the lower rates before them), is proven (after a
   fall of 100 -> 25/s the halvings bounded per step leave the refused rate near 50/s, the count
   at 25), the limit went up: each increase then doubles the rate and counts after one window
   (multiplicative increase, like slow start) until a 429, whose count of the window becomes the
-  new rate and ``best`` (25 -> 150/s is found in about 8 s at 250 ms instead of never).
+  new rate and ``best`` (100 -> 25 -> 150/s: 0.9 of 150/s after about 5 s at 250 ms).
 - **Shared budget** (several processes behind one shared store, each seeing only its own
   answers): the throttle passes :meth:`refused` a ``count`` measured by the store, and sets
   ``scale`` (everyone's requests per request of this process, recently) for the "in use" check.
