@@ -264,7 +264,7 @@ class AelystClient:
         (default True for GET, PUT and DELETE): a call that is not is never sent twice.
         Raises what the modelled calls raise (:class:`APIError` subclasses, ...).
 
-        >>> tags = await client.request("GET", "/contact/id:7/tag")
+        >>> channels = await client.request("GET", "/contact/id:7/channels")
         """
         built = raw_request(method, path, json=json, params=params, idempotent=idempotent)
         return await self._core.raw(built)

@@ -460,6 +460,17 @@ def test_the_webhook_option_subscribes_and_delivers(monkeypatch: pytest.MonkeyPa
     assert seen == ["message.received"]
 
 
+async def test_the_command_shows_webhook_urls_without_credentials_or_key(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async with Sandbox() as sandbox:
+        sandbox.add_webhook("http://ana:pa55@127.0.0.1:9/hook?t=s3cret", "k3y-777")
+        sandbox_cli._announce(sandbox)
+    shown = capsys.readouterr().out
+    assert "webhook: http://127.0.0.1:9/hook (signed with its key)" in shown
+    assert not [s for s in ("pa55", "s3cret", "k3y-777") if s in shown]
+
+
 @pytest.mark.parametrize(
     ("argv", "problem"),
     [

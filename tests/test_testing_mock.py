@@ -151,6 +151,18 @@ async def test_a_reset_after_sending_is_never_repeated_for_a_call_that_is_not_id
     assert "ConnectionResetError raised by the mock handler" in str(cause)
 
 
+async def test_a_handler_error_echoing_the_token_is_redacted_in_the_sdk_errors() -> None:
+    def handler(request: MockRequest) -> MockResponse:
+        raise ConnectionResetError(f"peer said {request.headers['Authorization']}")
+
+    with pytest.raises(MaybeAppliedError) as caught:
+        await client_on(MockTransport(handler)).request("POST", "/space/x", json={})
+    cause = caught.value.__cause__
+    assert isinstance(cause, TransportError)
+    for error in (caught.value, cause):
+        assert TOKEN not in str(error) and "peer said Bearer ***" in str(error)
+
+
 async def test_timeouts_are_retried_then_raised_as_transport_errors() -> None:
     def handler(request: MockRequest) -> MockResponse:
         raise TimeoutError

@@ -181,16 +181,22 @@ async def _serve(sandbox: Any) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     async with sandbox:
-        print(f"Aelyst sandbox running at {sandbox.base_url}", flush=True)
-        print(f"token: {sandbox.token}", flush=True)
-        print(
-            f"introspection: {sandbox.url}/_sandbox/stats, /_sandbox/contacts, "
-            "/_sandbox/faults, /_sandbox/workspace, /_sandbox/webhooks, "
-            "POST /_sandbox/receive_message",
-            flush=True,
-        )
-        for subscription in sandbox.webhooks.subscriptions:
-            print(f"webhook: {subscription.url} (signed with its key)", flush=True)
-        print("Ctrl-C to stop", flush=True)
+        _announce(sandbox)
         await stop.wait()
     print("sandbox stopped", flush=True)
+
+
+def _announce(sandbox: Any) -> None:
+    from ..sandbox._delivery import safe_url
+
+    print(f"Aelyst sandbox running at {sandbox.base_url}", flush=True)
+    print(f"token: {sandbox.token}", flush=True)
+    print(
+        f"introspection: {sandbox.url}/_sandbox/stats, /_sandbox/contacts, "
+        "/_sandbox/faults, /_sandbox/workspace, /_sandbox/webhooks, "
+        "POST /_sandbox/receive_message",
+        flush=True,
+    )
+    for subscription in sandbox.webhooks.subscriptions:
+        print(f"webhook: {safe_url(subscription.url)} (signed with its key)", flush=True)
+    print("Ctrl-C to stop", flush=True)

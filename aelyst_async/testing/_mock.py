@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 import attrs
 
 from .._errors import TransportError
+from .._redact import Redactor
 from .._sansio.request import Request
 from .._sansio.response import Response
 from .._transports.base import Transport
@@ -136,7 +137,9 @@ class MockTransport(Transport):
             raise
         except (ConnectionError, TimeoutError, asyncio.TimeoutError) as exc:
             sent = not isinstance(exc, ConnectionRefusedError)
-            message = f"{type(exc).__name__} raised by the mock handler: {exc}"
+            token = mock.headers.get("Authorization", "").removeprefix("Bearer ")
+            detail = Redactor(token).excerpt(str(exc), 400)
+            message = f"{type(exc).__name__} raised by the mock handler: {detail}"
             if not sent:
                 message += " (the request was not sent)"
             raise TransportError(
