@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import suppress
 
 from ._errors import EventLoopError
 
@@ -33,28 +33,42 @@ class LoopGuard:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._calls = 0
 
-    @contextmanager
-    def call(self) -> Iterator[None]:
+    def call(self) -> _Call:
         """Count one call on the running loop for as long as the ``with`` block runs."""
+        return _Call(self)
+
+
+class _Call:
+    """One call counted on a :class:`LoopGuard` (a plain class: no generator per call)."""
+
+    __slots__ = ("_guard", "_loop")
+
+    def __init__(self, guard: LoopGuard) -> None:
+        self._guard = guard
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __enter__(self) -> None:
         loop = asyncio.get_running_loop()
-        with self._lock:
-            if loop is not self._loop:
-                previous = self._loop
-                if self._calls and previous is not None and not previous.is_closed():
+        guard = self._guard
+        with guard._lock:
+            if loop is not guard._loop:
+                previous = guard._loop
+                if guard._calls and previous is not None and not previous.is_closed():
                     raise EventLoopError(
-                        f"this AelystClient has {self._calls} call(s) in flight on another "
+                        f"this AelystClient has {guard._calls} call(s) in flight on another "
                         "event loop; a client is used from one event loop at a time: await "
                         "those calls first, or give each event loop (thread) its own "
                         "AelystClient"
                     )
-                self._loop, self._calls = loop, 0
-            self._calls += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                if self._loop is loop:
-                    self._calls -= 1
+                guard._loop, guard._calls = loop, 0
+            guard._calls += 1
+        self._loop = loop
+
+    def __exit__(self, *exc: object) -> None:
+        guard = self._guard
+        with guard._lock:
+            if guard._loop is self._loop:
+                guard._calls -= 1
 
 
 def close_at_loop_end(close: Callable[[], Awaitable[None]]) -> AsyncGenerator[None, None]:

@@ -143,9 +143,9 @@ class Sender:
 
         >>> result, attempts = await sender.send(request, read, deadline=2.0, priority="high")
         """
+        if deadline is None:  # no deadline: no error needs the call's progress
+            return await self._send(request, interpret, _NO_PROGRESS, priority, None)
         progress = _Progress()
-        if deadline is None:
-            return await self._send(request, interpret, progress, priority, None)
         ends = self.throttle.clock.time() + deadline
         try:
             sending = self._send(request, interpret, progress, priority, ends)
@@ -289,6 +289,10 @@ class _Progress:
     sent: bool = False  # an attempt reached the connection
     in_flight: bool = False  # an attempt is on the wire, its answer not read
     uncertain: bool = False  # an attempt got no sure answer
+
+
+_NO_PROGRESS = _Progress()
+"""Written to, never read: the progress of calls without a deadline (no error reads it)."""
 
 
 def _past_deadline(request: Request, deadline: float, progress: _Progress, why: str) -> NoReturn:
