@@ -38,7 +38,7 @@ async def test_handler_lets_each_event_through_once_and_refuses_bad_ones() -> No
             return web.Response(status=401)
         except WebhookPayloadError:
             return web.Response(status=400)
-        if await dedupe.first_seen(event.event_id):
+        if not event.event_id or await dedupe.first_seen(event.event_id):
             work.put_nowait(event)
         return web.Response(status=200)
 
@@ -51,6 +51,7 @@ async def test_handler_lets_each_event_through_once_and_refuses_bad_ones() -> No
     port = runner.addresses[0][1]
     url = f"http://127.0.0.1:{port}/hook"
     body = b'{"event_id":"e1","event_type":"contact.created","contact":{"id":7}}'
+    no_id = b'{"event_type":"contact.created","contact":{"id":9}}'
     try:
         async with aiohttp.ClientSession() as session:
             statuses = []
@@ -60,14 +61,18 @@ async def test_handler_lets_each_event_through_once_and_refuses_bad_ones() -> No
                 (body.replace(b"7", b"8"), sign(body)),  # tampered
                 (body, None),
                 (b"[1]", sign(b"[1]")),
+                (no_id, sign(no_id)),  # nothing to deduplicate by: handled, never a 500
             ]:
                 headers = {} if signature is None else {"X-Webhook-Signature": signature}
                 async with session.post(url, data=data, headers=headers) as response:
                     statuses.append(response.status)
-        assert statuses == [200, 200, 401, 401, 400]
-        assert work.qsize() == 1
-        event = work.get_nowait()
-        assert isinstance(event, ContactCreated) and event.contact is not None
-        assert event.contact.id == 7
+        assert statuses == [200, 200, 401, 401, 400, 200]
+        assert work.qsize() == 2
+        ids = []
+        for _ in range(2):
+            event = work.get_nowait()
+            assert isinstance(event, ContactCreated) and event.contact is not None
+            ids.append(event.contact.id)
+        assert ids == [7, 9]
     finally:
         await runner.cleanup()

@@ -27,7 +27,7 @@ class WebhookDeduplicator:
     Example::
 
         dedupe = WebhookDeduplicator(window=86400)
-        if await dedupe.first_seen(event.event_id):
+        if not event.event_id or await dedupe.first_seen(event.event_id):
             handle(event)
     """
 
@@ -85,6 +85,8 @@ class WebhookDeduplicator:
         """True the first time ``event_id`` is seen within the window, False for a redelivery.
 
         Record-then-answer in one step: of two concurrent deliveries, exactly one gets True.
+        Raises ``ValueError`` for an empty ``event_id`` (an event without one cannot be
+        recognised again: handle it, as the example above does).
         """
         if not isinstance(event_id, str) or not event_id:
             raise ValueError(f"event_id is {event_id!r}, not a non-empty string")
