@@ -42,6 +42,15 @@ async def test_in_memory_is_bounded_forgetting_the_oldest() -> None:
     assert await dedupe.first_seen("a") is True  # forgotten: the bound won over the window
 
 
+async def test_a_full_memory_still_recognises_every_id_it_holds() -> None:
+    """Only a new id makes room; a redelivery looked up never evicts one of the ids kept."""
+    dedupe = WebhookDeduplicator(window=60, max_size=2, clock=Clock())
+    assert [await dedupe.first_seen(e) for e in ("a", "b")] == [True, True]
+    assert [await dedupe.first_seen(e) for e in ("b", "a", "b", "a")] == [False] * 4
+    one = WebhookDeduplicator(window=60, max_size=1, clock=Clock())
+    assert [await one.first_seen("a") for _ in range(3)] == [True, False, False]
+
+
 async def test_bad_arguments_name_the_field() -> None:
     with pytest.raises(ValueError, match="window"):
         WebhookDeduplicator(window=0)

@@ -103,14 +103,16 @@ class WebhookDeduplicator:
             key = f"{self._namespace}:{digest}"
             stored = await self._redis.set(key, "1", nx=True, ex=max(1, round(self._window)))
             return bool(stored)
-        now = self._clock()
-        while self._seen:
-            oldest, at = next(iter(self._seen.items()))
-            if now - at < self._window and len(self._seen) < self._max_size:
+        now, seen = self._clock(), self._seen
+        while seen:
+            oldest, at = next(iter(seen.items()))
+            if now - at < self._window:
                 break
-            del self._seen[oldest]
-        seen_at = self._seen.get(event_id)
+            del seen[oldest]
+        seen_at = seen.get(event_id)
         if seen_at is not None and now - seen_at < self._window:
             return False
-        self._seen[event_id] = now
+        while len(seen) >= self._max_size:  # room for a new id only: a redelivery takes none
+            seen.popitem(last=False)
+        seen[event_id] = now
         return True
