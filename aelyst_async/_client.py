@@ -314,6 +314,16 @@ class AelystClient:
         """
         return self._sender.throttle.snapshot()
 
+    def suggested_concurrency(self) -> int:
+        """Requests to keep in flight to use the rate in force now: the workspace rate times the
+        observed round trip (0.25 s before any answer) times 2, from 1 to 512; 64 when no
+        workspace rate applies (``adaptive=False`` and none configured). What a bulk run without
+        ``concurrency=`` follows; a loop of your own can size itself by it too.
+
+        >>> client.suggested_concurrency()   # e.g. 26 at 50/s before any answer
+        """
+        return self._core.suggested_concurrency()
+
     def __enter__(self) -> NoReturn:
         raise TypeError(
             "AelystClient is an async context manager: use 'async with AelystClient(...) as "

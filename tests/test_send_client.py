@@ -31,6 +31,19 @@ def test_policies_of_the_wrong_type_are_refused() -> None:
         AelystClient(token=TOKEN, retry=3)  # type: ignore[arg-type]
 
 
+def test_suggested_concurrency_is_the_throttles_estimate_on_the_client_and_its_views() -> None:
+    unmetered = AelystClient(
+        TOKEN, transport=replying(), rate_limit=RateLimitPolicy(adaptive=False)
+    )
+    assert unmetered.suggested_concurrency() == 64  # no workspace rate applies
+    policy = RateLimitPolicy(workspace=50)
+    configured = AelystClient(TOKEN, transport=replying(), rate_limit=policy)
+    assert configured.suggested_concurrency() == 26  # 50/s x 0.25 s (assumed) x 2 + 1
+    assert configured.with_options(timeout=5).suggested_concurrency() == 26  # the same throttle
+    fast = AelystClient(TOKEN, transport=replying(), rate_limit=RateLimitPolicy(workspace=10_000))
+    assert fast.suggested_concurrency() == 512  # bounded
+
+
 def test_defaults_before_any_request() -> None:
     client = AelystClient(TOKEN, transport=replying())
     assert client.stats == ClientStats()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from aelyst_async import ContactValidationError, ValidationProblem
+from aelyst_async import AelystClient, ContactValidationError, ValidationProblem
 from aelyst_async._bulk import BulkProgress
 from aelyst_async._cli import main
 from aelyst_async._cli.display import Display, Failure, describe_error
@@ -240,6 +240,29 @@ async def test_concurrency_option_bounds_requests_in_flight() -> None:
         )
     assert code == 0
     assert gauge.max_in_flight <= 3
+    assert len(sb.store) == 300
+
+
+async def test_without_concurrency_the_command_follows_the_clients_suggestion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[int] = []
+
+    def two(self: AelystClient) -> int:
+        asked.append(2)
+        return 2
+
+    monkeypatch.setattr(AelystClient, "suggested_concurrency", two)
+    sandbox = Sandbox()
+    gauge = Gauge(sandbox.clock)
+    sandbox.app.middlewares.append(gauge.middleware)
+    async with sandbox as sb:
+        code = await upsert(
+            str(EXAMPLES / "contacts.csv"), "--base-url", sb.base_url, "--token", sb.token
+        )
+    assert code == 0
+    assert asked  # read through the client's public method, not its internals
+    assert gauge.max_in_flight <= 2
     assert len(sb.store) == 300
 
 

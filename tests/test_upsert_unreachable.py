@@ -47,19 +47,35 @@ def closed_port() -> int:
 
 @asynccontextmanager
 async def silent_server(context: ssl.SSLContext | None = None) -> AsyncIterator[int]:
-    """A server that accepts connections (TLS with ``context``) and never answers: its port."""
-    done = asyncio.Event()
+    """A server that takes connections (TLS with ``context``) and never answers: its port.
+
+    Without TLS nothing is accepted: the kernel completes each connection into the listen
+    backlog and buffers the request, and closing the listener resets them, so no socket of
+    this process outlives it. A connection accepted as the block ended was left open (an
+    unclosed-transport ResourceWarning, at random). TLS needs the handshake: connections are
+    accepted, held, and each closed (and waited for) on the way out.
+    """
+    if context is None:
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(1024)
+            yield listener.getsockname()[1]
+        return
+    writers: list[asyncio.StreamWriter] = []
 
     async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await done.wait()
-        writer.close()
+        writers.append(writer)
+        await reader.read()  # until the client goes
 
     server = await asyncio.start_server(hold, "127.0.0.1", 0, ssl=context)
     try:
         yield server.sockets[0].getsockname()[1]
     finally:
-        done.set()
         server.close()
+        await server.wait_closed()
+        for writer in writers:
+            writer.close()
+        await asyncio.gather(*(w.wait_closed() for w in writers), return_exceptions=True)
 
 
 def self_signed(tmp_path: Path) -> ssl.SSLContext:

@@ -38,7 +38,7 @@ async def test_handler_lets_each_event_through_once_and_refuses_bad_ones() -> No
             return web.Response(status=401)
         except WebhookPayloadError:
             return web.Response(status=400)
-        if not event.event_id or await dedupe.first_seen(event.event_id):
+        if await dedupe.first_seen(event.event_id):
             work.put_nowait(event)
         return web.Response(status=200)
 

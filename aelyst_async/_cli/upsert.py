@@ -337,7 +337,7 @@ async def _run(source: _Input, args: argparse.Namespace) -> int:
             total=display.total,
             content_key=RowSteps.key,
         )
-        hint = client._sender.throttle.suggested_concurrency
+        hint = client.suggested_concurrency
         outcomes = upsert_many(steps.send, source.items(), options, concurrency_hint=hint)
         await _consume(outcomes, source, detector)
         stats = client.stats

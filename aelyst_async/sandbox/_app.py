@@ -5,7 +5,8 @@ Per request to an endpoint under ``/v1`` (see :data:`._routes.ROUTES`), in this 
 JSON body (400) → the endpoint's checks (400 / 404 / 409 / 449) → an injected fault (500 before
 applying; or after applying: a lost response, a malformed body, a 500) → apply and answer.
 Anything else (a path that is no endpoint, a body over the size limit, an unexpected error) is
-answered with the documented JSON error body too. Example::
+answered with the documented JSON error body too. The control plane under ``/_sandbox/``:
+:mod:`._admin`. Example::
 
     async with Sandbox(per_path=10, processing=2.0, clock=FakeClock()) as sb:
         ...  # point a client at sb.base_url with sb.token; assert on sb.store and sb.stats
@@ -23,10 +24,11 @@ from typing import Any
 
 from aiohttp import web
 
+from ._admin import admin, openapi
 from ._faults import DEFAULT_LATE_DELAY, LATE_FAULTS, Fault, Faults, empty_page
 from ._http import MESSAGES, NOT_FOUND, ApiError, error_payload, json_response
 from ._limits import Clock, Window, WindowKind, WorkspaceLimit
-from ._openapi import build_document, openapi_document
+from ._openapi import openapi_document
 from ._quirks import Quirks
 from ._routes import Route, check_operation, route
 from ._state import Call, SandboxStats, State
@@ -257,9 +259,9 @@ class Sandbox(WebhookMethods):
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         raw_path = request.raw_path.partition("?")[0]  # still percent-encoded: %2F never splits
         if raw_path.startswith("/_sandbox/"):
-            return await self._admin(request, raw_path[len("/_sandbox/") :])
+            return await admin(self, request, raw_path[len("/_sandbox/") :])
         if raw_path == "/v1/openapi.json" and request.method == "GET":
-            return self._openapi(request)
+            return openapi(self.space, request)
         if not raw_path.startswith(API_PREFIX):
             return json_response(404, error_payload(404, NOT_FOUND))
         found = route(request.method, raw_path[len(API_PREFIX) :].split("/"))
@@ -269,45 +271,6 @@ class Sandbox(WebhookMethods):
             allowed = ", ".join(found)
             return json_response(405, error_payload(405, "Method Not Allowed"), {"Allow": allowed})
         return await self._call(request, raw_path, *found)
-
-    async def _admin(self, request: web.Request, name: str) -> web.Response:
-        method = request.method
-        if (method, name) == ("GET", "stats"):
-            return json_response(200, {**self.stats.as_dict(), "contacts": len(self.store)})
-        if (method, name) == ("GET", "contacts"):
-            return json_response(200, self.store.contacts())
-        if (method, name) == ("POST", "reset"):
-            self.reset()
-            return json_response(200, {"reset": True})
-        if (method, name) == ("GET", "openapi.json"):
-            return self._openapi(request)
-        if name == "workspace" and method in ("GET", "POST"):
-            if method == "POST":
-                ok, body = load_json(await request.read())
-                limit = body.get("limit", ...) if ok and isinstance(body, dict) else ...
-                if limit is ... or not (limit is None or (type(limit) is int and limit >= 1)):
-                    return json_response(400, error_payload(400, "limit: an integer >= 1 or null"))
-                self.set_workspace_limit(limit)
-            return json_response(200, {"limit": self.workspace_limit})
-        if (method, name) in (("GET", "webhooks"), ("POST", "receive_message")):
-            return await self.webhooks.admin(request)
-        if name == "faults" and method in ("GET", "POST"):
-            if method == "POST":
-                ok, body = load_json(await request.read())
-                try:
-                    self.inject_fault(**(body if ok and isinstance(body, dict) else {}))
-                except (TypeError, ValueError) as exc:
-                    return json_response(400, error_payload(400, f"faults: {exc}"))
-            return json_response(200, {"pending": self.faults.pending()})
-        return json_response(404, error_payload(404, NOT_FOUND))
-
-    def _openapi(self, request: web.Request) -> web.Response:
-        doc = build_document(self.space)
-        doc["servers"] = [
-            {"url": f"{request.scheme}://{request.host}/v1", "description": "This sandbox"},
-            *doc.get("servers", []),
-        ]
-        return json_response(200, doc)
 
     # -- an endpoint -----------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal, get_args
+from typing import Any, Generic, Literal, TypeVar, get_args
 
 import attrs
 from aiohttp import web
@@ -40,11 +40,52 @@ DEFAULT_LATE_DELAY = 1.0
 Answer = Callable[[int, Any], Awaitable[web.StreamResponse]]
 
 
+K = TypeVar("K", bound=str)
+
+
 @attrs.define
-class _Scripted:
-    kind: Fault
+class Scripted(Generic[K]):
+    """One line of a :class:`Script`: ``kind`` on the next ``times`` matches of ``key``."""
+
+    kind: K
     times: int
-    operation: str | None
+    key: str | None
+
+
+class Script(Generic[K]):
+    """Faults forced on the next matching calls, played in the order they were added: the
+    API's by operation (:class:`Faults`), the webhooks' by event type.
+
+    >>> script: Script[str] = Script()
+    >>> script.add("lose", times=2, key="GET /space/user")
+    >>> script.draw("GET /contacts"), script.draw("GET /space/user"), script.draw("GET /space/user")
+    (None, 'lose', 'lose')
+    >>> script.entries
+    []
+    """
+
+    def __init__(self) -> None:
+        self.entries: list[Scripted[K]] = []
+
+    def add(self, kind: K, *, times: int, key: str | None) -> None:
+        """Force ``kind`` on the next ``times`` draws of ``key`` (None: any). ValueError if
+        ``times`` is not an int >= 1."""
+        if type(times) is not int or times < 1:
+            raise ValueError("times: an int >= 1 required")
+        self.entries.append(Scripted(kind, times, key))
+
+    def draw(self, key: str) -> K | None:
+        """The kind of the first line matching ``key``, counted off (gone at zero); or None."""
+        for entry in self.entries:
+            if entry.key in (None, key):
+                entry.times -= 1
+                if entry.times == 0:
+                    self.entries.remove(entry)
+                return entry.kind
+        return None
+
+    def clear(self) -> None:
+        self.entries.clear()
 
 
 class Faults:
@@ -66,13 +107,14 @@ class Faults:
         self._seed = seed
         self.late_delay = late_delay
         self._writes: set[asyncio.Future[Any]] = set()
+        self._script: Script[Fault] = Script()
         self.reset()
 
     def reset(self) -> None:
         """Reseed the draws and forget the script."""
         self._random = random.Random(self._seed)
         self._late_random = random.Random(self._seed)
-        self._script: list[_Scripted] = []
+        self._script.clear()
 
     async def late(
         self,
@@ -108,22 +150,20 @@ class Faults:
         e.g. ``"POST /contact/{identifier}/message"``; None: any call)."""
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}: one of {list(FAULTS)}")
-        if type(times) is not int or times < 1:
-            raise ValueError("times must be an int >= 1")
-        self._script.append(_Scripted(kind, times, operation))
+        self._script.add(kind, times=times, key=operation)
 
     def pending(self) -> list[dict[str, object]]:
-        """The script still to play."""
-        return [attrs.asdict(entry) for entry in self._script]
+        """The script still to play: ``[{"kind", "times", "operation"}]`` (operation None: any)."""
+        return [
+            {"kind": entry.kind, "times": entry.times, "operation": entry.key}
+            for entry in self._script.entries
+        ]
 
     def draw(self, operation: str) -> Fault | None:
         """The fault for this call, if any: the script first, then the seeded draw."""
-        for entry in self._script:
-            if entry.operation in (None, operation):
-                entry.times -= 1
-                if entry.times == 0:
-                    self._script.remove(entry)
-                return entry.kind
+        scripted = self._script.draw(operation)
+        if scripted is not None:
+            return scripted
         if not any(rate for _, rate in self._rates):
             return None
         draw = self._random.random()

@@ -34,6 +34,7 @@ from aiohttp import web
 from yarl import URL
 
 from ._delivery import Delivery, DeliveryPolicy, Endpoint, WebhookStats, safe_url
+from ._faults import Script
 from ._http import ApiError, error_payload, json_response
 from ._limits import Clock, FakeClock
 from ._messages import _default_channel, add_message
@@ -75,13 +76,6 @@ class Subscription:
     events: frozenset[str] | None = None
 
 
-@attrs.define
-class _Scripted:
-    kind: WebhookFault
-    times: int
-    event_type: str | None
-
-
 def _event_types(events: Iterable[str] | None) -> frozenset[str] | None:
     if events is None:
         return None
@@ -112,7 +106,7 @@ class Webhooks:
         self._stats = WebhookStats()
         self.subscriptions: list[Subscription] = []
         self._endpoints: dict[str, Endpoint] = {}
-        self._script: list[_Scripted] = []
+        self._script: Script[WebhookFault] = Script()
         self._payloads = Payloads(state)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop serving the sandbox
@@ -186,11 +180,9 @@ class Webhooks:
         ``"duplicate"`` delivers each twice, ``"reorder"`` after the event that follows it."""
         if kind not in WEBHOOK_FAULTS:
             raise ValueError(f"kind: unknown webhook fault {kind!r}; one of {list(WEBHOOK_FAULTS)}")
-        if type(times) is not int or times < 1:
-            raise ValueError("times: an int >= 1 required")
         if event_type is not None and event_type not in EVENT_TYPES:
             raise ValueError(f"event_type: unknown event type {event_type!r}")
-        self._script.append(_Scripted(kind, times, event_type))
+        self._script.add(kind, times=times, key=event_type)
 
     @property
     def pending(self) -> int:
@@ -286,15 +278,6 @@ class Webhooks:
 
         self._on_loop(poke)
 
-    def _draw(self, event_type: str) -> WebhookFault | None:
-        for entry in self._script:
-            if entry.event_type in (None, event_type):
-                entry.times -= 1
-                if entry.times == 0:
-                    self._script.remove(entry)
-                return entry.kind
-        return None
-
     def _changed(self, event_type: str, contact_id: int, details: dict[str, Any]) -> None:
         self._payloads.seen(event_type, contact_id)
         wanted = [s for s in self.subscriptions if s.events is None or event_type in s.events]
@@ -302,7 +285,7 @@ class Webhooks:
             return
         event_id = f"evt_{uuid.uuid4().hex}"
         body = self._payloads.body(event_id, event_type, contact_id, details)
-        fault = self._draw(event_type)
+        fault = self._script.draw(event_type)
         copies = 2 if fault == "duplicate" else 1
         self.stats.duplicated += fault == "duplicate"
         self.stats.reordered += fault == "reorder"

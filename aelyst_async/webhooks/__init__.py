@@ -3,7 +3,7 @@
 Example::
 
     event = construct_event(raw_body, request.headers.get("X-Webhook-Signature"), SIGNING_KEY)
-    if not event.event_id or await dedupe.first_seen(event.event_id):
+    if await dedupe.first_seen(event.event_id):
         queue.put_nowait(event)
 """
 

@@ -22,12 +22,13 @@ class WebhookDeduplicator:
 
     In memory (one process; at most ``max_size`` ids, the oldest forgotten first) by default, or
     through Redis (``SET key 1 NX EX window``, so a fleet of workers processes each event once)
-    with :meth:`redis`. Keys are ``<namespace>:<sha256 of the event_id>``.
+    with :meth:`redis`. Keys are ``<namespace>:<sha256 of the event_id>``. An event without an
+    ``event_id`` is always new (nothing recognises it again; dropping it would lose it).
 
     Example::
 
         dedupe = WebhookDeduplicator(window=86400)
-        if not event.event_id or await dedupe.first_seen(event.event_id):
+        if await dedupe.first_seen(event.event_id):
             handle(event)
     """
 
@@ -85,24 +86,33 @@ class WebhookDeduplicator:
         """True the first time ``event_id`` is seen within the window, False for a redelivery.
 
         Record-then-answer in one step: of two concurrent deliveries, exactly one gets True.
-        Raises ``ValueError`` for an empty ``event_id`` (an event without one cannot be
-        recognised again: handle it, as the example above does).
+        An empty ``event_id`` (:func:`parse_event`'s for an event without one) is True every
+        time, recorded nowhere: such an event cannot be told from a new one, and deliveries are
+        at least once, so it is handled rather than lost. Raises ``ValueError`` for a
+        ``event_id`` that is not a string.
+
+        >>> await dedupe.first_seen("evt_1"), await dedupe.first_seen("evt_1")
+        (True, False)
         """
-        if not isinstance(event_id, str) or not event_id:
-            raise ValueError(f"event_id is {event_id!r}, not a non-empty string")
+        if not isinstance(event_id, str):
+            raise ValueError(f"event_id is {event_id!r}, not a string")
+        if not event_id:
+            return True
         if self._redis is not None:
             digest = hashlib.sha256(event_id.encode("utf-8")).hexdigest()
             key = f"{self._namespace}:{digest}"
             stored = await self._redis.set(key, "1", nx=True, ex=max(1, round(self._window)))
             return bool(stored)
-        now = self._clock()
-        while self._seen:
-            oldest, at = next(iter(self._seen.items()))
-            if now - at < self._window and len(self._seen) < self._max_size:
+        now, seen = self._clock(), self._seen
+        while seen:
+            oldest, at = next(iter(seen.items()))
+            if now - at < self._window:
                 break
-            del self._seen[oldest]
-        seen_at = self._seen.get(event_id)
+            del seen[oldest]
+        seen_at = seen.get(event_id)
         if seen_at is not None and now - seen_at < self._window:
             return False
-        self._seen[event_id] = now
+        while len(seen) >= self._max_size:  # room for a new id only: a redelivery takes none
+            seen.popitem(last=False)
+        seen[event_id] = now
         return True
