@@ -34,7 +34,7 @@ from .._sansio.ratelimit import RateLimit
 from .paths import PathBudget, Paths
 from .policy import RateLimitPolicy, ThrottleSnapshot, WaitEvent, WaitReason
 from .shared import SharedBudget
-from .turn import Priority, check_priority
+from .turn import PRIORITIES, Priority, check_priority
 from .workspace import WorkspaceGate
 
 log = logging.getLogger("aelyst_async")
@@ -119,13 +119,21 @@ class Throttle:
 
         >>> permit = await throttle.acquire("GET /contact/1", priority="high", deadline=t + 2)
         """
-        check_priority(priority)
+        if priority not in PRIORITIES:
+            check_priority(priority)
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._bind(loop)
         clock = self.clock
-        now = clock.time()
+        now = loop.time() if clock is LOOP_CLOCK else clock.time()
         budget = self._paths.enter(key, now)
+        if (
+            self._shared is None
+            and (deadline is None or now <= deadline)
+            and budget.open_at(now)
+            and self._gate.admit_now(now)
+        ):  # every gate open, nobody ahead: through at once (nothing awaited)
+            return self._issue(key, budget, budget.sent(now), now, 0.0, held=False)
         try:
             if deadline is not None:
                 ahead = budget.turn.ahead(priority) * budget.period / budget.limit
@@ -187,9 +195,16 @@ class Throttle:
             seq = budget.sent(now)
         finally:
             budget.turn.give()
+        return self._issue(key, budget, seq, now, waited, held=held)
+
+    def _issue(
+        self, key: str, budget: PathBudget, seq: int, now: float, waited: float, *, held: bool
+    ) -> Permit:
+        """The permit of request ``seq`` of ``key``, sent at ``now``, counted in flight and
+        told to the learner and the store."""
         permit = Permit(key, budget, seq, now, waited)
         self._in_flight += 1
-        learner = gate.learner
+        learner = self._gate.learner
         if learner is not None:
             learner.sent(now, held=held, in_flight=self._in_flight)
             permit.epoch = learner.epoch
