@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
@@ -58,6 +59,14 @@ log = logging.getLogger("aelyst_async")
 DEFAULT_PAGE_SIZE = 100
 
 
+@functools.cache
+def _sent() -> type[Sent]:
+    """Bulk's ``Sent`` (bulk is imported when first used; then looked up once)."""
+    from .._bulk.items import Sent
+
+    return Sent
+
+
 class Contacts:
     """The contact endpoints, reached as ``client.contacts``."""
 
@@ -93,9 +102,7 @@ class Contacts:
 
     async def send_for_bulk(self, entry: Entry) -> Sent:
         """Bulk's send callable: the create-or-update of one item."""
-        from .._bulk.items import Sent  # bulk is imported when first used
-
-        return Sent(*await self._upsert(entry.identifier, entry.contact, entry.in_flight))
+        return _sent()(*await self._upsert(entry.identifier, entry.contact, entry.in_flight))
 
     async def _upsert(
         self, identifier: Identifier | str, contact: Contact, in_flight: InFlight | None = None
