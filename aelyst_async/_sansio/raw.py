@@ -7,7 +7,6 @@ built, its answer decoded as plain JSON.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote, urlencode

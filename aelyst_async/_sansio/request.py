@@ -37,6 +37,8 @@ def encode_json(value: Any) -> bytes:
         {}, _ENCODER.default, json.encoder.encode_basestring, None, ": ", ", ", False, False, False
     )
     return "".join(encoder(value, 0)).encode()
+
+
 _PATH_SAFE = re.compile(r"[A-Za-z0-9_.~:@+-]*")  # what quote() below leaves as is
 
 
