@@ -22,7 +22,6 @@ from .._errors import (
 )
 from .._log import Masked
 from .._paginate import Paginator
-from .._sansio.bodies import ContactSearch, LifecycleBody, merge_body
 from .._sansio.convert import contact_to_wire
 from .._sansio.operations import (
     CONTACT_ADD_TAGS,
@@ -298,6 +297,8 @@ class Contacts:
             if not problems:
                 fields = contact_to_wire(update)
         refuse(problems, ContactValidationError)
+        from .._sansio.bodies import merge_body  # the request bodies: on first use
+
         return await self._core.result(CONTACT_MERGE, body=merge_body(keep, merge, fields))
 
     def list(
@@ -329,6 +330,8 @@ class Contacts:
             wire_filter, filter_problems = checked_filter(filter)
             problems += filter_problems
         refuse(problems, ContactValidationError)
+        from .._sansio.bodies import ContactSearch  # the request bodies: on first use
+
         body = ContactSearch(
             "" if search is None else search,
             "UTC" if timezone is None else timezone,
@@ -368,6 +371,8 @@ class Contacts:
             [] if name is None else check_text("name", name, mode=self._core.options.validation)
         )
         ident = self._identifier(identifier, problems)
+        from .._sansio.bodies import LifecycleBody  # the request bodies: on first use
+
         body = LifecycleBody(name)
         result: int | None = await self._core.result(
             CONTACT_LIFECYCLE, {"identifier": ident}, body=body

@@ -26,6 +26,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .._clock import LOOP_CLOCK, Clock
 from .._errors import DeadlineExceededError
@@ -33,9 +34,11 @@ from .._log import Masked
 from .._sansio.ratelimit import RateLimit
 from .paths import PathBudget, Paths
 from .policy import RateLimitPolicy, ThrottleSnapshot, WaitEvent, WaitReason
-from .shared import SharedBudget
 from .turn import PRIORITIES, Priority, check_priority
 from .workspace import WorkspaceGate
+
+if TYPE_CHECKING:
+    from .shared import SharedBudget
 
 log = logging.getLogger("aelyst_async")
 
@@ -96,11 +99,13 @@ class Throttle:
         learn = policy.workspace is None and policy.adaptive
         self._gate = WorkspaceGate(policy.workspace, policy.period, learn=learn)
         store = policy.shared
-        self._shared = (
-            None
-            if store is None
-            else SharedBudget(store, self._gate, policy.period, max_pause + policy.period, clock)
-        )
+        self._shared: SharedBudget | None = None
+        if store is not None:
+            from .shared import SharedBudget  # only with a store
+
+            self._shared = SharedBudget(
+                store, self._gate, policy.period, max_pause + policy.period, clock
+            )
         self._rtt: float | None = None
         self._in_flight = 0  # permits handed out and not yet handed back
 
