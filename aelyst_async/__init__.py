@@ -40,44 +40,53 @@ from ._retry import RetryPolicy
 from ._sansio.operations import Page
 from ._send import ClientStats, RetryEvent
 from ._throttle import LimitStore, RateLimitPolicy, ThrottleSnapshot, WaitEvent
+from .types import _LAZY as _LAZY_TYPES
 from .types import (
     UNSET,
     Assignee,
-    AttachmentMessage,
     BulkOutcome,
     BulkReport,
-    ClosingNote,
     Contact,
     ContactChannel,
     ContactFilter,
     ContactRecord,
     ContactUpdate,
     CustomField,
-    CustomFieldDefinition,
-    CustomPayloadMessage,
-    EmailMessage,
     FilterCondition,
     Identifier,
-    MessageRecord,
-    MessageStatus,
-    QuickReplyMessage,
-    Tag,
-    Team,
-    Template,
-    TextMessage,
     UnsetType,
     UpsertResult,
-    User,
-    WhatsAppTemplateMessage,
-    WorkspaceChannel,
 )
 
 if typing.TYPE_CHECKING:
     from ._bulk import BulkInputError, BulkProgress
     from ._version import __version__
+    from .types import (
+        AttachmentMessage,
+        ClosingNote,
+        CustomFieldDefinition,
+        CustomPayloadMessage,
+        EmailMessage,
+        MessageRecord,
+        MessageStatus,
+        QuickReplyMessage,
+        Tag,
+        Team,
+        Template,
+        TextMessage,
+        User,
+        WhatsAppTemplateMessage,
+        WorkspaceChannel,
+    )
 
-_LAZY = {"BulkInputError": "._bulk", "BulkProgress": "._bulk", "__version__": "._version"}
-"""Public names imported on first use: the bulk machinery, and the version (package metadata)."""
+_LAZY = {
+    "BulkInputError": "._bulk",
+    "BulkProgress": "._bulk",
+    "__version__": "._version",
+    **dict.fromkeys(_LAZY_TYPES, ".types"),
+}
+"""Public names imported on first use: the bulk machinery, the version (package metadata), the
+message and workspace types."""
 
 
 def __getattr__(name: str) -> object:

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -27,13 +27,8 @@ from ._core import Core, Priority, RequestOptions
 from ._errors import ClientClosedError
 from ._log import configure as configure_logging
 from ._loops import LoopGuard
-from ._raw import RawResponseClient
 from ._redact import Redactor
-from ._resources.comments import Comments
 from ._resources.contacts import Contacts
-from ._resources.conversations import Conversations
-from ._resources.messages import Messages
-from ._resources.workspace import Workspace
 from ._retry import RetryPolicy
 from ._sansio.raw import raw_request
 from ._sansio.validate.checks import ValidationMode
@@ -42,6 +37,13 @@ from ._throttle import RateLimitPolicy, Throttle, ThrottleSnapshot, WaitEvent
 from ._transports.aiohttp import AiohttpTransport
 from ._transports.base import Transport
 from ._version import version
+
+if TYPE_CHECKING:
+    from ._raw import RawResponseClient
+    from ._resources.comments import Comments
+    from ._resources.conversations import Conversations
+    from ._resources.messages import Messages
+    from ._resources.workspace import Workspace
 
 DEFAULT_BASE_URL = "https://api.aelyst.ai/v1"
 
@@ -88,6 +90,9 @@ def _check_token(token: str | None) -> str:
     if not isinstance(token, str) or any(c.isspace() or ord(c) < 0x20 for c in token):
         raise ValueError("the API token must be a string without whitespace or control characters")
     return token
+
+
+_LAZY_RESOURCES = ("messages", "comments", "conversations", "workspace")
 
 
 class AelystClient:
@@ -183,10 +188,38 @@ class AelystClient:
             self._sender, options=options, redact=self._redact, in_use=self._in_use
         )
         self.contacts = Contacts(core)
-        self.messages = Messages(core)
-        self.comments = Comments(core)
-        self.conversations = Conversations(core)
-        self.workspace = Workspace(core)
+        for name in _LAZY_RESOURCES:  # a view makes its own on first use
+            self.__dict__.pop(name, None)
+
+    # The other resources, their modules and record types are imported on first use.
+
+    @functools.cached_property
+    def messages(self) -> Messages:
+        """The message endpoints (``client.messages.send(...)``)."""
+        from ._resources.messages import Messages
+
+        return Messages(self._core)
+
+    @functools.cached_property
+    def comments(self) -> Comments:
+        """The comment endpoint (``client.comments.create(...)``)."""
+        from ._resources.comments import Comments
+
+        return Comments(self._core)
+
+    @functools.cached_property
+    def conversations(self) -> Conversations:
+        """The conversation endpoints (``client.conversations.assign(...)``)."""
+        from ._resources.conversations import Conversations
+
+        return Conversations(self._core)
+
+    @functools.cached_property
+    def workspace(self) -> Workspace:
+        """The workspace endpoints (``client.workspace.list_users()``)."""
+        from ._resources.workspace import Workspace
+
+        return Workspace(self._core)
 
     @property
     def timeout(self) -> float | aiohttp.ClientTimeout:
@@ -280,6 +313,8 @@ class AelystClient:
         >>> response.status, response.headers["X-RateLimit-Remaining"], response.parse().id
         (200, '4', 7)
         """
+        from ._raw import RawResponseClient
+
         return RawResponseClient(
             contacts=self.contacts,
             messages=self.messages,

@@ -18,7 +18,7 @@ import asyncio
 import copy
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, NoReturn, TypeVar
 
 import attrs
@@ -120,14 +120,14 @@ class Sender:
         """The counters now (an immutable copy)."""
         return ClientStats(**self._counters)
 
-    async def send(
+    def send(
         self,
         request: Request,
         interpret: Callable[[Request, Response], T],
         *,
         deadline: float | None = None,
         priority: Priority = "normal",
-    ) -> tuple[T, int]:
+    ) -> Coroutine[Any, Any, tuple[T, int]]:
         """The interpreted result of ``request`` and the number of attempts it took.
 
         Raises the last attempt's error, its ``attempts`` set, once the retry policy gives up;
@@ -144,7 +144,17 @@ class Sender:
         >>> result, attempts = await sender.send(request, read, deadline=2.0, priority="high")
         """
         if deadline is None:  # no deadline: no error needs the call's progress
-            return await self._send(request, interpret, _NO_PROGRESS, priority, None)
+            return self._send(request, interpret, _NO_PROGRESS, priority, None)
+        return self._send_by(request, interpret, deadline, priority)
+
+    async def _send_by(
+        self,
+        request: Request,
+        interpret: Callable[[Request, Response], T],
+        deadline: float,
+        priority: Priority,
+    ) -> tuple[T, int]:
+        """:meth:`send` with a deadline."""
         progress = _Progress()
         ends = self.throttle.clock.time() + deadline
         try:

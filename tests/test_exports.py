@@ -79,6 +79,14 @@ ON_FIRST_USE = (
     "aelyst_async.webhooks",
     "aelyst_async.redis",
     "aelyst_async._bulk",
+    "aelyst_async._sansio.space_operations",  # the message and workspace calls, their types,
+    "aelyst_async._sansio.bodies",  # bodies and resources: a contact call never needs them
+    "aelyst_async.types.messages",
+    "aelyst_async.types.workspace",
+    "aelyst_async._resources.messages",
+    "aelyst_async._resources.workspace",
+    "aelyst_async._raw",  # client.with_raw_response
+    "aelyst_async._throttle.shared",  # a shared store's budget
 )
 
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
@@ -21,7 +22,6 @@ from .._errors import (
 )
 from .._log import Masked
 from .._paginate import Paginator
-from .._sansio.bodies import ContactSearch, LifecycleBody, merge_body
 from .._sansio.convert import contact_to_wire
 from .._sansio.operations import (
     CONTACT_ADD_TAGS,
@@ -56,6 +56,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("aelyst_async")
 DEFAULT_PAGE_SIZE = 100
+
+
+@functools.cache
+def _sent() -> type[Sent]:
+    """Bulk's ``Sent`` (bulk is imported when first used; then looked up once)."""
+    from .._bulk.items import Sent
+
+    return Sent
 
 
 class Contacts:
@@ -93,9 +101,7 @@ class Contacts:
 
     async def send_for_bulk(self, entry: Entry) -> Sent:
         """Bulk's send callable: the create-or-update of one item."""
-        from .._bulk.items import Sent  # bulk is imported when first used
-
-        return Sent(*await self._upsert(entry.identifier, entry.contact, entry.in_flight))
+        return _sent()(*await self._upsert(entry.identifier, entry.contact, entry.in_flight))
 
     async def _upsert(
         self, identifier: Identifier | str, contact: Contact, in_flight: InFlight | None = None
@@ -291,6 +297,8 @@ class Contacts:
             if not problems:
                 fields = contact_to_wire(update)
         refuse(problems, ContactValidationError)
+        from .._sansio.bodies import merge_body  # the request bodies: on first use
+
         return await self._core.result(CONTACT_MERGE, body=merge_body(keep, merge, fields))
 
     def list(
@@ -322,6 +330,8 @@ class Contacts:
             wire_filter, filter_problems = checked_filter(filter)
             problems += filter_problems
         refuse(problems, ContactValidationError)
+        from .._sansio.bodies import ContactSearch  # the request bodies: on first use
+
         body = ContactSearch(
             "" if search is None else search,
             "UTC" if timezone is None else timezone,
@@ -361,6 +371,8 @@ class Contacts:
             [] if name is None else check_text("name", name, mode=self._core.options.validation)
         )
         ident = self._identifier(identifier, problems)
+        from .._sansio.bodies import LifecycleBody  # the request bodies: on first use
+
         body = LifecycleBody(name)
         result: int | None = await self._core.result(
             CONTACT_LIFECYCLE, {"identifier": ident}, body=body

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .._core import Core
 from .._paginate import Paginator
 from .._sansio.bodies import MessageBody
-from .._sansio.operations import MESSAGE_GET, MESSAGE_LIST, MESSAGE_SEND
+from .._sansio.space_operations import MESSAGE_GET, MESSAGE_LIST, MESSAGE_SEND
 from .._sansio.validate.checks import check_id
 from .._sansio.validate.messages import message_problems
 from ..types.contact import Identifier

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from .._core import Core
 from .._paginate import Paginator
 from .._sansio.bodies import CustomFieldBody, NewTag, TagChange, TagName
-from .._sansio.operations import (
+from .._sansio.space_operations import (
     CHANNEL_LIST,
     CLOSING_NOTE_LIST,
     CUSTOM_FIELD_CREATE,

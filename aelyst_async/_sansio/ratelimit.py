@@ -36,17 +36,15 @@ class RateLimit:
         if not isinstance(headers, (CIMultiDict, CIMultiDictProxy)):
             headers = CIMultiDict(headers)
         retry_after = headers.get("Retry-After")
-        if (
-            retry_after is None
-            and "X-RateLimit-Limit" not in headers
-            and "X-RateLimit-Remaining" not in headers
-        ):
+        limit = headers.get("X-RateLimit-Limit")
+        remaining = headers.get("X-RateLimit-Remaining")
+        if retry_after is None and limit is None and remaining is None:
             return NO_FACTS  # the common answer: no limit announced
         if retry_after is not None:
             now = _http_date(headers.get("Date")) or now
         return cls(
-            limit=_header_int(headers, "X-RateLimit-Limit"),
-            remaining=_header_int(headers, "X-RateLimit-Remaining"),
+            limit=_header_int(limit),
+            remaining=_header_int(remaining),
             retry_after=parse_retry_after(retry_after, now=now),
         )
 
@@ -55,10 +53,11 @@ NO_FACTS = RateLimit()
 """The facts of a response that announces no limit (shared: a RateLimit is immutable)."""
 
 
-def _header_int(headers: Mapping[str, str], name: str) -> int | None:
-    raw = headers.get(name)
+def _header_int(raw: str | None) -> int | None:
     if raw is None:
         return None
+    if raw.isdigit() and raw.isascii():  # the common case: one plain number
+        return int(raw)
     try:  # "2, 2": the list form of repeated header lines; read only when they agree
         values = {int(part.strip()) for part in raw.split(",")}
     except ValueError:

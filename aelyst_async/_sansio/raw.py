@@ -7,15 +7,14 @@ built, its answer decoded as plain JSON.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
 from .._errors import APIError, TransportError
 from .._redact import NOTHING, Redactor
-from .request import _ACCEPT, _ENCODER, _JSON_HEADERS, Request
-from .response import Response, error_for, excerpt
+from .request import _ACCEPT, _JSON_HEADERS, Request, encode_json
+from .response import Response, decode_json, error_for, excerpt
 
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
@@ -72,7 +71,7 @@ def raw_request(
     headers, body = _ACCEPT, b""
     if json is not None:
         try:
-            body = _ENCODER.encode(json).encode()
+            body = encode_json(json)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"json must be JSON-serialisable: {exc}") from None
         headers = _JSON_HEADERS
@@ -89,7 +88,7 @@ def decoded(request: Request, response: Response, *, redact: Redactor = NOTHING)
     if not response.body.strip():
         return None
     try:
-        return json.loads(response.body)
+        return decode_json(response.body)
     except (ValueError, RecursionError):
         raise TransportError(
             f"response {response.status} is not JSON: body {excerpt(response.body, redact=redact)}",

@@ -24,6 +24,21 @@ from .operations import Operation
 _ACCEPT = {"Accept": "application/json"}
 _JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)  # json.dumps makes one a call
+_C_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+
+
+def encode_json(value: Any) -> bytes:
+    """``value`` as UTF-8 JSON (``ensure_ascii=False``, ``allow_nan=False``): what
+    ``_ENCODER.encode(value).encode()`` gives, without its per-call set-up in Python.
+    Raises as ``json`` does (TypeError, ValueError, UnicodeEncodeError for a lone surrogate)."""
+    if _C_ENCODER is None or isinstance(value, str):
+        return _ENCODER.encode(value).encode()
+    encoder = _C_ENCODER(
+        {}, _ENCODER.default, json.encoder.encode_basestring, None, ": ", ", ", False, False, False
+    )
+    return "".join(encoder(value, 0)).encode()
+
+
 _PATH_SAFE = re.compile(r"[A-Za-z0-9_.~:@+-]*")  # what quote() below leaves as is
 
 
@@ -99,7 +114,7 @@ def build_request(
         if type(body) is not dict and attrs.has(type(body)):
             body = converter.unstructure(body)
         try:
-            data = _ENCODER.encode(body).encode()
+            data = encode_json(body)
         except UnicodeEncodeError:
             raise ValidationError(
                 [ValidationProblem("body", "contains a lone surrogate (not valid Unicode)")]

@@ -171,3 +171,12 @@ class Bucket:
                 await clock.sleep(delay)
         finally:
             turn.give()
+
+    def take_now(self, now: float) -> bool:
+        """Take a token at once when no task holds or waits for the turn and one is free at
+        ``now`` (the lock-free case of :meth:`take`, without ``ready``); False, nothing taken,
+        otherwise."""
+        if self._turn.busy or self._room_in(now) > 0:
+            return False
+        self._level += 1.0
+        return True

@@ -35,7 +35,7 @@ MAX_PATH_LIMIT = 10_000
 class PathBudget:
     """One method + path: its turn and the send times of its current server window."""
 
-    __slots__ = ("active", "limit", "log", "logged", "period", "seq", "turn", "users")
+    __slots__ = ("_turn", "active", "limit", "log", "logged", "period", "seq", "users")
 
     def __init__(self, limit: int, period: float, now: float) -> None:
         self.limit, self.period = limit, period
@@ -43,9 +43,23 @@ class PathBudget:
         self.log: list[tuple[float, int, int]] = []
         self.logged = 0
         self.seq = 0  # requests sent; each request's sequence number
-        self.turn = Turn()
+        self._turn: Turn | None = None  # made on first need: most keys never queue
         self.users = 0  # requests waiting for or holding a permit
         self.active = now  # last send or answer
+
+    @property
+    def turn(self) -> Turn:
+        """The key's turn in line (see the module docstring)."""
+        turn = self._turn
+        if turn is None:
+            turn = self._turn = Turn()
+        return turn
+
+    def open_at(self, now: float) -> bool:
+        """True when a request may pass at ``now`` without waiting: nobody holds or waits for
+        the key's turn and the window has room."""
+        turn = self._turn
+        return (turn is None or not turn.busy) and self.ready_in(now) <= 0
 
     def ready_in(self, now: float) -> float:
         """Seconds until the server's window has room for one more (0 or less: now)."""

@@ -26,6 +26,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .._clock import LOOP_CLOCK, Clock
 from .._errors import DeadlineExceededError
@@ -33,9 +34,11 @@ from .._log import Masked
 from .._sansio.ratelimit import RateLimit
 from .paths import PathBudget, Paths
 from .policy import RateLimitPolicy, ThrottleSnapshot, WaitEvent, WaitReason
-from .shared import SharedBudget
-from .turn import Priority, check_priority
+from .turn import PRIORITIES, Priority, check_priority
 from .workspace import WorkspaceGate
+
+if TYPE_CHECKING:
+    from .shared import SharedBudget
 
 log = logging.getLogger("aelyst_async")
 
@@ -96,11 +99,13 @@ class Throttle:
         learn = policy.workspace is None and policy.adaptive
         self._gate = WorkspaceGate(policy.workspace, policy.period, learn=learn)
         store = policy.shared
-        self._shared = (
-            None
-            if store is None
-            else SharedBudget(store, self._gate, policy.period, max_pause + policy.period, clock)
-        )
+        self._shared: SharedBudget | None = None
+        if store is not None:
+            from .shared import SharedBudget  # only with a store
+
+            self._shared = SharedBudget(
+                store, self._gate, policy.period, max_pause + policy.period, clock
+            )
         self._rtt: float | None = None
         self._in_flight = 0  # permits handed out and not yet handed back
 
@@ -119,13 +124,21 @@ class Throttle:
 
         >>> permit = await throttle.acquire("GET /contact/1", priority="high", deadline=t + 2)
         """
-        check_priority(priority)
+        if priority not in PRIORITIES:
+            check_priority(priority)
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._bind(loop)
         clock = self.clock
-        now = clock.time()
+        now = loop.time() if clock is LOOP_CLOCK else clock.time()
         budget = self._paths.enter(key, now)
+        if (
+            self._shared is None
+            and (deadline is None or now <= deadline)
+            and budget.open_at(now)
+            and self._gate.admit_now(now)
+        ):  # every gate open, nobody ahead: through at once (nothing awaited)
+            return self._issue(key, budget, budget.sent(now), now, 0.0, held=False)
         try:
             if deadline is not None:
                 ahead = budget.turn.ahead(priority) * budget.period / budget.limit
@@ -187,9 +200,16 @@ class Throttle:
             seq = budget.sent(now)
         finally:
             budget.turn.give()
+        return self._issue(key, budget, seq, now, waited, held=held)
+
+    def _issue(
+        self, key: str, budget: PathBudget, seq: int, now: float, waited: float, *, held: bool
+    ) -> Permit:
+        """The permit of request ``seq`` of ``key``, sent at ``now``, counted in flight and
+        told to the learner and the store."""
         permit = Permit(key, budget, seq, now, waited)
         self._in_flight += 1
-        learner = gate.learner
+        learner = self._gate.learner
         if learner is not None:
             learner.sent(now, held=held, in_flight=self._in_flight)
             permit.epoch = learner.epoch

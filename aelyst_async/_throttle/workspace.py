@@ -140,3 +140,9 @@ class WorkspaceGate:
         else:
             capacity = 1.0 + min(0.5, learner.margin * rate)
         return capacity, capacity * self.period / rate
+
+    def admit_now(self, now: float) -> bool:
+        """Take a token at once when the client is not paused at ``now``, nobody is in line
+        and one is free (a request that passes :meth:`acquire` without waiting); False,
+        nothing taken, otherwise."""
+        return self.pause_until <= now and self._bucket.take_now(now)

@@ -61,7 +61,10 @@ class AiohttpTransport(Transport):
         url = URL(self._base_url + request.path, encoded=True)
         headers = self._with_ours(request.headers)
         try:
-            async with (await self._sessions.get()).request(
+            session = self._sessions.ready()
+            if session is None:
+                session = await self._sessions.get()
+            async with session.request(
                 request.method,
                 url,
                 data=request.body,

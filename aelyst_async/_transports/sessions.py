@@ -44,6 +44,14 @@ class Sessions:
         owned = self._owned
         return None if owned is None or owned.closed else self._loop
 
+    def ready(self) -> aiohttp.ClientSession | None:
+        """The session :meth:`get` would return without any work (the one this client made
+        on the running loop, open), else None: then await :meth:`get`."""
+        owned = self._owned
+        if owned is None or owned.closed or self._loop is not asyncio.get_running_loop():
+            return None
+        return owned if self._borrowed is None else None
+
     async def get(self) -> aiohttp.ClientSession:
         """The session for a request on the running loop."""
         loop = asyncio.get_running_loop()

@@ -1,28 +1,65 @@
 """The typed values of the Aelyst API, and nothing else: what a caller builds and what a call
 returns (attrs classes; wire names live in ``_sansio.convert``, checks in ``_sansio.validate``)."""
 
+import importlib
+from typing import TYPE_CHECKING
+
 from .bulk import BulkOutcome, BulkReport
 from .contact import UNSET, Contact, ContactUpdate, CustomField, Identifier, UnsetType, UpsertResult
-from .messages import (
-    AttachmentMessage,
-    CustomPayloadMessage,
-    EmailMessage,
-    MessageRecord,
-    MessageStatus,
-    QuickReplyMessage,
-    TextMessage,
-    WhatsAppTemplateMessage,
-)
 from .records import Assignee, ContactChannel, ContactFilter, ContactRecord, FilterCondition
-from .workspace import (
-    ClosingNote,
-    CustomFieldDefinition,
-    Tag,
-    Team,
-    Template,
-    User,
-    WorkspaceChannel,
-)
+
+if TYPE_CHECKING:
+    from .messages import (
+        AttachmentMessage,
+        CustomPayloadMessage,
+        EmailMessage,
+        MessageRecord,
+        MessageStatus,
+        QuickReplyMessage,
+        TextMessage,
+        WhatsAppTemplateMessage,
+    )
+    from .workspace import (
+        ClosingNote,
+        CustomFieldDefinition,
+        Tag,
+        Team,
+        Template,
+        User,
+        WorkspaceChannel,
+    )
+
+_LAZY = {
+    **dict.fromkeys(
+        [
+            "AttachmentMessage",
+            "CustomPayloadMessage",
+            "EmailMessage",
+            "MessageRecord",
+            "MessageStatus",
+            "QuickReplyMessage",
+            "TextMessage",
+            "WhatsAppTemplateMessage",
+        ],
+        ".messages",
+    ),
+    **dict.fromkeys(
+        ["ClosingNote", "CustomFieldDefinition", "Tag", "Team", "Template", "User"],
+        ".workspace",
+    ),
+    "WorkspaceChannel": ".workspace",
+}
+"""The message and workspace types, imported on first use (a contact call never needs them)."""
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
 
 __all__ = [
     "UNSET",
