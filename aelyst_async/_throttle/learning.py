@@ -181,6 +181,11 @@ class WorkspaceLearner:
         while sent[0] <= horizon:
             sent.popleft()
 
+    def held_back(self, at: float) -> None:
+        """Something other than this client's gate held a request back at ``at`` for the
+        warm-up's rate: everyone's warm-up, shared through a store (it may grow as if held)."""
+        self._held = max(self._held, at)
+
     def admitted(self, sent_at: float, now: float) -> bool:
         """A request sent at ``sent_at`` was not refused; True when the rate changed."""
         sample = max(0.0, now - sent_at)
