@@ -329,6 +329,10 @@ class WorkspaceLearner:
         if last is None or not last.start < sent_at <= last.end:
             return False
         last.count += 1
+        if math.isfinite(self._counted):
+            # the refused window's count, for telling a risen limit: its requests answered
+            # late count too (at 400 ms a tenth of a window may still be in flight at the 429)
+            self._counted = max(self._counted, last.count)
         rate = self._bounded(min(last.cap, last.count * (1.0 - self.margin)))
         if self.rate is not None and rate > self.rate:
             self.rate = rate
