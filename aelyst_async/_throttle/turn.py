@@ -30,7 +30,7 @@ PRIORITIES: tuple[Priority, ...] = ("high", "normal", "low")
 SHARE = 10
 """While higher priorities wait, one turn in this many goes to the oldest lower one."""
 
-_Waiter = tuple[int, asyncio.Future[None], int]  # (arrival number, future, priority's index)
+_Waiter = tuple[int, asyncio.Future[None], Priority]  # (arrival number, future, priority)
 
 
 def _expire(future: asyncio.Future[None]) -> None:
@@ -48,7 +48,7 @@ def check_priority(priority: object) -> Priority:
 class Turn:
     """One turn at a time, by priority, FIFO within one; taken at once when free."""
 
-    __slots__ = ("_arrivals", "_held", "_holder", "_passed", "_queues", "_rank", "_share")
+    __slots__ = ("_arrivals", "_held", "_holder", "_holding", "_passed", "_queues", "_share")
 
     def __init__(self) -> None:
         self._held = False
@@ -56,7 +56,7 @@ class Turn:
         self._arrivals = itertools.count()
         self._passed = 0  # turns given to a higher priority while a lower one waited
         self._holder = -1  # the holder's arrival number (-1: it found the turn free)
-        self._rank = 0  # the holder's priority, as its index in PRIORITIES
+        self._holding: Priority = "normal"  # the holder's priority
         self._share = False  # the holder's turn is a lower priority's share
 
     @property
@@ -83,11 +83,13 @@ class Turn:
         queues = self._queues
         if queues is None or self._share:
             return False
-        return any(queues[p] for p in PRIORITIES[: self._rank])
+        return any(queues[p] for p in PRIORITIES[: PRIORITIES.index(self._holding)])
 
     def cedes_to(self, priority: Priority) -> bool:
         """True when a holder that cedes would cede to a new waiter of ``priority``."""
-        return self._held and not self._share and PRIORITIES.index(priority) < self._rank
+        if not self._held or self._share:
+            return False
+        return PRIORITIES.index(priority) < PRIORITIES.index(self._holding)
 
     async def take(
         self,
@@ -98,8 +100,8 @@ class Turn:
         """Wait for the turn; True when that meant suspending. Raises TimeoutError, without
         the turn, if it has not come by ``deadline`` (``clock`` time; None: no deadline)."""
         if not self.busy:
-            self._held = True
-            self._holder, self._rank, self._share = -1, PRIORITIES.index(priority), False
+            self._held = True  # (``give`` reset the holder's arrival and share when it freed)
+            self._holding = priority
             return False
         await self._wait(priority, deadline, clock, next(self._arrivals), first=False)
         return True
@@ -118,7 +120,7 @@ class Turn:
             self._queues = {p: deque() for p in PRIORITIES}
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        waiter = (arrival, future, PRIORITIES.index(priority))
+        waiter = (arrival, future, priority)
         queue = self._queues[priority]
         if first:
             queue.appendleft(waiter)
@@ -157,9 +159,9 @@ class Turn:
                 if self._passed >= SHARE:  # the oldest of the lower priorities, this time
                     queue = min(waiting[1:], key=lambda q: q[0][0])
                     self._passed, share = 0, True
-            arrival, future, rank = queue.popleft()
+            arrival, future, priority = queue.popleft()
             if not future.done():
                 future.set_result(None)  # it holds the turn now
-                self._holder, self._rank, self._share = arrival, rank, share
+                self._holder, self._holding, self._share = arrival, priority, share
                 return
-        self._held = False
+        self._held, self._holder, self._share = False, -1, False
