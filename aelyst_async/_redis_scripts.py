@@ -58,6 +58,24 @@ return 1
 """
 )
 
+WARM_UP = (
+    _CLOCK
+    + """
+-- KEYS: 1 warm-up bucket (its TAT), 2 pause (its end)
+-- ARGV: 1 interval, 2 tolerance (burst - 1 intervals), 3 period (microseconds)
+-- Takes a token when the bucket has one and no pause holds: returns 0; else the wait before
+-- asking again (microseconds, as a string), nothing taken.
+local step, tolerance, period = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local pause = tonumber(redis.call('GET', KEYS[2]))
+if pause and pause > now then return fmt(pause - now) end
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+if tat - tolerance > now then return fmt(tat - tolerance - now) end
+redis.call('SET', KEYS[1], fmt(tat + step), 'PX', ms(tat + step - now + period))
+return '0'
+"""
+)
+
 BOOKED = (
     _CLOCK
     + """

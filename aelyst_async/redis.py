@@ -10,7 +10,10 @@ then share
 - the pause after a 429: one client's 429 holds the requests every client books after it until
   its ``Retry-After``;
 - the workspace limit learned from 429s, and a count of the requests everyone sent (so a client
-  learning the limit measures every process's admitted requests, not only its own).
+  learning the limit measures every process's admitted requests, not only its own);
+- the warm-up before any limit is learned: one bucket (burst and rate of the asking client's
+  warm-up) for every process, so processes started together warm up as one client would
+  instead of each sending its own burst into the same window.
 
 **Time** is the Redis server's (``TIME`` inside the scripts), never a host's: hosts whose clocks
 disagree still agree on the budget. The throttle only ever hears relative waits.
@@ -60,7 +63,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
-from ._redis_scripts import BOOKED, GET_LIMIT, PAUSE, RESERVE
+from ._redis_scripts import BOOKED, GET_LIMIT, PAUSE, RESERVE, WARM_UP
 
 try:
     import redis.asyncio as aioredis
@@ -148,12 +151,14 @@ class RedisLimitStore:
         self._pause = client.register_script(PAUSE)
         self._booked = client.register_script(BOOKED)
         self._get_limit = client.register_script(GET_LIMIT)
+        self._warm_up = client.register_script(WARM_UP)
         prefix = "{" + self.namespace + "}:"
         self._workspace_key = prefix + "workspace"
         self._pause_key = prefix + "pause"
         self._sent_key = prefix + "sent"
         self._seq_key = prefix + "sent:seq"
         self._limit_key = prefix + "limit"
+        self._warm_key = prefix + "warm"
         self._path_prefix = prefix + "path:"
         self._down = False
         self._retry_at = -math.inf
@@ -314,6 +319,18 @@ class RedisLimitStore:
         args = [f"{seconds * MICRO:.0f}", f"{ago * MICRO:.0f}"]
         count = await self._call(lambda: self._booked(keys=[self._sent_key], args=args))
         return None if count is None else int(count)
+
+    async def warm_up(self, *, rate: float, burst: float, period: float) -> float:
+        """Take a token of every client's warm-up bucket (``burst`` at once, refilled at
+        ``rate`` per ``period``; the shared pause holds it too): 0 when taken, else the seconds
+        until one may be (nothing taken). 0 when Redis cannot be reached."""
+        rate, period = _positive("rate", rate), _positive("period", period)
+        step = period / rate
+        tolerance = (max(1.0, burst) - 1.0) * step if math.isfinite(burst) else 0.0
+        args = [f"{step * MICRO:.3f}", f"{tolerance * MICRO:.3f}", f"{period * MICRO:.3f}"]
+        keys = [self._warm_key, self._pause_key]
+        wait = await self._call(lambda: self._warm_up(keys=keys, args=args))
+        return 0.0 if wait is None else max(0.0, int(wait) / MICRO)
 
     # -- lifecycle -------------------------------------------------------------------------------
 

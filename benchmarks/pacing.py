@@ -9,6 +9,7 @@
 - **Priority**: a bulk load of ``WORKERS`` tasks at ``priority="low"`` keeps a 50/s throttle
   saturated while a trickle of single calls arrives every 0.2 s; their wait in the throttle
   (p50 / p95) at ``priority="high"``, and at ``"low"`` (what they get without priorities).
+  A call every 10 slots arrives just after a token was taken: the worst case, a whole slot.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ REPEATS, REPEATS_QUICK = 3, 1
 TARGET_SHARE = 0.97
 PRIORITY_RATE = 50
 TRICKLE_EVERY = 0.2
+TIMER_RESOLUTION = 0.001
+"""Seconds: asyncio's epoll selector rounds every wait up to a whole millisecond, so a timer
+due at the end of a slot fires up to this much after it."""
 
 Done = Callable[[], Awaitable[None]]
 Take = Callable[[int], Awaitable[Done]]
@@ -166,10 +170,12 @@ def run(options: SuiteOptions) -> SuiteReport:
         print(f"  {NAME}: trickle at {p}: p50 {statistics.median(w):.3f}s p95 {_p95(w):.3f}s")
     targets.append(
         Target(
-            f"{NAME}: a high-priority call behind a low-priority bulk waits <= 2 slots (p95)",
-            _p95(waits["high"]) <= 2 * slot,
-            f"p95 {1000 * _p95(waits['high']):.0f} ms (a slot is {1000 * slot:.0f} ms); "
-            f"without priority p95 {1000 * _p95(waits['low']):.0f} ms",
+            f"{NAME}: a high-priority call behind a low-priority bulk waits <= 1 slot (p95; "
+            f"+ {1000 * TIMER_RESOLUTION:g} ms of the loop's timer resolution)",
+            _p95(waits["high"]) <= slot + TIMER_RESOLUTION,
+            f"p95 {1000 * _p95(waits['high']):.1f} ms, max {1000 * max(waits['high']):.1f} ms "
+            f"(a slot is {1000 * slot:.0f} ms); without priority p95 "
+            f"{1000 * _p95(waits['low']):.0f} ms",
         )
     )
     markdown = "\n".join(

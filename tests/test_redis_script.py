@@ -108,10 +108,28 @@ async def test_booked_counts_what_every_client_sent_in_a_window(store: RedisLimi
     assert await store.booked(10) == 6  # a booked slot counts once it has come
 
 
+async def test_the_warm_up_bucket_gives_its_burst_then_one_token_per_interval(
+    store: RedisLimitStore,
+) -> None:
+    # 10 per 1000 s with a burst of 3: three tokens now, then nothing for 100 s
+    waits = [await store.warm_up(rate=10, burst=3, period=1000) for _ in range(5)]
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    assert [slot(w, 100) for w in waits[3:]] == [1, 1]  # nothing taken: the same wait
+    assert await store.booked(1000) == 0  # a warm-up token books nothing
+
+
+async def test_the_shared_pause_holds_the_warm_up(store: RedisLimitStore) -> None:
+    await store.pause(500)
+    assert slot(await store.warm_up(rate=10, burst=3, period=1000), 100) == 5
+    another = RedisLimitStore(store.redis, namespace=store.namespace + "-other")
+    assert await another.warm_up(rate=10, burst=3, period=1000) == 0.0  # its own namespace
+
+
 async def test_every_key_expires_a_period_or_two_after_its_last_slot(
     client: aioredis.Redis, store: RedisLimitStore
 ) -> None:
     await store.reserve(KEY, limit=5, workspace=10, period=1.0)  # path 0.2 s, workspace 0.1 s
+    assert await store.warm_up(rate=10, burst=1, period=1.0) == 0.0  # its TAT 0.1 s ahead
     await store.pause(0.5)
     await store.set_workspace_limit(10.0)
     ttls = await namespace_keys(client, store)
@@ -120,10 +138,14 @@ async def test_every_key_expires_a_period_or_two_after_its_last_slot(
     assert len(path_keys) == 1
     assert 1000 < ttls[path_keys[0]] <= 1200  # slot + interval + one period
     assert 1000 < ttls[ns + "workspace"] <= 1100
+    assert 1000 < ttls[ns + "warm"] <= 1100
     assert 1900 < ttls[ns + "sent"] <= 2000  # the count keeps two periods
     assert 1900 < ttls[ns + "sent:seq"] <= 2000
     assert 0 < ttls[ns + "pause"] <= 500
-    assert set(ttls) == {*path_keys, *(ns + k for k in ("workspace", "sent", "sent:seq"))} | {
+    assert set(ttls) == {
+        *path_keys,
+        *(ns + k for k in ("workspace", "warm", "sent", "sent:seq")),
+    } | {
         ns + "pause",
         ns + "limit",
     }

@@ -20,7 +20,7 @@ import pytest
 
 from aelyst_async import AelystClient, Contact, RateLimitPolicy, WaitEvent
 from aelyst_async._sansio.ratelimit import RateLimit
-from aelyst_async._throttle import CountingLimitStore, Throttle
+from aelyst_async._throttle import CountingLimitStore, Throttle, WarmingLimitStore
 from aelyst_async._throttle.learning import MARGIN
 from aelyst_async.redis import RedisLimitStore
 from aelyst_async.sandbox import Sandbox
@@ -72,6 +72,7 @@ async def test_the_store_implements_the_counting_protocol(
 ) -> None:
     store = new_store(stores, redis_server.url, namespace)
     assert isinstance(store, CountingLimitStore)
+    assert isinstance(store, WarmingLimitStore)
     RateLimitPolicy(shared=store)
     assert "test:" in repr(store) and "redis://" not in repr(store)
 

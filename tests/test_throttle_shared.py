@@ -15,10 +15,10 @@ from collections import deque
 
 import pytest
 
-from aelyst_async import LimitStore, RateLimitPolicy, RetryPolicy
+from aelyst_async import DeadlineExceededError, LimitStore, RateLimitPolicy, RetryPolicy
 from aelyst_async._sansio.ratelimit import RateLimit
 from aelyst_async._send import Sender
-from aelyst_async._throttle import CountingLimitStore, Throttle
+from aelyst_async._throttle import CountingLimitStore, Throttle, WarmingLimitStore
 from aelyst_async._throttle.learning import MARGIN, WorkspaceLearner
 from tests.test_throttle_simulation import Kind, SimulatedAPI, upsert
 from tests.upsert_helpers import interpret_upsert
@@ -84,6 +84,28 @@ class CountingStore(MemoryStore):
         return sum(1 for t in self.sent if end - seconds < t <= end)
 
 
+class WarmingStore(CountingStore):
+    """A :class:`CountingStore` that also holds everyone's warm-up in one bucket: all of
+    RedisLimitStore's behaviour."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.warm_tat = 0.0
+        self.warm_ups = 0  # tokens of the warm-up bucket taken
+
+    async def warm_up(self, *, rate: float, burst: float, period: float) -> float:
+        now = self.now()
+        if self.pause_until > now:
+            return self.pause_until - now
+        step = period / rate
+        tat = max(self.warm_tat, now)
+        if tat - (burst - 1) * step > now:
+            return tat - (burst - 1) * step - now
+        self.warm_tat = tat + step
+        self.warm_ups += 1
+        return 0.0
+
+
 class BrokenStore:
     """A store whose every call fails, as a store with a bug or a dead backend might."""
 
@@ -114,9 +136,15 @@ class BrokenStore:
         await self._fail()
         return None
 
+    async def warm_up(self, *, rate: float, burst: float, period: float) -> float:
+        await self._fail()
+        return 0.0
+
 
 def test_the_memory_store_matches_the_protocols() -> None:
     assert isinstance(CountingStore(), CountingLimitStore)
+    assert not isinstance(CountingStore(), WarmingLimitStore)
+    assert isinstance(WarmingStore(), WarmingLimitStore)
     assert isinstance(MemoryStore(), LimitStore)
     assert not isinstance(MemoryStore(), CountingLimitStore)
 
@@ -271,3 +299,79 @@ async def test_a_store_that_raises_never_fails_a_request_and_is_logged_once(
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "shared limit store failed" in warnings[0].getMessage()
+
+
+# -- warming up together -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["fixed", "sliding"])
+def test_eight_clients_starting_in_one_instant_warm_up_as_one(kind: Kind) -> None:
+    api = SimulatedAPI(kind, workspace=40)
+    store = WarmingStore()
+    run(shared_run(api, store, clients=8, each=50, concurrency=4))
+    refused = sum(1 for _, s in api.answers if s == 429)
+    # one client's warm-up meets the limit once: its requests in flight then, not 8 bursts
+    assert refused <= 8, refused
+    assert store.warm_ups >= 20  # the start went through everyone's warm-up bucket
+    end = max(t for t, _ in api.answers)
+    assert 400 / end >= 0.95 * 40
+
+
+def test_without_the_shared_warm_up_each_client_bursts_alone() -> None:
+    """Why the store holds the warm-up: 8 clients each send a warm-up's burst at once."""
+    api = SimulatedAPI("fixed", workspace=40)
+    run(shared_run(api, CountingStore(), clients=8, each=50, concurrency=4))
+    assert sum(1 for _, s in api.answers if s == 429) >= 20
+
+
+@virtual_time
+async def test_a_wait_in_the_shared_warm_up_grows_the_warm_up_and_is_reported() -> None:
+    store = WarmingStore()
+    store.warm_tat = 10.0  # other clients took the warm-up's tokens until 10 s from now
+    events: list[tuple[str, float]] = []
+    throttle = Throttle(
+        RateLimitPolicy(shared=store), on_wait=lambda e: events.append((e.reason, e.seconds))
+    )
+    permit = await throttle.acquire(KEY)
+    # the bucket's burst (10 tokens of 20/s) is taken 0.45 s before its TAT
+    assert permit.sent_at == pytest.approx(10.0 - 9 * 0.05, abs=1e-6)
+    assert events == [("shared", pytest.approx(permit.sent_at, abs=1e-6))]
+    assert permit.waited == pytest.approx(permit.sent_at, abs=1e-6)
+    learner = throttle._gate.learner
+    assert learner is not None
+    await throttle.observe(permit, 200, RateLimit())
+    assert learner.warm == 40.0  # held back by everyone's warm-up: it doubled
+
+
+@virtual_time
+async def test_a_shared_warm_up_wait_past_the_deadline_fails_at_once_unsent() -> None:
+    store = WarmingStore()
+    store.warm_tat = 10.0
+    throttle = Throttle(RateLimitPolicy(shared=store))
+    with pytest.raises(DeadlineExceededError):
+        await throttle.acquire(KEY, deadline=5.0)
+    assert asyncio.get_running_loop().time() == pytest.approx(0.0, abs=1e-6)
+    assert store.sent == deque()  # nothing booked
+
+
+@virtual_time
+async def test_a_rate_published_meanwhile_ends_the_warm_up_wait() -> None:
+    store = WarmingStore()
+    store.warm_tat = 10.0
+    throttle = Throttle(RateLimitPolicy(shared=store))
+    task = asyncio.create_task(throttle.acquire(KEY))
+    await asyncio.sleep(1.0)
+    store.learned = 30.0  # another client met the limit and published it
+    permit = await task
+    assert permit.sent_at < 1.2  # read within a warm-up tick of the store's polls, not at 9.55
+    assert throttle.snapshot().workspace_rate == 30.0
+
+
+@virtual_time
+async def test_the_shared_pause_holds_the_warm_up_too() -> None:
+    store = WarmingStore()
+    await store.pause(2.0)
+    throttle = Throttle(RateLimitPolicy(shared=store))
+    permit = await throttle.acquire(KEY)
+    assert permit.sent_at == pytest.approx(2.0, abs=1e-6)
+    assert store.warm_ups == 1

@@ -12,6 +12,7 @@ from .policy import (
     ThrottleSnapshot,
     WaitEvent,
     WaitReason,
+    WarmingLimitStore,
 )
 from .throttle import Permit, Throttle
 
@@ -24,4 +25,5 @@ __all__ = [
     "ThrottleSnapshot",
     "WaitEvent",
     "WaitReason",
+    "WarmingLimitStore",
 ]

@@ -11,6 +11,8 @@ the loop's clock, read when a token is asked for, so
 - waiters are served by priority, first come first served within one, through a
   :class:`~aelyst_async._throttle.turn.Turn`: the head of the line sleeps until the level has
   room and takes its token without suspending in between, so a cancelled waiter takes nothing;
+  a head that wakes to find a higher priority waiting cedes the turn to it (and the token due:
+  :meth:`~aelyst_async._throttle.turn.Turn.cede`), so a high request waits one slot at most;
 - a task that finds no one in line, ``ready`` true and a token free takes it at once, without the
   lock: nothing it does then can suspend, so neither order nor cancellation is at stake;
 - a timer that wakes late loses no rate: while tasks wait in line the level may drain up to
@@ -78,7 +80,9 @@ class Bucket:
         level = self._level
         if self._stamp is not None and now > self._stamp:
             level = max(0.0, level - (now - self._stamp) * self._drain)
-        tokens = self._turn.ahead(priority) + 1 + level - self._capacity
+        turn = self._turn
+        ahead = turn.ahead(priority) - turn.cedes_to(priority)  # a lower holder lets it pass
+        tokens = ahead + 1 + level - self._capacity
         return max(0.0, tokens / self._drain)
 
     def refit(
@@ -149,7 +153,7 @@ class Bucket:
                 self._level += 1.0
                 return False, False
         waited = await turn.take(priority, deadline, clock)  # behind another: after a suspension
-        held = False
+        held, holding = False, True
         due: float | None = None  # when the token this task last slept for was due
         try:
             while True:
@@ -169,8 +173,15 @@ class Bucket:
                 if deadline is not None and now + delay > deadline:
                     raise TimeoutError
                 await clock.sleep(delay)
+                if turn.outranked():  # a higher priority came meanwhile: it goes first
+                    now = clock.time()
+                    self._room_in(now, self._credit(now, due))  # what was due stays credited
+                    due, holding = None, False
+                    await turn.cede(priority, deadline, clock)
+                    holding = True
         finally:
-            turn.give()
+            if holding:
+                turn.give()
 
     def take_now(self, now: float) -> bool:
         """Take a token at once when no task holds or waits for the turn and one is free at

@@ -181,6 +181,11 @@ class WorkspaceLearner:
         while sent[0] <= horizon:
             sent.popleft()
 
+    def held_back(self, at: float) -> None:
+        """Something other than this client's gate held a request back at ``at`` for the
+        warm-up's rate: everyone's warm-up, shared through a store (it may grow as if held)."""
+        self._held = max(self._held, at)
+
     def admitted(self, sent_at: float, now: float) -> bool:
         """A request sent at ``sent_at`` was not refused; True when the rate changed."""
         sample = max(0.0, now - sent_at)
@@ -324,6 +329,10 @@ class WorkspaceLearner:
         if last is None or not last.start < sent_at <= last.end:
             return False
         last.count += 1
+        if math.isfinite(self._counted):
+            # the refused window's count, for telling a risen limit: its requests answered
+            # late count too (at 400 ms a tenth of a window may still be in flight at the 429)
+            self._counted = max(self._counted, last.count)
         rate = self._bounded(min(last.cap, last.count * (1.0 - self.margin)))
         if self.rate is not None and rate > self.rate:
             self.rate = rate

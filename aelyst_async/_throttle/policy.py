@@ -1,7 +1,7 @@
 """What a client asks of its throttle: :class:`RateLimitPolicy`, and what it reports back.
 
-Also the seam to other processes: :class:`LimitStore` (and :class:`CountingLimitStore`), which
-``aelyst_async.redis.RedisLimitStore`` implements on Redis.
+Also the seam to other processes: :class:`LimitStore` (and :class:`CountingLimitStore`,
+:class:`WarmingLimitStore`), which ``aelyst_async.redis.RedisLimitStore`` implements on Redis.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ class LimitStore(Protocol):
 
     A store may also count what every process sent, ``async booked(seconds, *, ago=0.0) ->
     int | None`` (see :class:`CountingLimitStore`): a throttle learning the workspace limit
-    then measures the requests of all processes, not only its own. A store method that raises
-    is logged and treated as "nothing shared" for that call.
+    then measures the requests of all processes, not only its own; and hold everyone's
+    warm-up together, ``async warm_up(*, rate, burst, period) -> float`` (see
+    :class:`WarmingLimitStore`). A store method that raises is logged and treated as "nothing
+    shared" for that call.
     """
 
     async def reserve(
@@ -57,6 +59,18 @@ class CountingLimitStore(LimitStore, Protocol):
     async def booked(self, seconds: float, *, ago: float = 0.0) -> int | None:
         """Requests every process booked to be sent in the ``seconds`` that ended ``ago``
         seconds ago (kept two periods), or None when unknown (e.g. the store is unreachable)."""
+        ...
+
+
+@runtime_checkable
+class WarmingLimitStore(LimitStore, Protocol):
+    """A :class:`LimitStore` through which processes that know no workspace limit yet warm up
+    together, as one: so many processes started at once do not each send a warm-up's burst."""
+
+    async def warm_up(self, *, rate: float, burst: float, period: float) -> float:
+        """Take one token of everyone's warm-up bucket (``burst`` at once, refilled at ``rate``
+        per ``period``; the shared pause holds it too): 0 when taken; else the seconds until
+        one may be, and nothing is taken (ask again then)."""
         ...
 
 

@@ -2,6 +2,12 @@
 
 A store that raises is logged once (until it answers again) and treated as "nothing shared"
 for that call: the local gates still apply, and a request never fails because of the store.
+
+While no workspace rate is learned, a :class:`~aelyst_async._throttle.policy.WarmingLimitStore`
+holds every process's warm-up in one bucket at this client's warm-up allowance (its burst
+included), so processes started together warm up as one client would instead of each sending
+its own burst; a wait there counts as the rate holding this client back (the warm-up grows),
+and the store's learned rate is read every ``WARM_TICK`` periods until there is one.
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from .._clock import LOOP_CLOCK, Clock
-from .learning import MAX_SCALE, WorkspaceLearner
-from .policy import CountingLimitStore, LimitStore
+from .learning import MAX_SCALE, WARM_TICK, WorkspaceLearner
+from .policy import CountingLimitStore, LimitStore, WarmingLimitStore
 from .workspace import WorkspaceGate
 
 log = logging.getLogger("aelyst_async")
@@ -37,6 +43,7 @@ class SharedBudget:
         self._polled = -float("inf")
         counting = isinstance(store, CountingLimitStore) and gate.learner is not None
         self._sends: deque[float] | None = deque() if counting else None  # ~2 periods
+        self._warming = isinstance(store, WarmingLimitStore) and gate.learner is not None
 
     def reset(self) -> None:
         self._polled = -float("inf")
@@ -62,10 +69,19 @@ class SharedBudget:
             log.info("aelyst_async: the shared limit store answers again")
         return result
 
-    async def reserve(self, key: str, limit: int, now: float) -> float:
-        """Book one request; seconds to wait (0 when the store says so or fails)."""
+    async def reserve(
+        self, key: str, limit: int, now: float, deadline: float | None = None
+    ) -> tuple[float, float]:
+        """Book one request: ``(warmed, delay)``, the seconds it waited for everyone's warm-up
+        while this client warms up (see the module doc) and the seconds still to wait (0 when
+        the store says so or fails); TimeoutError when the warm-up's wait would pass
+        ``deadline``."""
         learner = self._gate.learner
-        if learner is not None and now - self._polled >= self._period:
+        warmed = 0.0
+        if learner is not None and learner.rate is None and self._warming:
+            start, now = now, await self._warm_up(learner, now, deadline)
+            warmed = now - start
+        if learner is not None and now - self._polled >= self._poll_every(learner):
             self._polled = now
             shared = await self.call(self.store.get_workspace_limit(), None)
             proven = learner.proven
@@ -84,8 +100,39 @@ class SharedBudget:
             0.0,
         )
         if not delay > 0:  # 0, negative or NaN: send now
-            return 0.0
-        return min(delay, self._max_wait)
+            return warmed, 0.0
+        return warmed, min(delay, self._max_wait)
+
+    def _poll_every(self, learner: WorkspaceLearner) -> float:
+        """Seconds between two reads of the store's learned rate."""
+        warming = self._warming and learner.rate is None
+        return WARM_TICK * self._period if warming else self._period
+
+    async def _warm_up(
+        self, learner: WorkspaceLearner, now: float, deadline: float | None
+    ) -> float:
+        """Take a token of everyone's warm-up (until a rate is learned or adopted); the time."""
+        store = self.store
+        assert isinstance(store, WarmingLimitStore)
+        while learner.rate is None:
+            if now - self._polled >= self._poll_every(learner):
+                self._polled = now
+                shared = await self.call(store.get_workspace_limit(), None)
+                if shared is not None:
+                    self._gate.adopt(shared, now)
+                    break
+            rate = learner.allowance
+            taken = store.warm_up(rate=rate, burst=max(1.0, rate / 2), period=self._period)
+            wait = await self.call(taken, 0.0)
+            if not wait > 0:  # taken (0, negative or NaN: go)
+                break
+            if deadline is not None and now + min(wait, self._max_wait) > deadline:
+                raise TimeoutError
+            # ask again at least every poll: a rate published meanwhile ends the warm-up
+            await self._clock.sleep(min(wait, self._max_wait, self._poll_every(learner)))
+            now = self._clock.time()
+            learner.held_back(now)
+        return now
 
     def sent(self, now: float) -> None:
         sends = self._sends

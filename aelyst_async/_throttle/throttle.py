@@ -189,10 +189,10 @@ class Throttle:
                     waited += self._waited(key, reason, clock.time() - now)
                     now = clock.time()
                 if self._shared is not None:
-                    delay = await self._shared.reserve(key, budget.limit, now)
+                    warmed, delay = await self._shared.reserve(key, budget.limit, now, deadline)
                     if delay > 0:
-                        await _sleep(clock, delay, now, deadline)
-                        waited += self._waited(key, "shared", delay)
+                        await _sleep(clock, delay, clock.time(), deadline)
+                    waited += self._waited(key, "shared", warmed + delay)
                     now = clock.time()
                 if budget.ready_in(now) <= 0 and gate.paused_for(now) <= 0:
                     break
