@@ -332,3 +332,9 @@ class WebhookSignatureError(AelystError):
 
 class WebhookPayloadError(AelystError):
     """A webhook body that is not a JSON object (malformed JSON, an array, a number...)."""
+
+
+for _public in list(globals().values()):
+    if isinstance(_public, type) and issubclass(_public, AelystError):
+        _public.__module__ = "aelyst_async"  # tracebacks name the import path: aelyst_async.X
+del _public

@@ -5,7 +5,8 @@ due later on the sandbox's clock, and one task on the running loop sending them 
 A failed attempt (connection error, timeout, any status but 2xx, redirects included) is retried
 with the same body (so the same ``event_id``) after ``first_retry`` x 2^(attempt - 1) seconds of
 the sandbox's clock (capped at ``max_retry``), up to ``max_attempts`` attempts. On a
-:class:`~._limits.FakeClock` retries wait for :meth:`FakeClock.advance`, never for real time.
+:class:`~._limits.FakeClock` retries wait for :meth:`FakeClock.advance`, not for real time
+(unless the clock follows real time too).
 An endpoint holds at most ``max_pending`` deliveries; one more is dropped (and logged).
 
 >>> delivery = Delivery("evt_1", "contact.created", b"{}", "c2lnbmF0dXJl")
@@ -103,7 +104,7 @@ class Endpoint:
         self,
         url: str,
         clock: Clock,
-        real_time: bool,
+        real_time: Callable[[], bool],
         session: Callable[[], aiohttp.ClientSession],
         policy: DeliveryPolicy,
         stats: WebhookStats,
@@ -182,7 +183,7 @@ class Endpoint:
                 self._idle.set()
                 self._wake.clear()
                 timeout = None
-                if self._later and self._real_time:
+                if self._later and self._real_time():
                     timeout = max(0.0, self._later[0][0] - self._clock())
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)

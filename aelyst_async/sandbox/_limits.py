@@ -175,6 +175,11 @@ class FakeClock:
     def __call__(self) -> float:
         return self.now
 
+    @property
+    def follows_real_time(self) -> bool:
+        """Whether the clock also moves with real time (never, for this one)."""
+        return False
+
     def advance(self, seconds: float) -> None:
         """Move time forward by ``seconds``."""
         if seconds < 0:

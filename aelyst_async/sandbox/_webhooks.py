@@ -135,9 +135,8 @@ class Webhooks:
         subscription = Subscription(url, signing_key, _event_types(events))
         self.subscriptions.append(subscription)
         if url not in self._endpoints:
-            real_time = not isinstance(self._clock, FakeClock)
             self._endpoints[url] = Endpoint(
-                url, self._clock, real_time, self._client, self._policy, self._stats
+                url, self._clock, self._real_time, self._client, self._policy, self._stats
             )
         if isinstance(self._clock, FakeClock) and self._on_clock not in self._clock.listeners:
             self._clock.listeners.append(self._on_clock)
@@ -270,6 +269,10 @@ class Webhooks:
             step()
         else:
             loop.call_soon_threadsafe(step)
+
+    def _real_time(self) -> bool:
+        clock = self._clock
+        return not isinstance(clock, FakeClock) or clock.follows_real_time
 
     def _on_clock(self) -> None:
         def poke() -> None:

@@ -3,7 +3,10 @@
 The sandbox serves from a thread of its own (its own event loop), so it is running before the
 test starts and whatever loop the test runs in (pytest-asyncio's, anyio's, ``asyncio.run``)
 talks to it; the client opens one aiohttp session per request, so nothing of it outlives the
-loop of the call that used it and it needs no closing.
+loop of the call that used it and it needs no closing. Its requests carry :data:`KIT_HEADER`;
+the first request without it (a client the code under test made itself, which waits in real
+time) makes the sandbox's :class:`VirtualClock` follow real time too, so that client's waits
+are seen to pass (a rate-limit window resets a second later, as it would for real).
 
 >>> with running_sandbox(processing=2.0) as sb:
 ...     client = sandbox_client(sb)
@@ -16,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import copy
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from .._client import AelystClient
 from .._redact import Redactor
@@ -31,6 +35,10 @@ from .._transports.base import Transport
 from ..sandbox import Sandbox
 from ._clock import VirtualClock
 
+KIT_HEADER = "X-Aelyst-Sandbox-Clock"
+"""The header (value ``"virtual"``) of the requests of :func:`sandbox_client`'s clients."""
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
 
 @contextmanager
 def running_sandbox(**options: Any) -> Iterator[Sandbox]:
@@ -38,14 +46,19 @@ def running_sandbox(**options: Any) -> Iterator[Sandbox]:
     :class:`VirtualClock`), serving on loopback from a thread until the block ends.
 
     ``latency`` stays real time (it is the sandbox's own sleep); every other time of the sandbox
-    is its clock's. The sandbox answers from its thread: read ``store``, ``space`` and ``stats``
-    between calls, not while one is in flight.
+    is its clock's. A :class:`VirtualClock` follows real time as well from the first request of
+    a client not made by :func:`sandbox_client` (e.g. ``AelystClient(sb.token,
+    base_url=sb.base_url)``): such a client waits in real time, and the sandbox never lags it.
+    The sandbox answers from its thread: read ``store``, ``space`` and ``stats`` between calls,
+    not while one is in flight.
 
     >>> with running_sandbox(per_path=5, processing=2.0) as sb:
     ...     sb.base_url, sb.token, sb.store, sb.stats, sb.clock.now
     """
     options.setdefault("clock", VirtualClock())
     sandbox = Sandbox(**options)
+    if isinstance(sandbox.clock, VirtualClock):
+        sandbox.app.middlewares.insert(0, _real_time_for_outside_clients(sandbox.clock))
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="aelyst-sandbox", daemon=True)
     thread.start()
@@ -60,6 +73,16 @@ def running_sandbox(**options: Any) -> Iterator[Sandbox]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
         loop.close()
+
+
+def _real_time_for_outside_clients(clock: VirtualClock) -> Any:
+    @web.middleware
+    async def follow(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.headers.get(KIT_HEADER) != "virtual":
+            clock.follow_real_time()
+        return await handler(request)
+
+    return follow
 
 
 async def _cancel_the_rest() -> None:
@@ -112,7 +135,7 @@ class _SandboxTransport(Transport):
         token = self._headers.get("Authorization", "").removeprefix("Bearer ")
         transport = AiohttpTransport(
             self._base_url,
-            headers=self._headers,
+            headers={**self._headers, KIT_HEADER: "virtual"},
             timeout=self._timeout,
             redact=Redactor(token),
         )

@@ -3,9 +3,9 @@ checking the body by Python field path (``Contact.from_dict``, a JSONL import).
 
 >>> contact_to_wire(Contact("Ana", last_name=None))
 {'firstName': 'Ana', 'lastName': None}
->>> contact_from_wire({"firstName": "Ana", "countryCode": 7})
+>>> contact_from_wire({"firstName": "Ana", "email": 7})
 Traceback (most recent call last):
-ContactValidationError: country_code: must be a string or null, got a number
+aelyst_async.ContactValidationError: 1 invalid field: email: must be a string or null, got a number
 """
 
 from __future__ import annotations

@@ -53,8 +53,9 @@ class AttachmentMessage:
     attachment of an :class:`EmailMessage` (the official TypeScript type requires ``fileName``
     there; it is not guessed from the URL, which may name no file).
 
-    >>> AttachmentMessage("https://cdn.example.com/menu.pdf", file_name="menu.pdf").to_wire()
-    {'type': 'attachment', 'attachment': {'type': 'file', 'url': '...', 'fileName': 'menu.pdf'}}
+    >>> wire = AttachmentMessage("https://x.io/menu.pdf", file_name="menu.pdf").to_wire()
+    >>> wire["type"], wire["attachment"]
+    ('attachment', {'url': 'https://x.io/menu.pdf', 'type': 'file', 'fileName': 'menu.pdf'})
     """
 
     url: str
@@ -78,7 +79,8 @@ class EmailMessage:
     :class:`AttachmentMessage` values, each with its ``file_name``. Empty and None parts are
     not sent.
 
-    >>> EmailMessage("Your invoice", subject="Invoice 42", cc=["boss@example.com"])
+    >>> EmailMessage("Your invoice", subject="Invoice 42", cc=["boss@example.com"]).to_wire()
+    {'type': 'email', 'text': 'Your invoice', 'subject': 'Invoice 42', 'cc': ['boss@example.com']}
     """
 
     text: str
@@ -99,7 +101,8 @@ class EmailMessage:
 class QuickReplyMessage:
     """A question with reply buttons: ``title`` and the ``replies`` (button texts).
 
-    >>> QuickReplyMessage("Which plan?", ["Free", "Pro"])
+    >>> QuickReplyMessage("Which plan?", ["Free", "Pro"]).to_wire()
+    {'type': 'quick_reply', 'title': 'Which plan?', 'replies': ['Free', 'Pro']}
     """
 
     title: str
@@ -114,7 +117,8 @@ class QuickReplyMessage:
 class CustomPayloadMessage:
     """A channel-specific message given as its JSON object (sent as is under ``payload``).
 
-    >>> CustomPayloadMessage({"text": "Hi", "buttons": [{"type": "url", "url": "https://x.y"}]})
+    >>> CustomPayloadMessage({"text": "Hi"}).to_wire()
+    {'type': 'custom_payload', 'payload': {'text': 'Hi'}}
     """
 
     payload: Mapping[str, Any]
@@ -129,8 +133,10 @@ class WhatsAppTemplateMessage:
     """An approved WhatsApp template by ``name`` and ``language_code`` (e.g. ``"en"``), with
     its ``components`` (header, body and button parameters, as WhatsApp's JSON objects).
 
-    >>> WhatsAppTemplateMessage("order_update", "en", components=[
+    >>> message = WhatsAppTemplateMessage("order_update", "en", components=[
     ...     {"type": "body", "parameters": [{"type": "text", "text": "42"}]}])
+    >>> message.to_wire()["template"]["languageCode"]
+    'en'
     """
 
     name: str

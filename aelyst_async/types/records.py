@@ -117,8 +117,10 @@ class FilterCondition:
     (``isEqualTo``, ``hasAnyOf``, ``exists``, ...); ``value``: a string, a list of strings,
     ``{"from": ..., "to": ...}`` or None.
 
-    >>> FilterCondition("contactTag", "hasAnyOf", ["vip"])
-    >>> FilterCondition("contactField", "isEqualTo", "MY", field="countryCode")
+    >>> FilterCondition("contactTag", "hasAnyOf", ["vip"]).to_wire()
+    {'category': 'contactTag', 'operator': 'hasAnyOf', 'value': ['vip'], 'field': None}
+    >>> FilterCondition("contactField", "isEqualTo", "MY", field="countryCode").to_wire()
+    {'category': 'contactField', 'operator': 'isEqualTo', 'value': 'MY', 'field': 'countryCode'}
     """
 
     category: FilterCategory
@@ -138,7 +140,8 @@ class FilterCondition:
 class ContactFilter:
     """A filter for ``contacts.list``: every condition (``all_of``) or any (``any_of``).
 
-    >>> ContactFilter.all_of(FilterCondition("lifecycle", "isEqualTo", "Customer"))
+    >>> ContactFilter.all_of(FilterCondition("lifecycle", "isEqualTo", "Customer")).match
+    'all'
     """
 
     conditions: tuple[FilterCondition, ...]

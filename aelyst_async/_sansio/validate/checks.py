@@ -3,7 +3,7 @@ path, and :func:`refuse`, the one way a problem becomes an exception.
 
 >>> refuse(check_page_size(0))
 Traceback (most recent call last):
-ValidationError: 1 invalid field: page_size: must be an int from 1 to 100, not 0
+aelyst_async.ValidationError: 1 invalid field: page_size: must be an int from 1 to 100, not 0
 """
 
 from __future__ import annotations
