@@ -7,12 +7,16 @@ import csv
 import io
 import json
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from aelyst_async._cli import interrupt, main
+from aelyst_async._cli.writers import CsvWriter
 from aelyst_async.sandbox import Sandbox
+from aelyst_async.testing import running_sandbox
 from tests.cli_helpers import aelyst, calls, forbidding_fields, proxied
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -272,3 +276,35 @@ async def test_a_token_with_a_newline_is_reported_against_the_token(
     assert await aelyst("export", "x.csv", "--token", "abc\n") == 2
     err = capsys.readouterr().err
     assert "--token / AELYST_API_TOKEN" in err and "--base-url" not in err
+
+
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_leaves_no_file(
+    tmp_path: Path,
+    presses: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Ctrl-C as the first contact is written (the handler, installed in the main thread, runs
+    before ``signal.raise_signal`` returns): the first winds the export down, the second stops
+    the process at once (here: recorded), both with no file and no temporary file left."""
+    target = tmp_path / "e.csv"
+    left: list[list[str]] = []
+    monkeypatch.setattr(interrupt, "_exit_now", lambda code: left.append(os.listdir(tmp_path)))
+    real = CsvWriter.write
+
+    def write(self: CsvWriter, record: Any) -> Any:
+        for _ in range(presses):
+            signal.raise_signal(signal.SIGINT)
+        return real(self, record)
+
+    monkeypatch.setattr(CsvWriter, "write", write)
+    with running_sandbox() as sb:
+        sb.store.create({"firstName": "Ana", "email": "a@example.com"})
+        assert main(["export", str(target), *api(sb)]) == 130
+    err = capsys.readouterr().err
+    assert "aelyst export: interrupted (no file written)" in err
+    if presses == 2:
+        assert left == [[]]  # as the process ends
+        assert "aelyst export: interrupted again: stopped at once (no file written)\n" in err
+    assert os.listdir(tmp_path) == []

@@ -195,7 +195,16 @@ async def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture
     assert await upsert(good) == 2
     assert "no API token" in capsys.readouterr().err
     assert await upsert(good, "--token", "t", "--base-url", "http://example.com/v1") == 2
-    assert "plain http" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith(
+        "aelyst upsert: --base-url / AELYST_BASE_URL: base_url 'http://example.com/v1' uses "
+        "plain http"
+    )
+    assert await upsert(good, "--token", "t", "--base-url", "ftp://example.com/v1") == 2
+    assert "aelyst upsert: --base-url / AELYST_BASE_URL: base_url must" in capsys.readouterr().err
+    assert await upsert(good, "--token", "a token") == 2
+    assert capsys.readouterr().err.startswith(
+        "aelyst upsert: --token / AELYST_API_TOKEN: the API token must"
+    )
     assert await upsert(good, "--sandbox", "--base-url", "https://example.com/v1") == 2
     assert "cannot be used together" in capsys.readouterr().err
     assert await upsert("-", "--sandbox") == 2

@@ -80,9 +80,14 @@ async def connect(stack: AsyncExitStack, args: argparse.Namespace, **options: An
     try:
         client = AelystClient(token, base_url=base_url, timeout=args.timeout, **options)
     except ValueError as exc:
-        option = (
-            "--token / AELYST_API_TOKEN" if "token" in str(exc) else "--base-url / AELYST_BASE_URL"
-        )
-        raise CommandError(f"{option}: {exc}") from None
+        raise CommandError(f"{_option_of(exc)}: {exc}") from None
     await stack.enter_async_context(client)
     return client
+
+
+def _option_of(error: ValueError) -> str:
+    """The option of a value :class:`AelystClient` refused: its messages name the field they
+    are about first (``base_url ...``; ``no API token ...``, ``the API token ...``)."""
+    if str(error).startswith("base_url"):
+        return "--base-url / AELYST_BASE_URL"
+    return "--token / AELYST_API_TOKEN"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -28,6 +29,7 @@ from .columns import FileFormatError
 from .connect import CommandError, add_connection_options, connect, positive_int
 from .display import PLAIN_INTERVAL, describe_error, duration
 from .fields import FALLBACK_STATUSES
+from .interrupt import Interrupts
 from .rows import FORMATS, detect_format
 from .runwide import RunStopped, RunWideFailure, unless_stopped, unreachable
 from .writers import AtomicOutput, CsvWriter, ExportProblem, JsonlWriter, identifier_of
@@ -98,7 +100,8 @@ def run_export(args: argparse.Namespace) -> int:
         return _error("writing to stdout needs --format csv or --format jsonl")
     try:
         fmt = detect_format(args.file, args.format)
-        return asyncio.run(_export(args, fmt))
+        interrupts = Interrupts("export", " (no file written)")
+        return interrupts.run(_export(args, fmt, interrupts.on_exit))
     except (FileFormatError, CommandError) as exc:
         return _error(str(exc))
     except KeyboardInterrupt:
@@ -180,7 +183,7 @@ def _run_wide(error: AelystError, base_url: str) -> CommandError:
     return CommandError(f"stopped: {reason}; no file written")
 
 
-async def _export(args: argparse.Namespace, fmt: str) -> int:
+async def _export(args: argparse.Namespace, fmt: str, on_exit: list[Callable[[], None]]) -> int:
     async with AsyncExitStack() as stack:
         detector = RunWideFailure()
         client = await connect(stack, args, on_retry=lambda event: detector.error(event.error))
@@ -190,6 +193,7 @@ async def _export(args: argparse.Namespace, fmt: str) -> int:
             if fmt == "csv":
                 names = await unless_stopped(_custom_field_names(client, args), detector)
             with AtomicOutput(args.file) as out:
+                on_exit.append(out.discard)  # a second Ctrl-C leaves no temporary file
                 writer = CsvWriter(out.file, names) if fmt == "csv" else JsonlWriter(out.file)
                 progress = _Progress(args.progress)
                 fault: AelystError | None = None

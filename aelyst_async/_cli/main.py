@@ -24,7 +24,7 @@ from .export import add_export_command
 from .sandbox import add_sandbox_command
 from .upsert import add_upsert_command
 
-EXIT_RUN_WIDE = 2
+EXIT_RUN_WIDE, EXIT_INTERRUPTED = 2, 130
 COMMANDS: list[Callable[[Any], None]] = [
     add_upsert_command,
     add_export_command,
@@ -53,8 +53,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``aelyst`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code.
 
     An unexpected error is one line on stderr and exit code 2 (``AELYST_LOG=debug`` shows the
-    traceback).
+    traceback); Ctrl-C is one line and exit code 130.
     """
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("aelyst: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         handler = handler_from_env()  # the library's one AELYST_LOG home

@@ -9,7 +9,7 @@ succeeded. Progress goes to stderr; each failed row is printed to stdout as ``li
 (identifier): column: problem`` as it happens and again, in file order, before the summary.
 Exit code: 0 when every row succeeded (or was done in an earlier run), 1 when some failed, 2 for
 a usage, file or run-wide error (a journal in use, an unreachable API, a refused token), 130 when
-interrupted (a rerun with the same ``--journal`` resumes).
+interrupted (a rerun with the same ``--journal`` resumes; see :mod:`.interrupt` for Ctrl-C).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from .columns import FileFormatError, check_region, parse_map
 from .connect import CommandError, add_connection_options, connect, has_token, positive_int, seconds
 from .display import Display, Failure, describe_error
 from .fields import WorkspaceFields, read_fields
+from .interrupt import Interrupts
 from .report import write_report
 from .row import Row
 from .rows import FORMATS, RowReader, detect_format
@@ -237,15 +238,15 @@ def run_upsert(args: argparse.Namespace) -> int:
         return usage_error(str(exc))
     display = Display(args.progress, total)
     source = _Input(reader, display)
+    resume = " (rerun with the same --journal to resume)" if args.journal else ""
     try:
-        code = asyncio.run(_run(source, args))
+        code = Interrupts("upsert", resume).run(_run(source, args))
     except (JournalError, FileFormatError, CommandError) as exc:
         display.close()
         return usage_error(str(exc))
     except KeyboardInterrupt:
         display.close()
         done = display.succeeded + display.failed + display.skipped
-        resume = " (rerun with the same --journal to resume)" if args.journal else ""
         print(f"aelyst upsert: interrupted after {done} rows{resume}", file=sys.stderr)
         code = EXIT_INTERRUPTED
     finally:
@@ -377,14 +378,14 @@ async def _consume(
     try:
         await asyncio.wait({consuming, stopping}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (consuming, stopping):
-            task.cancel()
-        await asyncio.gather(stopping, return_exceptions=True)
-        try:
-            await consuming
-        except asyncio.CancelledError:
-            if not detector.stopped.is_set():
-                raise
+        # Cancelled (Ctrl-C) or stopped: the run winds down (sends in flight cancelled, the
+        # journal written and closed) before the client closes. A cancellation of this task
+        # meanwhile cuts the wait short and goes on; it is never taken for the stop's.
+        stopping.cancel()
+        consuming.cancel()
+        await asyncio.wait({consuming, stopping})
+    if not consuming.cancelled():  # (cancelled here: by the stop)
+        consuming.result()  # its error, if it raised
 
 
 def _finish(source: _Input, detector: RunWideFailure | None) -> int:

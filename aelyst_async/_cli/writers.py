@@ -156,6 +156,12 @@ class AtomicOutput:
         os.replace(self._temp, self.path)
         self._temp = None
 
+    def discard(self) -> None:
+        """Delete the temporary file now, closing nothing (the process is about to end)."""
+        if self._temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._temp)
+
     def __enter__(self) -> AtomicOutput:
         return self
 
