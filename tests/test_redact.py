@@ -71,6 +71,8 @@ FORMS: dict[str, Callable[[str], str]] = {
     "Python ascii()": lambda t: ascii(t)[1:-1],
     "octal bytes": _octal,
     "UTF-8 read as Latin-1": lambda t: t.encode().decode("latin-1"),
+    "upper-cased": str.upper,
+    "naive \\u of each code point": lambda t: "".join(f"\\u{ord(c):04x}" for c in t),
     "percent-encoded": lambda t: quote(t, safe=""),
     "percent-encoded, lower-case hex": lambda t: _lower_hex(quote(t, safe="")),
     "percent-encoded, every character": lambda t: "".join(f"%{b:02X}" for b in t.encode()),
@@ -143,6 +145,7 @@ ESCAPED = [
     "Python ascii()",
     "octal bytes",
     "UTF-8 read as Latin-1",
+    "upper-cased",
 ]
 
 

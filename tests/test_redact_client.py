@@ -89,6 +89,8 @@ ESCAPED_FORMS = [
     "Python ascii()",
     "octal bytes",
     "UTF-8 read as Latin-1",
+    "upper-cased",
+    "naive \\u of each code point",
     "percent-encoded",
 ]
 
