@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import functools
-import ipaddress
 import os
 import platform
 import warnings
@@ -17,11 +16,11 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
-from urllib.parse import urlsplit
 
 import aiohttp
 import attrs
 
+from ._base_url import check_base_url
 from ._clock import LOOP_CLOCK
 from ._core import Core, Priority, RequestOptions
 from ._errors import ClientClosedError
@@ -54,29 +53,6 @@ def user_agent() -> str:
     return (
         f"aelyst_async/{version()} aiohttp/{aiohttp.__version__} python/{platform.python_version()}"
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_base_url(base_url: str) -> str:
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError(f"base_url must be an absolute https:// URL, got {base_url!r}")
-    if parts.query or parts.fragment:
-        raise ValueError(f"base_url must not have a query or fragment, got {base_url!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError(
-            f"base_url {base_url!r} uses plain http: the token would travel in clear text; "
-            "use https (http is allowed only to loopback hosts)"
-        )
-    return base_url.rstrip("/")
 
 
 def _check_token(token: str | None) -> str:
@@ -140,7 +116,7 @@ class AelystClient:
         if rate_limit is not None and not isinstance(rate_limit, RateLimitPolicy):
             raise TypeError(f"rate_limit must be a RateLimitPolicy or None, not {rate_limit!r}")
         secret = _check_token(token)
-        self.base_url = _check_base_url(
+        self.base_url = check_base_url(
             base_url or os.environ.get("AELYST_BASE_URL") or DEFAULT_BASE_URL
         )
         self._redact = Redactor(secret)

@@ -42,6 +42,8 @@ from typing import NamedTuple
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from ._mask import masked_query
+
 REQUEST_ID_HEADER = "X-Request-Id"
 
 
@@ -108,7 +110,8 @@ class EventLoopError(AelystError, RuntimeError):
 
 class RequestError(AelystError):
     """A request was made and failed: ``method``, ``path`` (percent-encoded, relative to the
-    base URL), ``message``, and the ``attempts`` made before giving up."""
+    base URL), ``message``, and the ``attempts`` made before giving up. Its text shows the
+    path with each query value masked (``/contact/list?email=***``); ``path`` keeps them."""
 
     def __init__(
         self, message: str, *, method: str = "", path: str = "", attempts: int = 1
@@ -120,7 +123,7 @@ class RequestError(AelystError):
         super().__init__(message)
 
     def _what(self) -> str:
-        return f"{self.method} {self.path}:"
+        return f"{self.method} {masked_query(self.path)}:"
 
     def __str__(self) -> str:
         tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
@@ -163,7 +166,7 @@ class APIError(RequestError):
         return self.headers.get(REQUEST_ID_HEADER)
 
     def _what(self) -> str:
-        return f"{self.method} {self.path} -> {self.status}:"
+        return f"{self.method} {masked_query(self.path)} -> {self.status}:"
 
 
 class BadRequestError(APIError):

@@ -3,33 +3,25 @@
 ``AELYST_LOG=debug`` or ``info`` (read once, when the first client is made) attaches one stderr
 handler to the ``"aelyst_async"`` logger, never to the root logger; unset, the library only
 logs to whatever handlers the program configured. At ``debug``: one line per attempt (method,
-path with identifier values masked, status, attempt, milliseconds on the wire and waiting in
-the throttle) and every throttle decision (waits, pauses, rate changes); at ``info``: retries
-and give-ups. A line never holds the token, a header value or a body.
-
->>> masked("/contact/email:ana@example.com/tag")
-'/contact/email:***/tag'
+path with identifier and query values masked by :func:`._mask.masked`, status, attempt,
+milliseconds on the wire and waiting in the throttle) and every throttle decision (waits,
+pauses, rate changes); at ``info``: retries and give-ups. A line never holds the token, a
+header value, a query value or a body.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 import warnings
+
+from ._mask import masked
 
 LOGGER = logging.getLogger("aelyst_async")
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 FORMAT = "%(levelname)s %(name)s: %(message)s"
-_IDENTIFIER = re.compile(r"(?:(?<=[/ ])|^)(email|phone|id):[^/?#\s]+")
 _configured = False
-
-
-def masked(text: str) -> str:
-    """``text`` (a path, ``"METHOD /path"`` or an identifier) with every identifier's value
-    replaced by ``***``: ``"/contact/phone:+601234/tag"`` -> ``"/contact/phone:***/tag"``."""
-    return _IDENTIFIER.sub(r"\1:***", text)
 
 
 class Masked:

@@ -12,8 +12,17 @@ import textwrap
 
 import pytest
 
-from aelyst_async import AelystClient, RateLimitPolicy, RetryPolicy, ServerError, _log
-from aelyst_async._log import LOGGER, StderrHandler, masked
+from aelyst_async import (
+    AelystClient,
+    APIError,
+    RateLimitPolicy,
+    RetryPolicy,
+    ServerError,
+    TransportError,
+    _log,
+)
+from aelyst_async._log import LOGGER, StderrHandler
+from aelyst_async._mask import masked
 from aelyst_async.testing import MockRequest, MockResponse, MockTransport
 
 TOKEN = "tok-log-s3cr3t-77"
@@ -41,9 +50,19 @@ def test_masked_hides_every_identifier_value() -> None:
     assert masked("POST /contact/create_or_update/phone:+60123") == (
         "POST /contact/create_or_update/phone:***"
     )
-    assert masked("/contact/id:7/message/1042?limit=5") == "/contact/id:***/message/1042?limit=5"
+    assert masked("/contact/id:7/message/1042?limit=5") == "/contact/id:***/message/1042?limit=***"
     assert masked("email:a@b.c") == "email:***"
-    assert masked("/space/user?cursorId=9") == "/space/user?cursorId=9"
+
+
+def test_masked_hides_every_query_value_and_keeps_the_names() -> None:
+    assert masked("/space/user?cursorId=9") == "/space/user?cursorId=***"
+    assert masked("GET /contact/list?email=secret.person%40example.com&limit=5&flag&empty=") == (
+        "GET /contact/list?email=***&limit=***&flag&empty="
+    )
+    assert masked("/contact/list?q=a%3Db#frag") == "/contact/list?q=***#frag"
+    assert masked("/contact/list") == "/contact/list"
+    error = TransportError("timed out", method="GET", path="/contact/list?email=a%40b.c")
+    assert str(error) == "GET /contact/list?email=***: timed out"
 
 
 async def test_debug_gives_one_line_per_attempt_masked_and_without_the_token(
@@ -61,6 +80,22 @@ async def test_debug_gives_one_line_per_attempt_masked_and_without_the_token(
     retry = [r for r in caplog.records if "retrying in" in r.getMessage()]
     assert len(retry) == 1 and retry[0].levelno == logging.INFO
     assert TOKEN not in caplog.text and "ana@example.com" not in caplog.text
+
+
+async def test_query_values_are_masked_in_the_log_and_the_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="aelyst_async")
+    async with AelystClient(TOKEN, transport=echoing(405, 405, 405)) as client:
+        with pytest.raises(APIError) as info:
+            await client.request(
+                "GET", "/contact/list", params={"email": "secret.person@example.com", "n": 2}
+            )
+    attempt = next(r.getMessage() for r in caplog.records if "(attempt" in r.getMessage())
+    assert attempt.startswith("aelyst_async: GET /contact/list?email=***&n=*** -> 405")
+    assert str(info.value) == "GET /contact/list?email=***&n=*** -> 405: busy Bearer ***"
+    assert "secret.person" not in caplog.text + str(info.value) + repr(info.value)
+    assert info.value.path == "/contact/list?email=secret.person%40example.com&n=2"
 
 
 async def test_debug_shows_the_throttles_waits_masked(caplog: pytest.LogCaptureFixture) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 from collections.abc import Callable
@@ -15,8 +16,16 @@ from hypothesis import strategies as st
 from aelyst_async._redact import NOTHING, Redactor
 from aelyst_async._sansio.response import excerpt
 
-# tokens with the characters that have escapes: + / = (and - _ of the URL-safe alphabet)
-TOKENS = ["s3cr+t/tok3n==", "A+b/C=d+E/f=g+H/i=", "tok_en-1234+/=abcdef"]
+# tokens with the characters that have escapes: + / = (and - _ of the URL-safe alphabet),
+# quotes, ampersands and angle brackets (HTML), non-ASCII (UTF-8 bytes, UTF-16 surrogates)
+TOKENS = [
+    "s3cr+t/tok3n==",
+    "A+b/C=d+E/f=g+H/i=",
+    "tok_en-1234+/=abcdef",
+    'abc"def&ghi12345',
+    "q'u\"o<t>e&amp+/=x9",
+    "tok\u00e9n\u00fc\u20ac\U0001f600ab12345678",
+]
 TOKEN = TOKENS[0]
 
 
@@ -24,8 +33,19 @@ def _lower_hex(text: str) -> str:
     return re.sub(r"%[0-9A-F]{2}|\\u[0-9A-F]{4}", lambda m: m.group().lower(), text)
 
 
+def _xml(text: str) -> str:
+    return html.escape(text, quote=False).replace('"', "&quot;").replace("'", "&apos;")
+
+
+def _octal(text: str) -> str:
+    return "".join(chr(b) if b < 128 and chr(b).isalnum() else f"\\{b:03o}" for b in text.encode())
+
+
 def _each_char_unicode(text: str, upper: bool) -> str:
-    return "".join(f"\\u{ord(c):04X}" if upper else f"\\u{ord(c):04x}" for c in text)
+    """Every UTF-16 unit as ``\\uXXXX`` (a surrogate pair beyond the BMP)."""
+    utf16 = text.encode("utf-16-be")
+    units = [utf16[i : i + 2].hex() for i in range(0, len(utf16), 2)]
+    return "".join(f"\\u{unit.upper() if upper else unit}" for unit in units)
 
 
 FORMS: dict[str, Callable[[str], str]] = {
@@ -36,6 +56,23 @@ FORMS: dict[str, Callable[[str], str]] = {
     "JSON, every character \\uXXXX": lambda t: _each_char_unicode(t, upper=True),
     "JSON, every character \\uxxxx": lambda t: _each_char_unicode(t, upper=False),
     "JSON inside JSON": lambda t: json.dumps(t.replace("/", "\\/").replace("+", "\\u002B"))[1:-1],
+    "JSON, ES6 \\u{...}": lambda t: "".join(f"\\u{{{ord(c):x}}}" for c in t),
+    "JSON, ensure_ascii (surrogate pairs)": lambda t: json.dumps(t)[1:-1],
+    "HTML-escaped": html.escape,
+    "HTML-escaped twice": lambda t: html.escape(html.escape(t)),
+    "XML-escaped (&apos;)": _xml,
+    "HTML, every character &#NN;": lambda t: "".join(f"&#{ord(c)};" for c in t),
+    "HTML, every character &#xNN;": lambda t: "".join(f"&#X{ord(c):04X};" for c in t),
+    "HTML, unterminated &#NN": lambda t: "".join(f"&#{ord(c)}" if c in "&<>\"'" else c for c in t),
+    "HTML, its & JSON-escaped (Go)": lambda t: html.escape(t).replace("&", "\\u0026"),
+    "Python bytes repr": lambda t: repr(t.encode())[2:-1],
+    "Python bytes repr, repr again": lambda t: repr(repr(t.encode())[2:-1])[1:-1],
+    "Python str repr": lambda t: repr(t)[1:-1],
+    "Python ascii()": lambda t: ascii(t)[1:-1],
+    "octal bytes": _octal,
+    "UTF-8 read as Latin-1": lambda t: t.encode().decode("latin-1"),
+    "upper-cased": str.upper,
+    "naive \\u of each code point": lambda t: "".join(f"\\u{ord(c):04x}" for c in t),
     "percent-encoded": lambda t: quote(t, safe=""),
     "percent-encoded, lower-case hex": lambda t: _lower_hex(quote(t, safe="")),
     "percent-encoded, every character": lambda t: "".join(f"%{b:02X}" for b in t.encode()),
@@ -97,6 +134,34 @@ def test_a_cut_inside_an_echo_the_server_cut_short_hides_its_start(name: str) ->
         assert cut
 
 
+ESCAPED = [
+    "HTML-escaped",
+    "HTML-escaped twice",
+    "HTML, every character &#xNN;",
+    "HTML, its & JSON-escaped (Go)",
+    "JSON, ensure_ascii (surrogate pairs)",
+    "JSON, ES6 \\u{...}",
+    "Python bytes repr",
+    "Python ascii()",
+    "octal bytes",
+    "UTF-8 read as Latin-1",
+    "upper-cased",
+]
+
+
+@pytest.mark.parametrize("token", TOKENS[3:])
+@pytest.mark.parametrize("name", ESCAPED)
+def test_an_escaped_echo_the_server_cut_short_hides_its_start(token: str, name: str) -> None:
+    form, redact = FORMS[name](token), Redactor(token)
+    for length in range(4, len(form)):
+        shown, cut = redact.cut("error: Bearer " + form[:length], 1000)
+        if form[length:] == ";":  # the last reference is whole without its ";"
+            assert shown == "error: Bearer ***"
+            continue
+        assert shown == "error: Bearer ", (length, shown)
+        assert cut
+
+
 def test_a_cut_never_splits_the_redaction_mark() -> None:
     text = "x" * 10 + TOKEN + "y" * 10
     for limit in range(10, 17):
@@ -105,7 +170,7 @@ def test_a_cut_never_splits_the_redaction_mark() -> None:
         assert shown == ("x" * 10 if limit < 13 else "x" * 10 + "***" + "y" * (limit - 13))
 
 
-JUNK = st.text(alphabet="xyz s3Q+/= {}:\"'\\%é\U0001d11e", max_size=60)
+JUNK = st.text(alphabet="xyz s3Q+/= {}:\"'\\%é\U0001d11e&#;<", max_size=60)
 STARTING_WITH_THE_TOKEN = [n for n in FORMS if "Bearer" not in n and "Basic" not in n]
 
 

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from aelyst_async import AelystClient, AelystError, Contact, RetryPolicy
 from tests.cli_helpers import aelyst
-from tests.test_redact import FORMS, token_bits_in
+from tests.test_redact import FORMS, TOKENS, token_bits_in
 
 TOKEN = "s3cr+t/tok3n=="
 ONCE = RetryPolicy(max_attempts=1)
@@ -51,6 +51,48 @@ PLACES: dict[str, Answer] = {
     ),
 }
 LISTING = {"pagination.next without cursorId", "repeated page cursor"}
+
+
+def _html_page(status: int) -> Answer:
+    return lambda echo: web.Response(status=status, text=f"<pre>Bearer {echo}</pre>")
+
+
+def _header(echo: str) -> web.Response:
+    return _json(400, {"code": 400, "message": "bad"}, **{"X-Echo": echo, "X-Request-Id": echo})
+
+
+# the tester's places: an HTML error page (4xx and 5xx), a header, a redirect, a bad 2xx body
+ERROR_PATHS: dict[str, Answer] = {
+    "400 HTML page": _html_page(400),
+    "400 header": _header,
+    "302 Location": lambda echo: web.Response(
+        status=302, headers={"Location": "https://x.example/?t=" + echo}
+    ),
+    "502 HTML page": _html_page(502),
+    "200 not JSON": lambda echo: web.Response(status=200, text="not json " + echo),
+    "403 message": lambda echo: _json(403, {"code": 403, "message": f"bad header {echo}"}),
+}
+ESCAPED_FORMS = [
+    "as given",
+    "JSON, ensure_ascii (surrogate pairs)",
+    "JSON, ES6 \\u{...}",
+    "HTML-escaped",
+    "HTML-escaped twice",
+    "XML-escaped (&apos;)",
+    "HTML, every character &#NN;",
+    "HTML, every character &#xNN;",
+    "HTML, unterminated &#NN",
+    "HTML, its & JSON-escaped (Go)",
+    "Python bytes repr",
+    "Python bytes repr, repr again",
+    "Python str repr",
+    "Python ascii()",
+    "octal bytes",
+    "UTF-8 read as Latin-1",
+    "upper-cased",
+    "naive \\u of each code point",
+    "percent-encoded",
+]
 
 
 class EchoServer:
@@ -232,3 +274,39 @@ async def test_an_unexpected_error_of_the_command_is_printed_redacted(
     err = capsys.readouterr().err
     assert "unexpected error: RuntimeError: proxy said: *** (AELYST_LOG" in err
     assert token_bits_in(err, TOKEN) == []
+
+
+def _bits_anywhere(error: BaseException, token: str) -> list[str]:
+    """The forms of ``token`` in anything the error shows, its headers included."""
+    shown = everything_shown(error) + "\n" + repr(dict(getattr(error, "headers", {})))
+    return token_bits_in(shown, token)
+
+
+@pytest.mark.parametrize("token", TOKENS[3:])
+@pytest.mark.parametrize("place", list(ERROR_PATHS))
+@pytest.mark.parametrize("form", ESCAPED_FORMS)
+async def test_no_escaped_form_of_a_token_with_quotes_ampersands_or_non_ascii(
+    server: tuple[EchoServer, str, str], form: str, place: str, token: str
+) -> None:
+    echo, base_url, _ = server
+    echo.form, echo.place = FORMS[form], ERROR_PATHS[place]
+    async with AelystClient(token, base_url=base_url, retry=ONCE) as client:
+        with pytest.raises(AelystError) as info:
+            await client.contacts.get("id:1")
+    assert echo.requests == 1
+    assert echo.echo(f"Bearer {token}") == FORMS[form](token)  # the server saw the token
+    assert _bits_anywhere(info.value, token) == [], everything_shown(info.value)
+    assert "***" in everything_shown(info.value) + repr(dict(getattr(info.value, "headers", {})))
+
+
+@pytest.mark.parametrize("form", ["as given", "Python bytes repr"])
+async def test_no_form_of_a_non_ascii_token_in_a_transport_error(
+    server: tuple[EchoServer, str, str], form: str
+) -> None:
+    token = TOKENS[-1]
+    echo, _, broken_url = server
+    echo.form = FORMS[form]
+    async with AelystClient(token, base_url=broken_url, retry=ONCE) as client:
+        error = await _fail(client, listing=True)
+    assert _bits_anywhere(error, token) == [], everything_shown(error)
+    assert "***" in everything_shown(error)

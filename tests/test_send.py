@@ -27,7 +27,7 @@ from aelyst_async import (
     UpsertResult,
 )
 from aelyst_async._errors import APIError
-from aelyst_async._log import masked
+from aelyst_async._mask import masked
 from aelyst_async._sansio.request import Request
 from aelyst_async._sansio.response import Response
 from aelyst_async._send import Sender

@@ -207,3 +207,48 @@ def test_malformed_body_raises_payload_error(body: bytes, problem: str) -> None:
     with pytest.raises(WebhookPayloadError, match=problem):
         parse_event(body)
     assert issubclass(aelyst_async.WebhookPayloadError, aelyst_async.AelystError)
+
+
+@pytest.mark.parametrize(("body", "key", "signature"), VECTORS)
+def test_a_bytes_header_and_a_bytes_key_verify_like_str(
+    body: bytes, key: str, signature: str
+) -> None:
+    verify_signature(body, signature.encode(), key)  # ASGI servers hand out raw header bytes
+    verify_signature(body, bytearray(signature.encode()), key.encode())
+    event_body = BODY if body == BODY else None
+    if event_body is not None:
+        assert construct_event(event_body, signature.encode(), key.encode()).event_id == "evt_1"
+    with pytest.raises(WebhookSignatureError, match="does not match"):
+        verify_signature(body, VECTORS[1][2].encode(), key.encode() + b"x")
+    with pytest.raises(WebhookSignatureError, match="not base64"):
+        verify_signature(body, "é".encode(), key)
+
+
+@pytest.mark.parametrize(
+    ("signature", "key", "error", "names"),
+    [
+        (VECTORS[0][2], None, TypeError, "signing_key must be a str or bytes, not NoneType"),
+        (VECTORS[0][2], 1234, TypeError, "signing_key must be a str or bytes, not int"),
+        (VECTORS[0][2], "", ValueError, "signing_key is empty"),
+        (VECTORS[0][2], b"", ValueError, "signing_key is empty"),
+        (12345, KEY, TypeError, "signature must be the X-Webhook-Signature header"),
+        (None, None, TypeError, "signing_key must be"),  # a bad key says so even unsigned
+    ],
+)
+def test_a_key_or_signature_of_another_type_is_a_clear_error(
+    signature: object, key: object, error: type[Exception], names: str
+) -> None:
+    with pytest.raises(error, match=names):
+        verify_signature(BODY, signature, key)  # type: ignore[arg-type]
+    with pytest.raises(error, match=names):
+        construct_event(BODY, signature, key)  # type: ignore[arg-type]
+
+
+def test_a_body_nested_too_deeply_is_a_payload_error() -> None:
+    with pytest.raises(WebhookPayloadError, match="nested too deeply"):
+        parse_event(b'{"a":' * 100_000)
+    with pytest.raises(WebhookPayloadError, match="nested too deeply"):
+        parse_event("[" * 100_000)
+    with pytest.raises(TypeError, match="body must be the raw request bytes or str, not NoneType"):
+        parse_event(None)  # type: ignore[arg-type]
+    assert parse_event(memoryview(BODY)).event_id == "evt_1"

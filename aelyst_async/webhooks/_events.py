@@ -180,7 +180,8 @@ def parse_event(body: bytes | str) -> WebhookEvent:
     """A webhook body -> its typed event (:class:`UnknownEvent` for a type this SDK does not know).
 
     Never raises for an unknown ``event_type`` or key; raises :class:`WebhookPayloadError` when the
-    body is not UTF-8 JSON or not a JSON object.
+    body is not UTF-8 JSON (or nested too deeply to read) or not a JSON object, and TypeError
+    when it is neither bytes nor str.
 
     Example::
 
@@ -188,10 +189,14 @@ def parse_event(body: bytes | str) -> WebhookEvent:
         event = parse_event(body)
         assert isinstance(event, ContactCreated) and event.contact.id == 7
     """
+    if not isinstance(body, bytes | bytearray | memoryview | str):
+        raise TypeError(f"body must be the raw request bytes or str, not {type(body).__name__}")
     try:
-        body_obj = json.loads(body)
+        body_obj = json.loads(bytes(body) if isinstance(body, memoryview) else body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise WebhookPayloadError(f"the webhook body is not JSON: {exc}") from None
+    except RecursionError:
+        raise WebhookPayloadError("the webhook body is JSON nested too deeply to read") from None
     if not isinstance(body_obj, dict):
         raise WebhookPayloadError(
             f"the webhook body is a JSON {type(body_obj).__name__}, not an object"
@@ -200,7 +205,9 @@ def parse_event(body: bytes | str) -> WebhookEvent:
     return cls._from_payload(body_obj)
 
 
-def construct_event(body: bytes, signature: str | None, signing_key: str) -> WebhookEvent:
+def construct_event(
+    body: bytes, signature: str | bytes | None, signing_key: str | bytes
+) -> WebhookEvent:
     """:func:`verify_signature`, then :func:`parse_event`: the one call a handler needs.
 
     Raises:
