@@ -29,12 +29,12 @@ from .columns import FileFormatError
 from .connect import CommandError, add_connection_options, connect, positive_int
 from .display import PLAIN_INTERVAL, describe_error, duration
 from .fields import FALLBACK_STATUSES
-from .interrupt import Interrupts
+from .interrupt import EXIT_INTERRUPTED, Interrupts
 from .rows import FORMATS, detect_format
 from .runwide import RunStopped, RunWideFailure, unless_stopped, unreachable
 from .writers import AtomicOutput, CsvWriter, ExportProblem, JsonlWriter, identifier_of
 
-EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
 MAX_PAGE_SIZE = 100
 
 

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 EXIT_INTERRUPTED = 130
+"""The exit code of a run Ctrl-C ended (128 + SIGINT, as a shell reports it)."""
 
 
 def _exit_now(code: int) -> None:  # replaced in tests

@@ -21,10 +21,11 @@ from .._log import handler_from_env
 from .._redact import Redactor
 from .._version import __version__
 from .export import add_export_command
+from .interrupt import EXIT_INTERRUPTED
 from .sandbox import add_sandbox_command
 from .upsert import add_upsert_command
 
-EXIT_RUN_WIDE, EXIT_INTERRUPTED = 2, 130
+EXIT_RUN_WIDE = 2
 COMMANDS: list[Callable[[Any], None]] = [
     add_upsert_command,
     add_export_command,

@@ -35,7 +35,7 @@ from .columns import FileFormatError, check_region, parse_map
 from .connect import CommandError, add_connection_options, connect, has_token, positive_int, seconds
 from .display import Display, Failure, describe_error
 from .fields import WorkspaceFields, read_fields
-from .interrupt import Interrupts
+from .interrupt import EXIT_INTERRUPTED, Interrupts
 from .report import write_report
 from .row import Row
 from .rows import FORMATS, RowReader, detect_format
@@ -43,7 +43,7 @@ from .runwide import RunStopped, RunWideFailure, unless_stopped, unreachable
 from .steps import FailedStep, RowContext, RowSteps
 
 log = logging.getLogger("aelyst_async.cli")
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
