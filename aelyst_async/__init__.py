@@ -34,6 +34,7 @@ from ._errors import (
     WebhookPayloadError,
     WebhookSignatureError,
 )
+from ._lazy import lazy_attributes as _lazy_attributes
 from ._paginate import Paginator
 from ._response import APIResponse
 from ._retry import RetryPolicy
@@ -89,15 +90,7 @@ _LAZY = {
 message and workspace types."""
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+__getattr__ = _lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

@@ -1,9 +1,9 @@
 """The typed values of the Aelyst API, and nothing else: what a caller builds and what a call
 returns (attrs classes; wire names live in ``_sansio.convert``, checks in ``_sansio.validate``)."""
 
-import importlib
 from typing import TYPE_CHECKING
 
+from .._lazy import lazy_attributes as _lazy_attributes
 from .bulk import BulkOutcome, BulkReport
 from .contact import UNSET, Contact, ContactUpdate, CustomField, Identifier, UnsetType, UpsertResult
 from .records import Assignee, ContactChannel, ContactFilter, ContactRecord, FilterCondition
@@ -52,13 +52,7 @@ _LAZY = {
 """The message and workspace types, imported on first use (a contact call never needs them)."""
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+__getattr__ = _lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [
